@@ -1,0 +1,28 @@
+"""What every backend returns, and the errors it may raise."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+
+class BackendError(Exception):
+    """The backend cannot run at all (no interpreter, no engine): one line for the user."""
+
+
+class ToolUnavailable(Exception):
+    """One tool cannot be set up here; the run records why and goes on with the others."""
+
+
+@dataclass(frozen=True)
+class StepResult:
+    exit_code: int
+    wall_s: float
+    user_s: float
+    sys_s: float
+    max_rss_kib: int
+    tail: str  # last lines of the command's output
+    log: str  # where its whole output is
+
+    @property
+    def ok(self) -> bool:
+        return self.exit_code == 0

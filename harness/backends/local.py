@@ -1,0 +1,163 @@
+"""Local backend: every tool in its own folder tree on this machine, no container.
+
+Each tool gets its own HOME, XDG and cache folders (the sandbox) and a clean environment, so
+no tool reads or writes the user's real caches or configuration; each tool that is not part
+of Python runs from its own venv at a pinned version, named by a hash of its inputs.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+from .. import scan as scanner
+from ..tools.base import Sandbox, Step, ToolAdapter
+from .base import BackendError, StepResult, ToolUnavailable
+
+HERE = Path(__file__).resolve().parent.parent
+SHIM = HERE / "shim.py"
+PROBE = HERE / "probe.py"
+# Only these of the user's variables reach a tool: locale and how to reach the network.
+PASSED_THROUGH = ("LANG", "LC_ALL", "http_proxy", "https_proxy", "no_proxy", "HTTP_PROXY", "HTTPS_PROXY", "NO_PROXY")
+SYSTEM_PATH = "/usr/local/bin:/usr/bin:/bin"
+COMPLETE_MARK = ".envbench-complete"
+
+
+def envbench_home() -> Path:
+    default = Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache") / "envbench"
+    return Path(os.environ.get("ENVBENCH_HOME") or default)
+
+
+def host_ca_bundle() -> str:
+    for candidate in (os.environ.get("SSL_CERT_FILE"), "/etc/ssl/certs/ca-certificates.crt"):
+        if candidate and Path(candidate).is_file():
+            return candidate
+    return ""
+
+
+def find_python(version: str) -> tuple[str, str]:
+    """The real interpreter (not a pyenv shim) whose version starts with VERSION, and its version."""
+    major_minor = ".".join(version.split(".")[:2])
+    candidates = [shutil.which(f"python{major_minor}"), sys.executable, shutil.which("python3")]
+    probe = "import sys; print(sys.executable); print('%d.%d.%d' % sys.version_info[:3])"
+    for candidate in dict.fromkeys(c for c in candidates if c):
+        try:
+            out = subprocess.run([candidate, "-c", probe], capture_output=True, text=True, timeout=60, check=True).stdout
+        except (OSError, subprocess.SubprocessError):
+            continue
+        executable, found = out.split()[:2]
+        if found == version or found.startswith(version + "."):
+            return executable, found
+    raise BackendError(f"no Python {version} on this machine (looked for python{major_minor}, {sys.executable}); install it or change the scenario's python")
+
+
+class LocalBackend:
+    name = "local"
+    layout = "same-volume"  # the tool's cache and its projects share one file system
+
+    def __init__(self, work_dir: Path, logs_dir: Path, tools_dir: Path | None = None):
+        self.work_dir = Path(work_dir)
+        self.logs_dir = Path(logs_dir)
+        self.tools_dir = Path(tools_dir) if tools_dir else envbench_home() / "tools"
+        self.ca_bundle = host_ca_bundle()
+
+    def describe(self) -> dict:
+        return {
+            "name": self.name,
+            "layout": self.layout,
+            "work_dir": str(self.work_dir),
+            "work_fs": scanner.mount_fs_type(str(self.work_dir.parent if not self.work_dir.exists() else self.work_dir)),
+        }
+
+    def python(self, version: str) -> str:
+        return find_python(version)[0]
+
+    def exists(self, path: str) -> bool:
+        return Path(path).exists()
+
+    # -- tools ----------------------------------------------------------------------------
+    def tool_venv(self, adapter: ToolAdapter, python: str) -> str:
+        """bin folder of the tool's pinned venv, made once per (requirements, interpreter)."""
+        if not adapter.requirements:
+            return ""
+        key = hashlib.sha256(json.dumps([list(adapter.requirements), python]).encode()).hexdigest()[:12]
+        venv = self.tools_dir / f"{adapter.name}-{key}"
+        if not (venv / COMPLETE_MARK).exists():
+            shutil.rmtree(venv, ignore_errors=True)
+            venv.parent.mkdir(parents=True, exist_ok=True)
+            commands = [
+                [python, "-m", "venv", str(venv)],
+                [str(venv / "bin" / "python"), "-m", "pip", "install", "--disable-pip-version-check", "-q", *adapter.requirements],
+            ]
+            for argv in commands:
+                done = subprocess.run(argv, capture_output=True, text=True)
+                if done.returncode != 0:
+                    last = (done.stderr or done.stdout).strip().splitlines()[-1:] or ["no output"]
+                    raise ToolUnavailable(f"installing {' '.join(adapter.requirements)} failed: {last[0]}")
+            (venv / COMPLETE_MARK).write_text("\n".join(adapter.requirements) + "\n")
+        return str(venv / "bin")
+
+    def sandbox(self, adapter: ToolAdapter, python: str) -> Sandbox:
+        return Sandbox(
+            root=str(self.work_dir / adapter.name),
+            python=python,
+            tool_bin=self.tool_venv(adapter, python),
+            ca_bundle=self.ca_bundle,
+        )
+
+    def reset(self, sandbox: Sandbox) -> None:
+        """An empty cache, HOME and projects folder: the cold state."""
+        self.remove(sandbox)
+        for folder in (sandbox.cache, sandbox.home, sandbox.tmp, sandbox.projects):
+            Path(folder).mkdir(parents=True, exist_ok=True)
+
+    def make_project(self, sandbox: Sandbox, project: str) -> None:
+        Path(sandbox.project_dir(project)).mkdir(parents=True, exist_ok=True)
+
+    def remove(self, sandbox: Sandbox) -> None:
+        shutil.rmtree(sandbox.root, ignore_errors=True)
+
+    # -- running --------------------------------------------------------------------------
+    def environment(self, step: Step) -> dict[str, str]:
+        env = {name: os.environ[name] for name in PASSED_THROUGH if name in os.environ}
+        env.setdefault("LANG", "C.UTF-8")
+        env["PATH"] = SYSTEM_PATH
+        env.update(step.env)
+        return env
+
+    def run(self, step: Step, log_name: str) -> StepResult:
+        log = self.logs_dir / f"{log_name}.log"
+        log.parent.mkdir(parents=True, exist_ok=True)
+        result_path = log.with_suffix(".result.json")
+        argv = [sys.executable, "-I", str(SHIM), "--result", str(result_path), "--log", str(log), "--", *step.argv]
+        subprocess.run(argv, env=self.environment(step), cwd=step.cwd, check=True)
+        data = json.loads(result_path.read_text())
+        result_path.unlink()
+        return StepResult(
+            exit_code=data["exit_code"],
+            wall_s=data["wall_s"],
+            user_s=data["user_s"],
+            sys_s=data["sys_s"],
+            max_rss_kib=data["max_rss_kib"],
+            tail=data["tail"],
+            log=str(log),
+        )
+
+    def probe(self, sandbox: Sandbox, env_python: str, names: list[str]) -> dict:
+        out = Path(sandbox.tmp) / "probe.json"
+        argv = [env_python, "-I", "-B", str(PROBE), str(out), *names]
+        env = {**sandbox.base_env(), "PATH": SYSTEM_PATH, "LANG": "C.UTF-8"}
+        done = subprocess.run(argv, env=env, cwd=sandbox.tmp, capture_output=True, text=True, timeout=900)
+        if done.returncode != 0 or not out.exists():
+            return {"error": (done.stderr or done.stdout).strip()[-2000:] or f"exit {done.returncode}"}
+        data = json.loads(out.read_text())
+        out.unlink()
+        return data
+
+    def scan(self, roots: list[str], cache_roots: list[str]) -> dict:
+        return scanner.scan(roots, cache_roots)

@@ -1,0 +1,184 @@
+"""Command line (DESIGN.md, "Command line"): exit 0 success, 1 a measurement failed, 2 bad input."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import signal
+import sys
+from datetime import datetime, timezone
+from pathlib import Path
+
+from rich.console import Console
+from rich.table import Table
+
+from . import report, scan
+from .backends.local import LocalBackend, envbench_home
+from .results import RunRecord
+from .runner import Runner
+from .scenario import KNOWN_TOOLS, ScenarioError, load
+
+QUICK_PROJECTS = 2  # --quick: one cold and one warm project
+EXIT_OK, EXIT_FAILED, EXIT_USAGE = 0, 1, 2
+
+
+class UsageError(Exception):
+    """Bad input on the command line: one line, exit 2."""
+
+
+def positive(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a whole number") from None
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"must be at least 1, not {value}")
+    return value
+
+
+def parser() -> argparse.ArgumentParser:
+    top = argparse.ArgumentParser(prog="envbench", description="Measure the disk and time Python environment managers cost.")
+    sub = top.add_subparsers(dest="command", required=True)
+
+    run = sub.add_parser("run", help="materialize a scenario with each tool and measure it")
+    run.add_argument("scenario")
+    run.add_argument("--tools", help="comma-separated tools (default: the scenario's)")
+    run.add_argument("--backend", choices=["auto", "docker", "local"], default="auto")
+    run.add_argument("--projects", type=positive, help="only the first N projects")
+    run.add_argument("--repetitions", type=positive, help="timing repetitions (default: the scenario's)")
+    run.add_argument("--out", help="results folder (default: results/<run-id>)")
+    run.add_argument("--quick", action="store_true", help=f"1 repetition and at most {QUICK_PROJECTS} projects, unless given")
+
+    scan_cmd = sub.add_parser("scan", help="disk report of the trees at PATH...")
+    scan_cmd.add_argument("--json", action="store_true", help="print one JSON object")
+    scan_cmd.add_argument("paths", nargs="+", metavar="PATH")
+
+    rep = sub.add_parser("report", help="(re)write tables and charts from RUN_DIR/run.json")
+    rep.add_argument("run_dir")
+    return top
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = parser().parse_args(argv)
+    try:
+        if args.command == "run":
+            return cmd_run(args)
+        if args.command == "scan":
+            return cmd_scan(args)
+        return cmd_report(args)
+    except (ScenarioError, UsageError) as exc:
+        print(exc, file=sys.stderr)
+        return EXIT_USAGE
+
+
+def choose_backend(name: str, work_dir: Path, logs_dir: Path, console: Console) -> tuple[LocalBackend, str]:
+    if name == "docker":
+        raise UsageError("--backend docker: this envbench has no Docker backend yet; use --backend local")
+    reason = "asked for" if name == "local" else "auto: this envbench has no Docker backend yet"
+    console.print(f"backend: local ({reason})", highlight=False)
+    return LocalBackend(work_dir, logs_dir), reason
+
+
+def cmd_run(args) -> int:
+    scenario = load(args.scenario)
+    tools = scenario.tools
+    if args.tools:
+        tools = tuple(t.strip() for t in args.tools.split(",") if t.strip())
+        unknown = [t for t in tools if t not in KNOWN_TOOLS]
+        if unknown or not tools:
+            raise UsageError(f"--tools: unknown tool {unknown[0] if unknown else '(none)'!r} (known: {', '.join(KNOWN_TOOLS)})")
+    repetitions = args.repetitions or (1 if args.quick else None)
+    projects = args.projects or (QUICK_PROJECTS if args.quick else None)
+    scenario = scenario.with_overrides(tools=tools, projects=projects, repetitions=repetitions)
+
+    run_id = f"{scenario.name}-{datetime.now(timezone.utc).strftime('%Y%m%dT%H%M%SZ')}"
+    out_dir = Path(args.out or Path("results") / run_id)
+    console = Console(stderr=True)
+    work_dir = Path(os.environ.get("ENVBENCH_WORK") or envbench_home() / "work") / run_id
+    backend, reason = choose_backend(args.backend, work_dir, out_dir / "logs", console)
+    record = RunRecord.start(out_dir, run_id, ["envbench", *sys.argv[1:]], scenario.to_json(), {**backend.describe(), "reason": reason})
+
+    previous = signal.signal(signal.SIGTERM, _interrupt)
+    try:
+        status = Runner(scenario, backend, record, console).run()
+    except KeyboardInterrupt:
+        console.print(f"interrupted: the finished cells are in {out_dir / 'run.json'}")
+        report.write_all(out_dir)
+        return 130
+    finally:
+        signal.signal(signal.SIGTERM, previous)
+        _remove_empty(work_dir)
+    run = report.write_all(out_dir)
+    print_main_table(run)
+    console.print(f"results: {out_dir}/ (tables.md, run.json, *.csv)", highlight=False)
+    return status
+
+
+def stdout_console() -> Console:
+    """Tables keep their columns when stdout is a file or a CI log, not only in a terminal."""
+    console = Console()
+    return console if console.is_terminal else Console(width=200)
+
+
+def _interrupt(signum, frame):
+    raise KeyboardInterrupt
+
+
+def _remove_empty(folder: Path) -> None:
+    try:
+        folder.rmdir()
+    except OSError:
+        pass
+
+
+def print_main_table(run: dict) -> None:
+    table = Table(title=f"envbench {run['scenario']['name']}: {len(run['scenario']['projects'])} projects")
+    for header in report.MAIN_HEADERS:
+        table.add_column(header, justify="left" if header in ("tool", "version", "link mode", "status") else "right")
+    for row in report.main_table(run):
+        table.add_row(*row)
+    stdout_console().print(table)
+
+
+def cmd_scan(args) -> int:
+    missing = [p for p in args.paths if not os.path.lexists(p)]
+    if missing:
+        raise UsageError(f"{missing[0]}: no such file or directory")
+    result = scan.scan(args.paths)
+    if args.json:
+        print(json.dumps(result))
+    else:
+        table = Table()
+        for header in ("path", "physical MiB", "apparent MiB", "exclusive MiB", "marginal MiB", "files", "hard-linked", "symlinks"):
+            table.add_column(header, justify="left" if header == "path" else "right")
+        for root in result["roots"]:
+            linked = sum(root["links"][k]["count"] for k in ("hardlinked_cache", "hardlinked_roots", "hardlinked_elsewhere"))
+            table.add_row(
+                root["path"], report.mib(root["physical_bytes"]), report.mib(root["apparent_bytes"]),
+                report.mib(root["exclusive_bytes"]), report.mib(root["marginal_bytes"]),
+                f"{root['files']:,}", f"{linked:,}", f"{root['symlinks']:,}",
+            )
+        total = result["total"]
+        table.add_row(
+            "total (each inode once)", report.mib(total["physical_bytes"]), report.mib(total["apparent_bytes"]),
+            report.mib(total["exclusive_bytes"]), "", f"{total['files']:,}", f"{total['hardlinked_files']:,}", f"{total['symlinks']:,}",
+        )
+        console = stdout_console()
+        console.print(table)
+        console.print(f"naive sum {report.mib(total['naive_bytes'])} MiB; sharing ratio {total['sharing_ratio'] or 0:.2f}", highlight=False)
+    for error in result["errors"]:
+        print(f"envbench scan: {error}", file=sys.stderr)
+    return EXIT_FAILED if result["errors"] else EXIT_OK
+
+
+def cmd_report(args) -> int:
+    run_dir = Path(args.run_dir)
+    if not (run_dir / "run.json").is_file():
+        raise UsageError(f"{run_dir}: no run.json here")
+    try:
+        run = report.write_all(run_dir)
+    except ValueError as exc:
+        raise UsageError(str(exc)) from None
+    print_main_table(run)
+    return EXIT_OK

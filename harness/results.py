@@ -1,0 +1,97 @@
+"""run.json: the one record of a run, rewritten atomically after every cell.
+
+Everything a report needs is here (DESIGN.md, "Outputs of a run"); reports read only this.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import platform
+import tempfile
+from datetime import datetime, timezone
+from pathlib import Path
+
+from . import __version__
+
+SCHEMA = 1
+
+
+def now() -> str:
+    return datetime.now(timezone.utc).isoformat(timespec="seconds")
+
+
+def machine_facts() -> dict:
+    try:
+        memory = os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES")
+    except (ValueError, OSError):
+        memory = None
+    return {
+        "platform": platform.platform(),
+        "machine": platform.machine(),
+        "cpus": os.cpu_count(),
+        "memory_bytes": memory,
+        "harness_python": platform.python_version(),
+        "envbench": __version__,
+    }
+
+
+def write_atomic(path: Path, text: str) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.")
+    with os.fdopen(fd, "w", encoding="utf-8") as f:
+        f.write(text)
+    os.replace(tmp, path)
+
+
+class RunRecord:
+    """The growing run.json of one run; `save()` after every change that matters."""
+
+    def __init__(self, out_dir: Path, data: dict):
+        self.out_dir = Path(out_dir)
+        self.data = data
+
+    @classmethod
+    def start(cls, out_dir: Path, run_id: str, command: list[str], scenario: dict, backend: dict) -> RunRecord:
+        data = {
+            "schema": SCHEMA,
+            "run_id": run_id,
+            "command": command,
+            "started": now(),
+            "finished": None,
+            "status": "running",
+            "scenario": scenario,
+            "machine": machine_facts(),
+            "backend": backend,
+            "tools": {},
+            "failures": [],
+            "overhead": {},
+        }
+        record = cls(out_dir, data)
+        record.save()
+        return record
+
+    @property
+    def path(self) -> Path:
+        return self.out_dir / "run.json"
+
+    def save(self) -> None:
+        write_atomic(self.path, json.dumps(self.data, indent=1) + "\n")
+
+    def tool(self, name: str) -> dict:
+        return self.data["tools"].setdefault(
+            name,
+            {"status": "running", "reason": "", "version": None, "layout": None, "link_mode": None,
+             "link_mode_configured": None, "steps": [], "envs": {}, "disk": None},
+        )
+
+    def fail(self, tool: str, what: str, reason: str, **where) -> None:
+        self.data["failures"].append({"tool": tool, "what": what, "reason": reason, **where})
+
+
+def load(run_dir: Path) -> dict:
+    path = Path(run_dir) / "run.json"
+    data = json.loads(path.read_text(encoding="utf-8"))
+    if data.get("schema") != SCHEMA:
+        raise ValueError(f"{path}: schema {data.get('schema')!r}, this envbench reads schema {SCHEMA}")
+    return data

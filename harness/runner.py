@@ -1,0 +1,260 @@
+"""Runner: materialize every project with each tool, prove the envs, scan, record.
+
+It joins the pieces in one direction only: cells from the plan, steps from the adapter, results
+from the backend, all into run.json (RunRecord) as each cell finishes.
+"""
+
+from __future__ import annotations
+
+import time
+import urllib.error
+import urllib.request
+from collections import Counter
+from contextlib import contextmanager
+
+from packaging.requirements import Requirement
+from rich.console import Console
+
+from .backends.base import BackendError, StepResult, ToolUnavailable
+from .plan import plan
+from .results import RunRecord, now
+from .scenario import Scenario
+from .tools import ADAPTERS, PackageSource, Sandbox, ToolAdapter
+
+# Scan classes of env files -> the link mode they show.
+LINK_CLASSES = {
+    "hardlinked_cache": "hardlink",
+    "hardlinked_roots": "hardlink",
+    "symlinks_out": "symlink",
+    "reflinked": "clone",
+    "unique": "copy",
+}
+
+
+def unreachable_indexes(scenario: Scenario, timeout: float = 15.0) -> dict[str, str]:
+    """Named indexes that do not answer from here: name -> one-line reason."""
+    if scenario.wheelhouse:
+        return {}
+    used = {index for project in scenario.projects for _, index in project.sources}
+    failures = {}
+    for name in sorted(used):
+        url = scenario.index_url(name) + "/"
+        try:
+            with urllib.request.urlopen(url, timeout=timeout):
+                pass
+        except urllib.error.HTTPError as exc:
+            if exc.code >= 500:
+                failures[name] = f"index {name} ({url}) answered HTTP {exc.code}"
+        except (urllib.error.URLError, OSError) as exc:
+            reason = getattr(exc, "reason", exc)
+            failures[name] = f"index {name} ({url}) is unreachable from here: {reason}"
+    return failures
+
+
+def observed_link_mode(project_reports: list[dict]) -> tuple[str | None, dict[str, int]]:
+    """The link mode most env files show, and the file count behind each mode."""
+    counts: Counter[str] = Counter()
+    for report in project_reports:
+        for link_class, mode in LINK_CLASSES.items():
+            entry = report["links"].get(link_class)
+            if entry:
+                counts[mode] += entry["count"]
+    if not counts:
+        return None, {}
+    return counts.most_common(1)[0][0], dict(counts)
+
+
+class Runner:
+    def __init__(self, scenario: Scenario, backend, record: RunRecord, console: Console | None = None):
+        self.scenario = scenario
+        self.backend = backend
+        self.record = record
+        self.console = console or Console(stderr=True)
+        self.timers: Counter[str] = Counter()
+
+    def say(self, text: str) -> None:
+        self.console.print(text, highlight=False)
+
+    def run(self) -> int:
+        started = time.perf_counter()
+        status = "complete"
+        try:
+            with self.timed("preflight"):
+                blocked = unreachable_indexes(self.scenario)
+            for reason in blocked.values():
+                self.say(f"[yellow]warning:[/] {reason}; projects that need it are recorded as failed")
+            for tool in self.scenario.tools:
+                self.run_tool(tool, blocked)
+        except KeyboardInterrupt:
+            status = "interrupted"
+            raise
+        finally:
+            total = time.perf_counter() - started
+            steps = sum(s["wall_s"] for t in self.record.data["tools"].values() for s in t["steps"])
+            accounted = steps + sum(self.timers.values())
+            self.record.data["overhead"] = {
+                "total_s": total,
+                "steps_s": steps,
+                **{f"{name}_s": value for name, value in sorted(self.timers.items())},
+                "other_s": max(0.0, total - accounted),
+            }
+            self.record.data["status"] = status
+            self.record.data["finished"] = now()
+            self.record.save()
+        tools = self.record.data["tools"].values()
+        failed = any(t["status"] == "failed" for t in tools)
+        return 1 if failed or not any(t["status"] == "ok" for t in tools) else 0
+
+    @contextmanager
+    def timed(self, name: str):
+        """Adds the block's wall time to the harness overhead account `name`."""
+        start = time.perf_counter()
+        try:
+            yield
+        finally:
+            self.timers[name] += time.perf_counter() - start
+
+    # -- one tool -----------------------------------------------------------------------------
+    def run_tool(self, tool: str, blocked: dict[str, str]) -> None:
+        info = self.record.tool(tool)
+        info["layout"] = self.backend.layout
+        adapter = ADAPTERS.get(tool)
+        if adapter is None:
+            self.unavailable(tool, f"envbench has no adapter for {tool} yet")
+            return
+        self.say(f"[bold]{tool}[/]: setting up")
+        try:
+            with self.timed("setup"):
+                sandbox = self.backend.sandbox(adapter, self.python())
+                self.backend.reset(sandbox)
+                version = self.backend.run(adapter.version_step(sandbox), f"{tool}/version")
+        except (ToolUnavailable, BackendError) as exc:
+            self.unavailable(tool, str(exc))
+            return
+        if not version.ok:
+            self.unavailable(tool, f"`{adapter.version_step(sandbox).display()}` failed: {version.tail[-300:]}")
+            return
+        info["version"] = adapter.parse_version(version.tail)
+        info["link_mode_configured"] = adapter.link_mode_configured()
+        try:
+            last_ok = self.materialize(adapter, sandbox, blocked)
+            with self.timed("probe"):
+                self.prove(adapter, sandbox, last_ok)
+            with self.timed("scan"):
+                self.measure_disk(adapter, sandbox)
+        finally:
+            self.backend.remove(sandbox)
+        failed = [f for f in self.record.data["failures"] if f["tool"] == tool]
+        info["status"] = "failed" if failed else "ok"
+        info["reason"] = failed[0]["reason"] if failed else ""
+        self.record.save()
+        self.say(f"[bold]{tool}[/]: {info['status']}")
+
+    def python(self) -> str:
+        if not hasattr(self, "_python"):
+            self._python = self.backend.python(self.scenario.python)
+        return self._python
+
+    def unavailable(self, tool: str, reason: str) -> None:
+        info = self.record.tool(tool)
+        info["status"], info["reason"] = "unavailable", reason
+        self.record.save()
+        self.say(f"[bold]{tool}[/]: unavailable: {reason}")
+
+    def source_for(self, project) -> PackageSource:
+        pinned = tuple((package, self.scenario.index_url(index)) for package, index in project.sources)
+        return PackageSource(wheelhouse=self.scenario.wheelhouse, pinned=pinned)
+
+    def materialize(self, adapter: ToolAdapter, sandbox: Sandbox, blocked: dict[str, str]) -> set[str]:
+        """Every repetition from an empty cache; returns the projects whose last install worked."""
+        tool = adapter.name
+        info = self.record.tool(tool)
+        ok_projects: set[str] = set()
+        repetitions = plan(self.scenario, tool, self.backend.layout)
+        for cells in repetitions:
+            with self.timed("reset"):
+                self.backend.reset(sandbox)
+            ok_projects = set()
+            for cell in cells:
+                project = cell.project
+                where = {"project": project.name, "state": cell.state, "repetition": cell.repetition}
+                missing = [blocked[index] for _, index in project.sources if index in blocked]
+                if missing:
+                    if cell.repetition == 1:
+                        self.record.fail(tool, "install", missing[0], **where)
+                    continue
+                self.backend.make_project(sandbox, project.name)
+                steps = adapter.install_steps(sandbox, project.name, project.dependencies, self.source_for(project))
+                for step in steps:
+                    log = f"{tool}/r{cell.repetition}-{project.name}-{step.operation}"
+                    result = self.backend.run(step, log)
+                    info["steps"].append(self.step_record(cell, step, result))
+                    self.say(
+                        f"  {tool} r{cell.repetition} {project.name} {cell.state:<4} {step.operation:<7} "
+                        f"{result.wall_s:7.2f} s" + ("" if result.ok else f"  [red]exit {result.exit_code}[/]")
+                    )
+                    if not result.ok:
+                        self.record.fail(tool, step.operation, f"`{step.display()}` exited {result.exit_code}", tail=result.tail, **where)
+                        break
+                else:
+                    ok_projects.add(project.name)
+                self.record.save()
+        return ok_projects
+
+    def step_record(self, cell, step, result: StepResult) -> dict:
+        record = {
+            "tool": cell.tool,
+            "layout": cell.layout,
+            "project": cell.project.name,
+            "state": cell.state,
+            "operation": step.operation,
+            "repetition": cell.repetition,
+            "argv": list(step.argv),
+            "exit_code": result.exit_code,
+            "wall_s": result.wall_s,
+            "user_s": result.user_s,
+            "sys_s": result.sys_s,
+            "max_rss_kib": result.max_rss_kib,
+            "log": result.log,
+        }
+        if not result.ok:
+            record["tail"] = result.tail
+        return record
+
+    def prove(self, adapter: ToolAdapter, sandbox: Sandbox, projects: set[str]) -> None:
+        """Import each env's requested packages: a tool that installs nothing cannot look efficient."""
+        info = self.record.tool(adapter.name)
+        for project in self.scenario.projects:
+            if project.name not in projects:
+                continue
+            names = [Requirement(dep).name for dep in project.dependencies]
+            probe = self.backend.probe(sandbox, adapter.env_python(sandbox, project.name), names)
+            imports = probe.get("imports", {})
+            proved = "error" not in probe and bool(imports) and all(error is None for error in imports.values())
+            info["envs"][project.name] = {
+                "proved": proved,
+                "python": probe.get("python"),
+                "imports": imports,
+                "packages": probe.get("packages", []),
+                **({"error": probe["error"]} if "error" in probe else {}),
+            }
+            if not proved:
+                bad = probe.get("error") or "; ".join(f"{m}: {e}" for m, e in imports.items() if e)
+                self.record.fail(adapter.name, "prove", f"env of {project.name} does not import: {bad}"[:500], project=project.name)
+        self.record.save()
+
+    def measure_disk(self, adapter: ToolAdapter, sandbox: Sandbox) -> None:
+        info = self.record.tool(adapter.name)
+        scopes = {path: "cache" for path in adapter.cache_dirs(sandbox)}
+        scopes[sandbox.home] = "home"
+        for project in self.scenario.projects:
+            scopes[sandbox.project_dir(project.name)] = project.name
+        roots = [path for path in scopes if self.backend.exists(path)]
+        cache_roots = [path for path in roots if scopes[path] == "cache"]
+        report = self.backend.scan(roots, cache_roots)
+        for root in report["roots"]:
+            root["scope"] = scopes[root["path"]]
+        info["disk"] = report
+        project_reports = [r for r in report["roots"] if r["scope"] not in ("cache", "home")]
+        info["link_mode"], info["link_mode_files"] = observed_link_mode(project_reports)
+        self.record.save()

@@ -1,0 +1,381 @@
+"""Disk report of file trees: each inode counted once, links classified.
+
+Standard library only, and no import from the rest of envbench: this file is copied into
+containers and run there with whatever Python the image has (`python scan.py --json ROOT...`).
+
+Definitions (DESIGN.md, "Measurement definitions"):
+- physical_bytes: sum of st_blocks*512 over unique inodes; equals GNU `du -sc -B1 ROOT...`.
+- apparent_bytes: sum of st_size over unique inodes; equals `du -sc -b ROOT...`.
+- naive_bytes: sum over roots of each root's physical bytes measured alone.
+- exclusive_bytes of a root: what `rm -rf ROOT` frees: directories, plus inodes whose st_nlink
+  equals the number of their links found inside that root.
+- marginal_bytes of a root: what the union of all roots loses without it: inodes found in no
+  other root.
+- link classes of a root count distinct inodes (files, dirs and symlinks count entries):
+  unique (one link), hard-linked into a cache root, hard-linked to other roots only,
+  hard-linked elsewhere (links outside the scan, or only inside this root), symlinks pointing
+  inside or outside the root, and files with shared extents (reflinks, on btrfs/xfs only).
+
+The walk uses lstat only and never follows symlinks; the only things it opens are directories
+(through scandir) and, on file systems with reflinks, regular files for the FIEMAP ioctl,
+opened non-blocking and without following links, so a FIFO or device can never hang it.
+"""
+
+import argparse
+import json
+import os
+import stat
+import struct
+import sys
+
+SCHEMA = 1
+
+# Index of the fields of one tracked inode: [blocks, size, nlink, kind, seen_in_root]
+_BLOCKS, _SIZE, _NLINK, _KIND, _SEEN = range(5)
+KINDS = ("files", "dirs", "symlinks", "others")
+_FILE, _DIR, _SYMLINK, _OTHER = range(4)
+
+# File systems whose files can share extents (reflinks); elsewhere FIEMAP is not asked.
+REFLINK_FS = frozenset({"btrfs", "xfs", "bcachefs", "ocfs2"})
+
+_FS_IOC_FIEMAP = 0xC020660B
+_FIEMAP_EXTENT_LAST = 0x1
+_FIEMAP_EXTENT_SHARED = 0x2000
+_FIEMAP_HEADER = struct.Struct("=QQLLLL")
+_FIEMAP_EXTENT = struct.Struct("=QQQQQLLLL")
+_FIEMAP_BATCH = 64
+
+
+def shared_extent_bytes(path, expect_dev_ino):
+    """Bytes of the regular file at PATH that share extents with another file, or None.
+
+    None when the file cannot be opened or is not the inode that was walked (it changed).
+    """
+    import fcntl
+
+    try:
+        fd = os.open(path, os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK | os.O_NOCTTY)
+    except OSError:
+        return None
+    try:
+        st = os.fstat(fd)
+        if (st.st_dev, st.st_ino) != expect_dev_ino or not stat.S_ISREG(st.st_mode):
+            return None
+        shared = 0
+        start = 0
+        while True:
+            request = bytearray(_FIEMAP_HEADER.size + _FIEMAP_EXTENT.size * _FIEMAP_BATCH)
+            _FIEMAP_HEADER.pack_into(request, 0, start, 2**64 - 1 - start, 0, 0, _FIEMAP_BATCH, 0)
+            try:
+                fcntl.ioctl(fd, _FS_IOC_FIEMAP, request, True)
+            except OSError:
+                return None
+            mapped = _FIEMAP_HEADER.unpack_from(request, 0)[3]
+            if mapped == 0:
+                return shared
+            last = False
+            for i in range(mapped):
+                logical, _physical, length, _r1, _r2, flags, _a, _b, _c = _FIEMAP_EXTENT.unpack_from(
+                    request, _FIEMAP_HEADER.size + i * _FIEMAP_EXTENT.size
+                )
+                if flags & _FIEMAP_EXTENT_SHARED:
+                    shared += length
+                start = logical + length
+                last = last or bool(flags & _FIEMAP_EXTENT_LAST)
+            if last:
+                return min(shared, st.st_blocks * 512)
+    finally:
+        os.close(fd)
+
+
+def mount_fs_type(path):
+    """File system type of the mount holding PATH, from /proc/self/mountinfo ('' if unknown)."""
+    try:
+        with open("/proc/self/mountinfo", encoding="utf-8", errors="replace") as f:
+            lines = f.read().splitlines()
+    except OSError:
+        return ""
+    target = os.path.realpath(path)
+    best, best_type = "", ""
+    for line in lines:
+        left, sep, right = line.partition(" - ")
+        fields = left.split()
+        if not sep or len(fields) < 5:
+            continue
+        mount_point = fields[4].replace("\\040", " ")
+        inside = target == mount_point or target.startswith(mount_point.rstrip("/") + "/")
+        if inside and len(mount_point) >= len(best):
+            best, best_type = mount_point, right.split()[0]
+    return best_type
+
+
+def _inside(path, root):
+    return path == root or path.startswith(root.rstrip("/") + "/")
+
+
+def walk_root(job):
+    """Walk one root; return its counts, summed sizes and the inodes that need a global view.
+
+    job = (root, track_all, check_reflinks). Inodes that cannot be shared with another root
+    (directories and files with one link) are only summed, unless track_all (roots nest, so
+    one inode can be reached from two roots) asks to keep every inode.
+    """
+    root, track_all, check_reflinks = job
+    root_abs = os.path.abspath(root)
+    root_real = os.path.join(os.path.realpath(os.path.dirname(root_abs)), os.path.basename(root_abs))
+    lstat, scandir = os.lstat, os.scandir
+    S_ISDIR, S_ISREG, S_ISLNK = stat.S_ISDIR, stat.S_ISREG, stat.S_ISLNK
+
+    counts = [0, 0, 0, 0]  # entries walked, by kind
+    single_counts = [0, 0, 0, 0]  # of those, inodes not tracked (unique to this root), by kind
+    single_blocks = single_size = 0
+    unique_files = unique_blocks = 0
+    links_out = links_out_blocks = links_in = links_in_blocks = 0
+    reflinked = reflinked_bytes = 0
+    errors = []
+    tracked = {}  # (dev, ino) -> [blocks, size, nlink, kind, seen_in_root]
+
+    def account(path, st):
+        nonlocal single_blocks, single_size
+        nonlocal unique_files, unique_blocks, links_out, links_out_blocks, links_in, links_in_blocks
+        nonlocal reflinked, reflinked_bytes
+        mode = st.st_mode
+        if S_ISDIR(mode):
+            kind = _DIR
+        elif S_ISREG(mode):
+            kind = _FILE
+            if st.st_nlink == 1:
+                unique_files += 1
+                unique_blocks += st.st_blocks
+            if check_reflinks and st.st_blocks:
+                shared = shared_extent_bytes(path, (st.st_dev, st.st_ino))
+                if shared:
+                    reflinked += 1
+                    reflinked_bytes += shared
+        elif S_ISLNK(mode):
+            kind = _SYMLINK
+            try:
+                target = os.readlink(path)
+            except OSError as exc:
+                errors.append(f"{path}: {exc.strerror}")
+                target = ""
+            resolved = os.path.normpath(os.path.join(os.path.dirname(path), target))
+            if _inside(resolved, root_abs) or _inside(resolved, root_real):
+                links_in += 1
+                links_in_blocks += st.st_blocks
+            else:
+                links_out += 1
+                links_out_blocks += st.st_blocks
+        else:
+            kind = _OTHER
+        counts[kind] += 1
+        if track_all or (kind != _DIR and st.st_nlink > 1):
+            key = (st.st_dev, st.st_ino)
+            entry = tracked.get(key)
+            if entry is None:
+                tracked[key] = [st.st_blocks, st.st_size, st.st_nlink, kind, 1]
+            else:
+                entry[_SEEN] += 1
+        else:
+            single_counts[kind] += 1
+            single_blocks += st.st_blocks
+            single_size += st.st_size
+
+    try:
+        root_stat = lstat(root_abs)
+    except OSError as exc:
+        return {"root": root, "error": f"{root}: {exc.strerror}"}
+    account(root_abs, root_stat)
+    stack = [root_abs] if S_ISDIR(root_stat.st_mode) else []
+    while stack:
+        directory = stack.pop()
+        try:
+            with scandir(directory) as entries:
+                for entry in entries:
+                    try:
+                        st = entry.stat(follow_symlinks=False)
+                    except OSError as exc:
+                        errors.append(f"{entry.path}: {exc.strerror}")
+                        continue
+                    account(entry.path, st)
+                    if S_ISDIR(st.st_mode):
+                        stack.append(entry.path)
+        except OSError as exc:
+            errors.append(f"{directory}: {exc.strerror}")
+
+    return {
+        "root": root,
+        "error": None,
+        "errors": errors,
+        "counts": counts,
+        "single_counts": single_counts,
+        "single_blocks": single_blocks,
+        "single_size": single_size,
+        "unique": (unique_files, unique_blocks),
+        "links_out": (links_out, links_out_blocks),
+        "links_in": (links_in, links_in_blocks),
+        "reflinked": (reflinked, reflinked_bytes) if check_reflinks else None,
+        "tracked": tracked,
+    }
+
+
+def _nested(roots):
+    """True when one root lies inside another (or is given twice): inodes can then repeat."""
+    resolved = []
+    for root in roots:
+        absolute = os.path.abspath(root)
+        resolved.append(os.path.join(os.path.realpath(os.path.dirname(absolute)), os.path.basename(absolute)))
+    for i, a in enumerate(resolved):
+        for j, b in enumerate(resolved):
+            if i != j and _inside(b, a):
+                return True
+    return False
+
+
+def _pair(count, blocks):
+    return {"count": count, "bytes": blocks * 512}
+
+
+def scan(roots, cache_roots=(), jobs=None):
+    """Disk report of ROOTS as a JSON-ready dict (see the module docstring for definitions).
+
+    cache_roots: those of ROOTS that are a tool's cache; hard links from other roots into them
+    are classed `hardlinked_cache`. jobs: worker processes (default: one per core, at most one
+    per root).
+    """
+    roots = [os.fspath(r) for r in roots]
+    cache_set = {os.path.abspath(os.fspath(c)) for c in cache_roots}
+    track_all = _nested(roots)
+    job_list = [(r, track_all, mount_fs_type(r) in REFLINK_FS) for r in roots]
+    workers = min(len(roots), jobs or os.cpu_count() or 1)
+    if workers > 1:
+        import concurrent.futures
+        import multiprocessing
+
+        context = multiprocessing.get_context("fork") if hasattr(os, "fork") else None
+        with concurrent.futures.ProcessPoolExecutor(workers, mp_context=context) as pool:
+            walked = list(pool.map(walk_root, job_list))
+    else:
+        walked = [walk_root(job) for job in job_list]
+
+    errors = [w["error"] for w in walked if w["error"]]
+    walked_ok = [w for w in walked if not w["error"]]
+    # Where each tracked inode was found: key -> list of indexes into walked_ok.
+    where = {}
+    for index, w in enumerate(walked_ok):
+        for key in w["tracked"]:
+            where.setdefault(key, []).append(index)
+    cache_indexes = {i for i, w in enumerate(walked_ok) if os.path.abspath(w["root"]) in cache_set}
+
+    total = {"physical_bytes": 0, "apparent_bytes": 0, "files": 0, "dirs": 0, "symlinks": 0, "others": 0}
+    root_reports = []
+    for index, w in enumerate(walked_ok):
+        physical = w["single_blocks"]
+        apparent = w["single_size"]
+        exclusive = w["single_blocks"]
+        marginal = w["single_blocks"]
+        to_cache = [0, 0]
+        to_roots = [0, 0]
+        elsewhere = [0, 0]
+        for key, entry in w["tracked"].items():
+            blocks = entry[_BLOCKS]
+            physical += blocks
+            apparent += entry[_SIZE]
+            if entry[_KIND] == _DIR or entry[_SEEN] == entry[_NLINK]:
+                exclusive += blocks
+            holders = where[key]
+            if len(holders) == 1:
+                marginal += blocks
+            if entry[_KIND] != _FILE or entry[_NLINK] == 1:
+                continue
+            others_holding = [h for h in holders if h != index]
+            bucket = (
+                to_cache if any(h in cache_indexes for h in others_holding)
+                else to_roots if others_holding
+                else elsewhere
+            )
+            bucket[0] += 1
+            bucket[1] += blocks
+        if not track_all:
+            # Single-link inodes of disjoint roots are never shared: add them to the union here.
+            total["physical_bytes"] += w["single_blocks"] * 512
+            total["apparent_bytes"] += w["single_size"]
+        root_reports.append(
+            {
+                "path": w["root"],
+                "cache": index in cache_indexes,
+                "physical_bytes": physical * 512,
+                "apparent_bytes": apparent,
+                "exclusive_bytes": exclusive * 512,
+                "marginal_bytes": marginal * 512,
+                **dict(zip(KINDS, w["counts"])),
+                "links": {
+                    "unique": _pair(*w["unique"]),
+                    "hardlinked_cache": _pair(*to_cache),
+                    "hardlinked_roots": _pair(*to_roots),
+                    "hardlinked_elsewhere": _pair(*elsewhere),
+                    "symlinks_out": _pair(*w["links_out"]),
+                    "symlinks_in": _pair(*w["links_in"]),
+                    "reflinked": (
+                        {"count": w["reflinked"][0], "bytes": w["reflinked"][1]} if w["reflinked"] else None
+                    ),
+                },
+                "errors": w["errors"],
+            }
+        )
+        errors.extend(w["errors"])
+
+    # Union over all roots: every tracked inode once; untracked ones are unique to their root.
+    unique_kinds = [0, 0, 0, 0]
+    exclusive_blocks = 0
+    linked_files = single_files = 0
+    union = {}  # key -> [entry, links seen in all roots]
+    for w in walked_ok:
+        for key, entry in w["tracked"].items():
+            if key in union:
+                union[key][1] += entry[_SEEN]
+            else:
+                union[key] = [entry, entry[_SEEN]]
+        if not track_all:
+            exclusive_blocks += w["single_blocks"]
+            single_files += w["single_counts"][_FILE]
+            for kind, count in enumerate(w["single_counts"]):
+                unique_kinds[kind] += count
+    for entry, seen in union.values():
+        total["physical_bytes"] += entry[_BLOCKS] * 512
+        total["apparent_bytes"] += entry[_SIZE]
+        unique_kinds[entry[_KIND]] += 1
+        if entry[_KIND] == _DIR or seen >= entry[_NLINK]:
+            exclusive_blocks += entry[_BLOCKS]
+        if entry[_KIND] == _FILE:
+            if entry[_NLINK] > 1:
+                linked_files += 1
+            else:
+                single_files += 1
+    total.update(zip(KINDS, unique_kinds))
+    total["inodes"] = sum(unique_kinds)
+    total["exclusive_bytes"] = exclusive_blocks * 512
+    total["hardlinked_files"] = linked_files  # distinct files with more than one link
+    total["single_files"] = single_files  # distinct files with one link: copies, not shared
+    total["naive_bytes"] = sum(r["physical_bytes"] for r in root_reports)
+    total["sharing_ratio"] = (
+        total["naive_bytes"] / total["physical_bytes"] if total["physical_bytes"] else None
+    )
+    return {"schema": SCHEMA, "total": total, "roots": root_reports, "errors": errors}
+
+
+def main(argv=None):
+    parser = argparse.ArgumentParser(prog="scan.py", description=__doc__.splitlines()[0])
+    parser.add_argument("--json", action="store_true", help="print the report as JSON")
+    parser.add_argument("--cache", action="append", default=[], help="a root that is a tool cache")
+    parser.add_argument("--jobs", type=int, default=None)
+    parser.add_argument("paths", nargs="+")
+    args = parser.parse_args(argv)
+    report = scan(args.paths + [c for c in args.cache if c not in args.paths], args.cache, args.jobs)
+    json.dump(report, sys.stdout, indent=None if args.json else 2)
+    sys.stdout.write("\n")
+    return 1 if report["errors"] else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

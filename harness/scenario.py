@@ -1,0 +1,338 @@
+"""Scenario files: load, validate, expand into frozen records.
+
+Every refusal happens here, before any work, as one ScenarioError whose text is
+`FILE:LINE: field: what is wrong` (DESIGN.md, "Scenario files").
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from pathlib import Path
+
+import yaml
+from packaging.requirements import InvalidRequirement, Requirement
+from packaging.utils import canonicalize_name
+
+# Every tool DESIGN.md names; those without an adapter yet run as `unavailable`.
+KNOWN_TOOLS = (
+    "pip-venv", "virtualenv", "uv", "uv-project", "poetry", "pdm", "pipenv", "hatch", "conda", "pixi",
+)
+NAME_RE = re.compile(r"^[a-z0-9-]+$")
+PYTHON_RE = re.compile(r"^3\.\d{1,2}(\.\d{1,3})?$")
+TOP_KEYS = {"name", "description", "python", "tools", "repetitions", "indexes", "projects", "wheelhouse"}
+PROJECT_KEYS = {"name", "count", "dependencies", "sources"}
+DEFAULT_REPETITIONS = 5
+
+
+class ScenarioError(Exception):
+    """A scenario refused before any work: FILE:LINE: field: what is wrong."""
+
+    def __init__(self, path: str, line: int, field: str, message: str):
+        super().__init__(f"{path}:{line}: {field}: {message}")
+        self.path, self.line, self.field, self.message = path, line, field, message
+
+
+@dataclass(frozen=True)
+class Project:
+    name: str
+    dependencies: tuple[str, ...]  # normalized PEP 508 strings
+    sources: tuple[tuple[str, str], ...] = ()  # (canonical package name, index name)
+
+    def index_of(self, package: str) -> str | None:
+        return dict(self.sources).get(canonicalize_name(package))
+
+
+@dataclass(frozen=True)
+class Scenario:
+    path: str
+    name: str
+    description: str
+    python: str
+    tools: tuple[str, ...]
+    repetitions: int
+    indexes: tuple[tuple[str, str], ...]  # (name, url)
+    projects: tuple[Project, ...]
+    wheelhouse: str | None = None  # install only from this folder of wheels (offline)
+
+    def index_url(self, name: str) -> str:
+        return dict(self.indexes)[name]
+
+    def with_overrides(self, *, tools=None, projects=None, repetitions=None) -> Scenario:
+        """The scenario narrowed by command-line options (validated by the caller)."""
+        return Scenario(
+            path=self.path,
+            name=self.name,
+            description=self.description,
+            python=self.python,
+            tools=tuple(tools) if tools is not None else self.tools,
+            repetitions=repetitions if repetitions is not None else self.repetitions,
+            indexes=self.indexes,
+            projects=self.projects[:projects] if projects is not None else self.projects,
+            wheelhouse=self.wheelhouse,
+        )
+
+    def to_json(self) -> dict:
+        return {
+            "path": self.path,
+            "name": self.name,
+            "description": self.description,
+            "python": self.python,
+            "tools": list(self.tools),
+            "repetitions": self.repetitions,
+            "indexes": dict(self.indexes),
+            "wheelhouse": self.wheelhouse,
+            "projects": [
+                {"name": p.name, "dependencies": list(p.dependencies), "sources": dict(p.sources)}
+                for p in self.projects
+            ],
+        }
+
+
+class _Reader:
+    """Walks the YAML node tree so every error can name the line of the node at fault."""
+
+    def __init__(self, path: str):
+        self.path = path
+
+    def fail(self, node, field: str, message: str):
+        line = node.start_mark.line + 1 if node is not None else 1
+        raise ScenarioError(self.path, line, field, message)
+
+    def mapping(self, node, field: str, allowed: set[str]) -> dict[str, tuple]:
+        if not isinstance(node, yaml.MappingNode):
+            self.fail(node, field, f"must be a mapping, not {_describe(node)}")
+        out: dict[str, tuple] = {}
+        for key_node, value_node in node.value:
+            key = key_node.value if isinstance(key_node, yaml.ScalarNode) else None
+            where = f"{field}.{key}" if field != "scenario" else str(key)
+            if key not in allowed:
+                known = ", ".join(sorted(allowed))
+                self.fail(key_node, where, f"unknown key (known: {known})")
+            if key in out:
+                self.fail(key_node, where, "duplicate key")
+            out[key] = (key_node, value_node)
+        return out
+
+    def scalar(self, node, field: str, kind: type):
+        if not isinstance(node, yaml.ScalarNode):
+            self.fail(node, field, f"must be {_kind_name(kind)}, not {_describe(node)}")
+        value = _scalar_value(node)
+        if kind is int and (type(value) is not int):
+            self.fail(node, field, f"must be an integer, not {_describe(node)}")
+        if kind is str and not isinstance(value, str):
+            self.fail(node, field, f"must be a string, not {_describe(node)}")
+        return value
+
+    def sequence(self, node, field: str) -> list:
+        if not isinstance(node, yaml.SequenceNode):
+            self.fail(node, field, f"must be a list, not {_describe(node)}")
+        return node.value
+
+
+def _scalar_value(node):
+    """The Python value SafeLoader gives a scalar node (int, float, bool, None or str)."""
+    loader = yaml.SafeLoader("")
+    try:
+        return loader.construct_object(node, deep=True)
+    finally:
+        loader.dispose()
+
+
+def _kind_name(kind: type) -> str:
+    return {int: "an integer", str: "a string"}.get(kind, kind.__name__)
+
+
+def _describe(node) -> str:
+    if isinstance(node, yaml.MappingNode):
+        return "a mapping"
+    if isinstance(node, yaml.SequenceNode):
+        return "a list"
+    value = _scalar_value(node)
+    if value is None:
+        return "empty"
+    return f"{type(value).__name__} {node.value!r}"
+
+
+def _decode(path: str, data: bytes) -> str:
+    try:
+        return data.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        line = data.count(b"\n", 0, exc.start) + 1
+        raise ScenarioError(path, line, "encoding", f"not UTF-8 (byte 0x{data[exc.start]:02x})") from None
+
+
+def load(path: str | Path) -> Scenario:
+    """Read and validate a scenario file; raise ScenarioError on the first fault."""
+    shown = str(path)
+    try:
+        data = Path(path).read_bytes()
+    except OSError as exc:
+        raise ScenarioError(shown, 1, "file", exc.strerror or str(exc)) from None
+    return parse(_decode(shown, data), shown, base_dir=Path(path).resolve().parent)
+
+
+def parse(text: str, path: str = "<scenario>", base_dir: Path | None = None) -> Scenario:
+    reader = _Reader(path)
+    try:
+        root = yaml.compose(text, Loader=yaml.SafeLoader)
+    except yaml.MarkedYAMLError as exc:
+        mark = exc.problem_mark or exc.context_mark
+        line = mark.line + 1 if mark else 1
+        raise ScenarioError(path, line, "yaml", f"not valid YAML: {exc.problem or exc.context}") from None
+    except yaml.YAMLError as exc:
+        raise ScenarioError(path, 1, "yaml", f"not valid YAML: {exc}") from None
+    if root is None:
+        raise ScenarioError(path, 1, "scenario", "empty file: a scenario is a mapping with name and projects")
+    top = reader.mapping(root, "scenario", TOP_KEYS)
+
+    def required(key: str):
+        if key not in top:
+            reader.fail(root, key, "missing (required)")
+        return top[key][1]
+
+    name_node = required("name")
+    name = reader.scalar(name_node, "name", str)
+    if not NAME_RE.match(name):
+        reader.fail(name_node, "name", f"{name!r} must match [a-z0-9-]+")
+    description = reader.scalar(top["description"][1], "description", str).strip() if "description" in top else ""
+
+    python_node = required("python")
+    python_value = _scalar_value(python_node) if isinstance(python_node, yaml.ScalarNode) else None
+    if isinstance(python_value, float):
+        reader.fail(python_node, "python", f"must be a quoted string such as \"3.11\"; YAML reads {python_node.value} as the float {python_value!r}")
+    python = reader.scalar(python_node, "python", str)
+    if not PYTHON_RE.match(python):
+        reader.fail(python_node, "python", f"{python!r} is not a Python version such as \"3.11\"")
+
+    tools = KNOWN_TOOLS
+    if "tools" in top:
+        tools_node = top["tools"][1]
+        tools = tuple(_names(reader, tools_node, "tools", KNOWN_TOOLS, "tool"))
+        if not tools:
+            reader.fail(tools_node, "tools", "empty list: name at least one tool or leave the key out")
+
+    repetitions = DEFAULT_REPETITIONS
+    if "repetitions" in top:
+        node = top["repetitions"][1]
+        repetitions = reader.scalar(node, "repetitions", int)
+        if repetitions < 1:
+            reader.fail(node, "repetitions", f"must be at least 1, not {repetitions}")
+
+    indexes: dict[str, str] = {}
+    if "indexes" in top:
+        node = top["indexes"][1]
+        if not isinstance(node, yaml.MappingNode):
+            reader.fail(node, "indexes", f"must be a mapping of name: URL, not {_describe(node)}")
+        for key_node, value_node in node.value:
+            key = reader.scalar(key_node, "indexes", str)
+            field = f"indexes.{key}"
+            if not NAME_RE.match(key):
+                reader.fail(key_node, field, f"index name {key!r} must match [a-z0-9-]+")
+            if key in indexes:
+                reader.fail(key_node, field, "duplicate index name")
+            url = reader.scalar(value_node, field, str)
+            if not re.match(r"^(https?|file)://\S+$", url):
+                reader.fail(value_node, field, f"{url!r} is not an http(s):// or file:// URL")
+            indexes[key] = url.rstrip("/")
+
+    wheelhouse = None
+    if "wheelhouse" in top:
+        node = top["wheelhouse"][1]
+        value = reader.scalar(node, "wheelhouse", str)
+        folder = (base_dir or Path.cwd()) / value
+        if not folder.is_dir():
+            reader.fail(node, "wheelhouse", f"{value!r} is not a folder (resolved to {folder})")
+        wheelhouse = str(folder.resolve())
+
+    projects = _projects(reader, required("projects"), indexes)
+    return Scenario(
+        path=path,
+        name=name,
+        description=description,
+        python=python,
+        tools=tools,
+        repetitions=repetitions,
+        indexes=tuple(indexes.items()),
+        projects=tuple(projects),
+        wheelhouse=wheelhouse,
+    )
+
+
+def _names(reader: _Reader, node, field: str, known: tuple[str, ...], what: str) -> list[str]:
+    names: list[str] = []
+    for i, item in enumerate(reader.sequence(node, field)):
+        value = reader.scalar(item, f"{field}[{i}]", str)
+        if value not in known:
+            reader.fail(item, f"{field}[{i}]", f"unknown {what} {value!r} (known: {', '.join(known)})")
+        if value in names:
+            reader.fail(item, f"{field}[{i}]", f"{what} {value!r} listed twice")
+        names.append(value)
+    return names
+
+
+def _projects(reader: _Reader, node, indexes: dict[str, str]) -> list[Project]:
+    groups = reader.sequence(node, "projects")
+    if not groups:
+        reader.fail(node, "projects", "empty list: a scenario needs at least one project")
+    projects: list[Project] = []
+    seen: dict[str, str] = {}
+    for g, group_node in enumerate(groups):
+        field = f"projects[{g}]"
+        group = reader.mapping(group_node, field, PROJECT_KEYS)
+        for required in ("name", "dependencies"):
+            if required not in group:
+                reader.fail(group_node, f"{field}.{required}", "missing (required)")
+        name_node = group["name"][1]
+        name = reader.scalar(name_node, f"{field}.name", str)
+        if not NAME_RE.match(name):
+            reader.fail(name_node, f"{field}.name", f"{name!r} must match [a-z0-9-]+")
+
+        count = None
+        if "count" in group:
+            count_node = group["count"][1]
+            count = reader.scalar(count_node, f"{field}.count", int)
+            if count < 1:
+                reader.fail(count_node, f"{field}.count", f"must be at least 1, not {count}")
+
+        deps_node = group["dependencies"][1]
+        requirements: list[str] = []
+        by_name: dict[str, int] = {}
+        for d, dep_node in enumerate(reader.sequence(deps_node, f"{field}.dependencies")):
+            dep_field = f"{field}.dependencies[{d}]"
+            text = reader.scalar(dep_node, dep_field, str)
+            try:
+                req = Requirement(text)
+            except InvalidRequirement as exc:
+                reader.fail(dep_node, dep_field, f"{text!r} is not a PEP 508 requirement: {str(exc).splitlines()[0]}")
+            canonical = canonicalize_name(req.name)
+            if canonical in by_name:
+                reader.fail(dep_node, dep_field, f"{req.name!r} listed twice")
+            by_name[canonical] = d
+            requirements.append(str(req))
+        if not requirements:
+            reader.fail(deps_node, f"{field}.dependencies", "empty list: a project needs at least one dependency")
+
+        sources: list[tuple[str, str]] = []
+        if "sources" in group:
+            src_node = group["sources"][1]
+            if not isinstance(src_node, yaml.MappingNode):
+                reader.fail(src_node, f"{field}.sources", f"must be a mapping of package: index, not {_describe(src_node)}")
+            for key_node, value_node in src_node.value:
+                package = reader.scalar(key_node, f"{field}.sources", str)
+                src_field = f"{field}.sources.{package}"
+                if canonicalize_name(package) not in by_name:
+                    reader.fail(key_node, src_field, f"{package!r} is not among this project's dependencies")
+                index = reader.scalar(value_node, src_field, str)
+                if index not in indexes:
+                    known = ", ".join(indexes) or "none declared"
+                    reader.fail(value_node, src_field, f"unknown index {index!r} (indexes: {known})")
+                sources.append((canonicalize_name(package), index))
+
+        names = [name] if count is None else [f"{name}-{i:0{max(2, len(str(count)))}d}" for i in range(1, count + 1)]
+        for project_name in names:
+            if project_name in seen:
+                reader.fail(name_node, f"{field}.name", f"project name {project_name!r} repeats {seen[project_name]}")
+            seen[project_name] = field
+            projects.append(Project(project_name, tuple(requirements), tuple(sources)))
+    return projects

@@ -1,0 +1,81 @@
+"""Timing shim: run one command and report wall, user, sys and peak RSS of its process tree.
+
+Standard library only: it runs inside containers with their Python. Usage:
+    python shim.py --result OUT.json --log LOG.txt -- ARGV...
+The command's stdout and stderr go to LOG.txt; OUT.json gets
+{"exit_code", "wall_s", "user_s", "sys_s", "max_rss_kib", "tail"}.
+
+user_s and sys_s come from wait4(): the command plus every descendant it waited for.
+max_rss_kib is ru_maxrss, the peak of the largest single process in that tree (the kernel
+keeps no peak of the sum).
+"""
+
+import argparse
+import json
+import os
+import subprocess
+import sys
+import time
+
+TAIL_LINES = 30
+TAIL_BYTES = 4000
+
+
+def tail(path, lines=TAIL_LINES, limit=TAIL_BYTES):
+    try:
+        with open(path, "rb") as f:
+            f.seek(0, os.SEEK_END)
+            size = f.tell()
+            f.seek(max(0, size - limit * 4))
+            data = f.read().decode("utf-8", "replace")
+    except OSError:
+        return ""
+    return "\n".join(data.splitlines()[-lines:])[-limit:]
+
+
+def run(argv, log_path):
+    with open(log_path, "ab") as log:
+        start = time.perf_counter()
+        try:
+            child = subprocess.Popen(argv, stdin=subprocess.DEVNULL, stdout=log, stderr=subprocess.STDOUT)
+        except OSError as exc:
+            log.write(f"envbench shim: cannot start {argv[0]}: {exc}\n".encode())
+            return {"exit_code": 127, "wall_s": 0.0, "user_s": 0.0, "sys_s": 0.0, "max_rss_kib": 0}
+        while True:
+            try:
+                _, status, usage = os.wait4(child.pid, 0)
+                break
+            except InterruptedError:
+                continue
+        wall = time.perf_counter() - start
+        child.returncode = os.waitstatus_to_exitcode(status)
+    code = child.returncode if child.returncode >= 0 else 128 - child.returncode
+    return {
+        "exit_code": code,
+        "wall_s": wall,
+        "user_s": usage.ru_utime,
+        "sys_s": usage.ru_stime,
+        "max_rss_kib": usage.ru_maxrss,
+    }
+
+
+def main(argv=None):
+    parser = argparse.ArgumentParser(prog="shim.py")
+    parser.add_argument("--result", required=True)
+    parser.add_argument("--log", required=True)
+    parser.add_argument("command", nargs=argparse.REMAINDER)
+    args = parser.parse_args(argv)
+    command = args.command[1:] if args.command[:1] == ["--"] else args.command
+    if not command:
+        parser.error("no command after --")
+    result = run(command, args.log)
+    result["tail"] = tail(args.log)
+    tmp = args.result + ".tmp"
+    with open(tmp, "w", encoding="utf-8") as f:
+        json.dump(result, f)
+    os.replace(tmp, args.result)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,58 @@
+"""pip + venv: `python -m venv .venv`, then the env's own pip installs the requirements.
+
+The pip is the one `venv` seeds from ensurepip, as users get it, so its version is fixed by
+the Python the scenario names; pip copies every file into each env.
+"""
+
+from __future__ import annotations
+
+from pathlib import PurePosixPath
+
+from .base import PackageSource, Sandbox, Step, ToolAdapter
+
+
+class PipVenv(ToolAdapter):
+    name = "pip-venv"
+
+    def env(self, sandbox: Sandbox) -> dict[str, str]:
+        env = {
+            "PIP_CACHE_DIR": str(PurePosixPath(sandbox.cache, "pip")),
+            "PIP_CONFIG_FILE": "/dev/null",  # no site or user pip.conf changes what is measured
+            "PIP_DISABLE_PIP_VERSION_CHECK": "1",
+            "PIP_NO_INPUT": "1",
+        }
+        if sandbox.ca_bundle:
+            env["PIP_CERT"] = sandbox.ca_bundle
+        return env
+
+    def version_step(self, sandbox: Sandbox) -> Step:
+        return self.step(sandbox, "version", [sandbox.python, "-c", "import ensurepip; print(ensurepip.version())"])
+
+    def parse_version(self, output: str) -> str:
+        return output.strip().splitlines()[-1]
+
+    def link_mode_configured(self) -> str:
+        return "copy"
+
+    @staticmethod
+    def source_args(source: PackageSource) -> list[str]:
+        if source.wheelhouse:
+            return ["--no-index", "--find-links", source.wheelhouse]
+        args: list[str] = []
+        for url in source.extra_indexes:
+            # pip has no per-package index: the named index joins PyPI and the best version wins
+            # (a local label such as 2.13.0+cpu sorts above 2.13.0), as users do it.
+            args += ["--extra-index-url", url]
+        return args
+
+    def install_steps(self, sandbox, project, requirements, source) -> list[Step]:
+        cwd = sandbox.project_dir(project)
+        return [
+            self.step(sandbox, "venv", [sandbox.python, "-m", "venv", self.env_dir(sandbox, project)], cwd),
+            self.step(
+                sandbox,
+                "install",
+                [self.env_python(sandbox, project), "-m", "pip", "install", *self.source_args(source), *requirements],
+                cwd,
+            ),
+        ]

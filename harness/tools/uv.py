@@ -1,0 +1,61 @@
+"""uv, pip interface: `uv venv`, then `uv pip install` into it from uv's global cache.
+
+uv's default link mode on Linux is hardlink: files are linked from its cache into each env,
+falling back to copies when the cache and the env are on different file systems.
+"""
+
+from __future__ import annotations
+
+from pathlib import PurePosixPath
+
+from .base import PackageSource, Sandbox, Step, ToolAdapter
+
+VERSION = "0.13.9"
+
+
+class Uv(ToolAdapter):
+    name = "uv"
+    requirements = (f"uv=={VERSION}",)
+
+    def env(self, sandbox: Sandbox) -> dict[str, str]:
+        return {
+            "UV_CACHE_DIR": str(PurePosixPath(sandbox.cache, "uv")),
+            "UV_NO_CONFIG": "1",  # no uv.toml of the user's or the machine's changes what is measured
+            "UV_PYTHON_DOWNLOADS": "never",  # envs use the scenario's interpreter, not a download
+            "UV_NO_PROGRESS": "1",
+        }
+
+    def version_step(self, sandbox: Sandbox) -> Step:
+        return self.step(sandbox, "version", [sandbox.tool("uv"), "--version"])
+
+    def parse_version(self, output: str) -> str:
+        # "uv 0.13.9 (x86_64-unknown-linux-gnu)"
+        return output.split()[1]
+
+    def link_mode_configured(self) -> str:
+        return "hardlink"
+
+    @staticmethod
+    def source_args(source: PackageSource) -> list[str]:
+        if source.wheelhouse:
+            return ["--offline", "--no-index", "--find-links", source.wheelhouse]
+        args: list[str] = []
+        for url in source.extra_indexes:
+            # --index comes before PyPI; uv's first-index strategy takes a package from the
+            # first index that has it, so the pinned package comes from its named index.
+            args += ["--index", url]
+        return args
+
+    def install_steps(self, sandbox, project, requirements, source) -> list[Step]:
+        cwd = sandbox.project_dir(project)
+        env_dir = self.env_dir(sandbox, project)
+        uv = sandbox.tool("uv")
+        return [
+            self.step(sandbox, "venv", [uv, "venv", "--python", sandbox.python, env_dir], cwd),
+            self.step(
+                sandbox,
+                "install",
+                [uv, "pip", "install", "--python", self.env_python(sandbox, project), *self.source_args(source), *requirements],
+                cwd,
+            ),
+        ]

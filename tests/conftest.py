@@ -1,0 +1,67 @@
+"""Shared fixtures: synthetic wheels (no network), pinned tool venvs (setup), CLI runner."""
+
+from __future__ import annotations
+
+import os
+import textwrap
+from pathlib import Path
+
+import pytest
+
+from harness.backends.local import LocalBackend, find_python
+from harness.cli import main
+from harness.synth import SynthPackage, build_wheel
+from harness.tools import ADAPTERS
+
+# alpha needs beta; gamma carries .so payloads like a compiled package. About 1.3 MiB in all.
+PACKAGES = (
+    SynthPackage("alpha", files=40, file_size=8192, dependencies=("beta>=1",)),
+    SynthPackage("beta", files=60, file_size=4096),
+    SynthPackage("gamma", files=20, file_size=32768, binary=True),
+)
+
+
+@pytest.fixture(scope="session")
+def wheelhouse(tmp_path_factory) -> Path:
+    folder = tmp_path_factory.mktemp("wheelhouse")
+    for package in PACKAGES:
+        build_wheel(package, folder)
+    return folder
+
+
+@pytest.fixture(scope="session")
+def python311() -> str:
+    return find_python("3.11")[0]
+
+
+@pytest.fixture(scope="session")
+def tool_venvs(python311, tmp_path_factory) -> None:
+    """Setup, not test: install the pinned tools (the only step that may use the network)."""
+    backend = LocalBackend(tmp_path_factory.mktemp("work"), tmp_path_factory.mktemp("logs"))
+    for adapter in ADAPTERS.values():
+        backend.tool_venv(adapter, python311)
+
+
+@pytest.fixture
+def isolated_work(tmp_path, monkeypatch) -> Path:
+    """Run trees under the test's tmp folder; tool venvs stay in the shared envbench home."""
+    work = tmp_path / "work"
+    monkeypatch.setenv("ENVBENCH_WORK", str(work))
+    return work
+
+
+def write(path: Path, text: str) -> Path:
+    path.write_text(textwrap.dedent(text).lstrip("\n"))
+    return path
+
+
+@pytest.fixture
+def cli(capsys):
+    """Run envbench in-process: returns (exit status, stdout, stderr)."""
+
+    def run(*args: str) -> tuple[int, str, str]:
+        status = main([os.fspath(a) for a in args])
+        out, err = capsys.readouterr()
+        return status, out, err
+
+    return run

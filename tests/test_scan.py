@@ -1,0 +1,249 @@
+"""The scanner agrees with GNU du to the byte, and its link classes and exclusive bytes hold."""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import subprocess
+import sys
+import tempfile
+from pathlib import Path
+
+import pytest
+
+from harness import scan as scan_module
+from harness.scan import scan
+
+DEEP = 120
+
+
+def du(*roots, apparent: bool = False) -> int:
+    flag = "-b" if apparent else "-B1"
+    out = subprocess.run(["du", "-sc", flag, *map(str, roots)], capture_output=True, check=True).stdout
+    return int(out.splitlines()[-1].split()[0])
+
+
+def fill(path: Path, size: int, seed: int = 0) -> Path:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_bytes(bytes((seed + i) % 251 for i in range(size)))
+    return path
+
+
+@pytest.fixture
+def tree(tmp_path) -> dict[str, Path]:
+    """Two roots and an outside folder with every kind of entry the scanner must handle."""
+    a, b, outside = tmp_path / "a", tmp_path / "b", tmp_path / "outside"
+    for folder in (a, b, outside):
+        folder.mkdir()
+    shared = fill(a / "pkg" / "shared.so", 50_000, 1)
+    os.link(shared, b / "shared-link.so")  # hard link across roots
+    to_outside = fill(a / "pkg" / "outside.py", 9_000, 2)
+    os.link(to_outside, outside / "kept.py")  # hard link to a folder not scanned
+    inner = fill(a / "pkg" / "inner.txt", 3_000, 3)
+    os.link(inner, a / "inner-again.txt")  # two links, both inside a
+    three = fill(b / "three.bin", 20_000, 4)
+    os.link(three, a / "three-a.bin")
+    os.link(three, outside / "three-out.bin")  # one inode in a, b and outside
+    fill(a / "unique.dat", 12_345, 5)
+    (a / "empty").touch()
+    with open(a / "sparse", "wb") as f:  # 16 MiB apparent, a few blocks physical
+        f.seek(16 * 1024 * 1024)
+        f.write(b"end")
+    os.symlink("pkg/shared.so", a / "link-in")
+    os.symlink("/etc/hostname", a / "link-out-abs")
+    os.symlink("../b/three.bin", a / "link-out-rel")
+    os.symlink("does/not/exist", a / "dangling")
+    os.symlink(str(b), a / "dir-link")  # a symlink to a directory is never followed
+    os.mkfifo(a / "fifo")
+    for name in ("with space", "new\nline", "-dash", "ünïcödé"):
+        fill(a / "odd" / name, 100, 6)
+    fill(Path(os.fsdecode(bytes(a / "odd") + b"/latin1-\xe9")), 200, 7)
+    deep = a / "deep"
+    for level in range(DEEP):
+        deep = deep / f"d{level}"
+    fill(deep / "leaf.txt", 777, 8)
+    for i in range(300):
+        fill(b / "many" / f"f{i:03d}", 1 + i * 10, i)
+    return {"a": a, "b": b, "outside": outside}
+
+
+def test_totals_equal_du_to_the_byte(tree):
+    a, b = tree["a"], tree["b"]
+    report = scan([a, b])
+    assert report["total"]["physical_bytes"] == du(a, b)
+    assert report["total"]["apparent_bytes"] == du(a, b, apparent=True)
+    by_path = {r["path"]: r for r in report["roots"]}
+    for root in (a, b):
+        assert by_path[str(root)]["physical_bytes"] == du(root)
+        assert by_path[str(root)]["apparent_bytes"] == du(root, apparent=True)
+    assert report["total"]["naive_bytes"] == du(a) + du(b)
+    assert report["total"]["naive_bytes"] > report["total"]["physical_bytes"]
+    assert report["errors"] == []
+
+
+def test_serial_and_parallel_walks_agree(tree):
+    roots = [tree["a"], tree["b"], tree["outside"]]
+    assert scan(roots, jobs=1) == scan(roots, jobs=3)
+
+
+def test_counts_and_link_classes(tree):
+    a, b = tree["a"], tree["b"]
+    report = scan([a, b], cache_roots=[b])
+    root_a = next(r for r in report["roots"] if r["path"] == str(a))
+    links = root_a["links"]
+    # shared.so and three-a.bin have links in b, the cache
+    assert links["hardlinked_cache"]["count"] == 2
+    # Link classes count distinct inodes: outside.py (a link outside the scan) and inner.txt,
+    # whose two links are both inside a.
+    assert links["hardlinked_elsewhere"]["count"] == 2
+    assert links["hardlinked_roots"]["count"] == 0
+    # Targets are judged by their path, lexically: the dangling link points inside a.
+    assert links["symlinks_in"]["count"] == 2  # link-in, dangling
+    assert links["symlinks_out"]["count"] == 3  # absolute, relative out of a, dir-link
+    assert root_a["symlinks"] == 5
+    assert root_a["others"] == 1  # the FIFO
+    assert links["reflinked"] is None or links["reflinked"]["count"] == 0
+    # regular files in a: 3 pkg + inner-again + three-a + unique + empty + sparse + 5 odd + leaf
+    assert root_a["files"] == 14
+    assert links["unique"]["count"] == 14 - 5
+    # The same inode hard-linked twice inside a counts once in a's physical bytes.
+    assert root_a["physical_bytes"] == du(a)
+
+
+def test_exclusive_bytes_are_what_rm_rf_frees(tree):
+    a, b, outside = tree["a"], tree["b"], tree["outside"]
+    report = scan([a, b])
+    exclusive_a = next(r for r in report["roots"] if r["path"] == str(a))["exclusive_bytes"]
+    everything_before = du(a, b, outside)
+    shutil.rmtree(a)
+    assert everything_before - du(b, outside) == exclusive_a
+
+
+def test_marginal_bytes_are_what_the_union_loses(tree):
+    a, b = tree["a"], tree["b"]
+    report = scan([a, b])
+    marginal_b = next(r for r in report["roots"] if r["path"] == str(b))["marginal_bytes"]
+    assert du(a, b) - du(a) == marginal_b
+
+
+def test_total_exclusive_and_file_kinds(tree):
+    a, b, outside = tree["a"], tree["b"], tree["outside"]
+    total = scan([a, b])["total"]
+    before = du(a, b, outside)
+    shutil.rmtree(a)
+    shutil.rmtree(b)
+    assert before - du(outside) == total["exclusive_bytes"]
+    # distinct regular files: 14 in a (inner twice = 1 inode, three shared with b, shared.so too)
+    assert total["hardlinked_files"] == 4  # shared.so, outside.py, inner.txt, three.bin
+    assert total["files"] == total["hardlinked_files"] + total["single_files"]
+
+
+def test_nested_and_repeated_roots_count_once(tree):
+    a = tree["a"]
+    nested = [a, a / "pkg", a / "odd"]
+    assert scan(nested)["total"]["physical_bytes"] == du(*nested)
+    assert scan([a, a])["total"]["physical_bytes"] == du(a, a)
+    assert scan(nested)["total"]["apparent_bytes"] == du(*nested, apparent=True)
+
+
+def test_symlink_and_file_roots_are_not_followed(tree):
+    a = tree["a"]
+    roots = [a / "dir-link", a / "unique.dat", a / "link-out-abs"]
+    report = scan(roots)
+    assert report["total"]["physical_bytes"] == du(*roots)
+    assert report["total"]["apparent_bytes"] == du(*roots, apparent=True)
+    assert report["total"]["dirs"] == 0
+
+
+def test_cli_json_shape_and_fifo_does_not_hang(tree):
+    """Through the command line, with a timeout: opening the FIFO would block forever."""
+    a, b = tree["a"], tree["b"]
+    done = subprocess.run(
+        [sys.executable, "-m", "harness", "scan", "--json", str(a), str(b)],
+        capture_output=True, text=True, timeout=120, check=True,
+    )
+    report = json.loads(done.stdout)
+    total = report["total"]
+    for key in ("physical_bytes", "apparent_bytes", "files", "dirs", "symlinks", "inodes"):
+        assert isinstance(total[key], int)
+    assert total["physical_bytes"] == du(a, b)
+    assert [r["path"] for r in report["roots"]] == [str(a), str(b)]
+    for root in report["roots"]:
+        for key in ("physical_bytes", "exclusive_bytes", "links"):
+            assert key in root
+    assert total["inodes"] == total["files"] + total["dirs"] + total["symlinks"] + total["others"]
+
+
+def test_cli_table_and_missing_path(tree, cli):
+    status, out, _ = cli("scan", tree["a"])
+    assert status == 0
+    assert "total (each inode once)" in out
+    status, _, err = cli("scan", tree["a"] / "nope")
+    assert status == 2
+    assert err.strip() == f"{tree['a'] / 'nope'}: no such file or directory"
+
+
+def test_unreadable_directory_is_reported():
+    """An unreadable folder is an error in the report and exit 1, not a silent undercount."""
+    base = Path(tempfile.mkdtemp(prefix="envbench-scan-"))
+    try:
+        base.chmod(0o755)
+        locked = base / "locked"
+        fill(locked / "x", 10)
+        locked.chmod(0)
+        # Root reads every folder, so the scan runs as nobody when the tests run as root, with
+        # a copy of scan.py and a system Python that nobody may read (as in a container).
+        script = shutil.copy(scan_module.__file__, base / "scan.py")
+        python = sys.executable
+        demote = None
+        if os.geteuid() == 0:
+            python = shutil.which("python3", path="/usr/local/bin:/usr/bin:/bin")
+            demote = lambda: (os.setgid(65534), os.setuid(65534))  # noqa: E731
+        done = subprocess.run(
+            [python, str(script), "--json", str(locked.parent / "locked"), str(base / "scan.py")],
+            capture_output=True, text=True, timeout=60, preexec_fn=demote,
+        )
+        assert done.returncode == 1, done.stderr
+        errors = json.loads(done.stdout)["errors"]  # the locked folder itself is counted
+        assert errors == [f"{locked}: Permission denied"]
+    finally:
+        (base / "locked").chmod(0o755)
+        shutil.rmtree(base)
+
+
+def _xfs_mount(tmp_path: Path) -> Path | None:
+    if os.geteuid() != 0 or not shutil.which("mkfs.xfs"):
+        return None
+    image, mount = tmp_path / "xfs.img", tmp_path / "mnt"
+    mount.mkdir()
+    with open(image, "wb") as f:
+        f.truncate(320 * 1024 * 1024)
+    if subprocess.run(["mkfs.xfs", "-q", "-m", "reflink=1", str(image)], capture_output=True).returncode:
+        return None
+    if subprocess.run(["mount", "-o", "loop", str(image), str(mount)], capture_output=True).returncode:
+        return None
+    return mount
+
+
+@pytest.mark.reflink
+def test_shared_extents_on_xfs(tmp_path):
+    mount = _xfs_mount(tmp_path)
+    if mount is None:
+        if os.environ.get("HARNESS_REQUIRE_REFLINK"):
+            pytest.fail("HARNESS_REQUIRE_REFLINK is set but no XFS loop mount could be made (root, mkfs.xfs, loop devices)")
+        pytest.skip("needs root, mkfs.xfs and loop devices")
+    try:
+        cache, env = mount / "cache", mount / "env"
+        original = fill(cache / "lib.so", 1_000_000, 9)
+        env.mkdir()
+        subprocess.run(["cp", "--reflink=always", str(original), str(env / "lib.so")], check=True)
+        fill(env / "own.py", 50_000, 10)
+        report = scan([cache, env], cache_roots=[cache])
+        env_report = next(r for r in report["roots"] if r["path"] == str(env))
+        assert env_report["links"]["reflinked"]["count"] == 1
+        assert env_report["links"]["reflinked"]["bytes"] == 1_003_520  # 245 blocks of 4 KiB
+        assert env_report["links"]["unique"]["count"] == 2  # a clone is its own inode
+        assert report["total"]["physical_bytes"] == du(cache, env)
+    finally:
+        subprocess.run(["umount", str(mount)], check=False)

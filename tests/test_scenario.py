@@ -1,0 +1,137 @@
+"""Every malformed scenario is refused with exit 2 and one exact line FILE:LINE: field: why."""
+
+from __future__ import annotations
+
+import pytest
+
+from harness.scenario import load
+
+from .conftest import write
+
+VALID = """
+name: demo
+description: two projects
+python: "3.11"
+tools: [pip-venv, uv]
+repetitions: 2
+indexes:
+  cpu: https://download.pytorch.org/whl/cpu
+projects:
+  - name: app
+    count: 2
+    dependencies: [numpy>=1.26, "requests[socks]"]
+    sources: {NumPy: cpu}
+  - name: solo
+    dependencies: [attrs]
+"""
+
+
+def test_valid_scenario_expands_projects(tmp_path):
+    scenario = load(write(tmp_path / "s.yaml", VALID))
+    assert [p.name for p in scenario.projects] == ["app-01", "app-02", "solo"]
+    assert scenario.projects[0].dependencies == ("numpy>=1.26", "requests[socks]")
+    assert scenario.projects[0].index_of("numpy") == "cpu"
+    assert scenario.index_url("cpu") == "https://download.pytorch.org/whl/cpu"
+    assert scenario.tools == ("pip-venv", "uv")
+    assert scenario.python == "3.11"
+    assert scenario.repetitions == 2
+
+
+def test_shipped_scenarios_are_valid():
+    seed = load("scenarios/seed.yaml")
+    assert len(seed.projects) == 20
+    assert seed.projects[0].index_of("torch") == "pytorch-cpu"
+    smoke = load("scenarios/smoke.yaml")
+    assert 2 <= len(smoke.projects) <= 3
+
+
+CASES = [
+    ("not-yaml", "name: x\nprojects: [\n", 3, "yaml", "not valid YAML"),
+    ("not-mapping", "- a\n- b\n", 1, "scenario", "must be a mapping, not a list"),
+    ("empty", "", 1, "scenario", "empty file"),
+    ("unknown-key", 'name: x\npython: "3.11"\ncolour: red\nprojects: []\n', 3, "colour", "unknown key"),
+    ("wrong-type", 'name: x\npython: "3.11"\nrepetitions: many\nprojects: []\n', 3, "repetitions", "must be an integer, not str 'many'"),
+    ("float-python", "name: x\npython: 3.10\nprojects: []\n", 2, "python", "YAML reads 3.10 as the float 3.1"),
+    ("int-python", "name: x\npython: 3\nprojects: []\n", 2, "python", "must be a string, not int '3'"),
+    (
+        "count-zero",
+        'name: x\npython: "3.11"\nprojects:\n  - name: a\n    count: 0\n    dependencies: [six]\n',
+        5, "projects[0].count", "must be at least 1, not 0",
+    ),
+    (
+        "bad-requirement",
+        'name: x\npython: "3.11"\nprojects:\n  - name: a\n    dependencies:\n      - six\n      - "numpy>>1"\n',
+        7, "projects[0].dependencies[1]", "'numpy>>1' is not a PEP 508 requirement",
+    ),
+    (
+        "unknown-tool",
+        'name: x\npython: "3.11"\ntools:\n  - uv\n  - npm\nprojects: []\n',
+        5, "tools[1]", "unknown tool 'npm'",
+    ),
+    (
+        "unknown-index",
+        'name: x\npython: "3.11"\nprojects:\n  - name: a\n    dependencies: [torch]\n    sources:\n      torch: cuda\n',
+        7, "projects[0].sources.torch", "unknown index 'cuda' (indexes: none declared)",
+    ),
+    (
+        "duplicate-project",
+        'name: x\npython: "3.11"\nprojects:\n  - name: app\n    count: 2\n    dependencies: [six]\n'
+        "  - name: app-02\n    dependencies: [six]\n",
+        7, "projects[1].name", "project name 'app-02' repeats projects[0]",
+    ),
+    ("bad-name", 'name: My_Scenario\npython: "3.11"\nprojects: []\n', 1, "name", "'My_Scenario' must match [a-z0-9-]+"),
+    (
+        "bad-project-name",
+        'name: x\npython: "3.11"\nprojects:\n  - name: App\n    dependencies: [six]\n',
+        4, "projects[0].name", "'App' must match [a-z0-9-]+",
+    ),
+    (
+        "missing-dependencies",
+        'name: x\npython: "3.11"\nprojects:\n  - name: a\n    count: 2\n',
+        4, "projects[0].dependencies", "missing (required)",
+    ),
+    (
+        "empty-dependencies",
+        'name: x\npython: "3.11"\nprojects:\n  - name: a\n    dependencies: []\n',
+        5, "projects[0].dependencies", "empty list",
+    ),
+    ("missing-python", "name: x\nprojects: []\n", 1, "python", "missing (required)"),
+    ("duplicate-key", 'name: x\nname: y\npython: "3.11"\nprojects: []\n', 2, "name", "duplicate key"),
+    ("bool-count", 'name: x\npython: "3.11"\nprojects:\n  - name: a\n    count: yes\n    dependencies: [six]\n',
+     5, "projects[0].count", "must be an integer, not bool"),
+]
+
+
+@pytest.mark.parametrize("label,text,line,field,message", CASES, ids=[c[0] for c in CASES])
+def test_malformed_scenario_exits_2_with_exact_line(tmp_path, cli, label, text, line, field, message):
+    path = tmp_path / f"{label}.yaml"
+    path.write_text(text)
+    status, out, err = cli("run", path, "--backend", "local")
+    assert status == 2
+    lines = err.strip().splitlines()
+    assert len(lines) == 1, err
+    prefix = f"{path}:{line}: {field}: "
+    assert lines[0].startswith(prefix), lines[0]
+    assert message in lines[0][len(prefix):]
+    assert out == ""
+
+
+def test_undecodable_bytes_name_their_line(tmp_path, cli):
+    path = tmp_path / "latin1.yaml"
+    path.write_bytes(b'name: x\npython: "3.11"\ndescription: caf\xe9\nprojects: []\n')
+    status, _, err = cli("run", path)
+    assert status == 2
+    assert err.strip() == f"{path}:3: encoding: not UTF-8 (byte 0xe9)"
+
+
+def test_missing_file_is_bad_input(tmp_path, cli):
+    status, _, err = cli("run", tmp_path / "nope.yaml")
+    assert status == 2
+    assert err.strip() == f"{tmp_path / 'nope.yaml'}:1: file: No such file or directory"
+
+
+def test_unknown_tool_on_command_line(tmp_path, cli):
+    path = write(tmp_path / "s.yaml", VALID)
+    status, _, err = cli("run", path, "--tools", "uv,npm")
+    assert status == 2
+    assert err.strip().startswith("--tools: unknown tool 'npm'")
