@@ -7,7 +7,7 @@ import json
 import os
 import signal
 import sys
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 
 from rich.console import Console
@@ -92,12 +92,14 @@ def cmd_run(args) -> int:
     projects = args.projects or (QUICK_PROJECTS if args.quick else None)
     scenario = scenario.with_overrides(tools=tools, projects=projects, repetitions=repetitions)
 
-    run_id = f"{scenario.name}-{datetime.now(timezone.utc).strftime('%Y%m%dT%H%M%SZ')}"
+    run_id = f"{scenario.name}-{datetime.now(UTC).strftime('%Y%m%dT%H%M%SZ')}"
     out_dir = Path(args.out or Path("results") / run_id)
     console = Console(stderr=True)
     work_dir = Path(os.environ.get("ENVBENCH_WORK") or envbench_home() / "work") / run_id
     backend, reason = choose_backend(args.backend, work_dir, out_dir / "logs", console)
-    record = RunRecord.start(out_dir, run_id, ["envbench", *sys.argv[1:]], scenario.to_json(), {**backend.describe(), "reason": reason})
+    record = RunRecord.start(
+        out_dir, run_id, ["envbench", *sys.argv[1:]], scenario.to_json(), {**backend.describe(), "reason": reason}
+    )
 
     previous = signal.signal(signal.SIGTERM, _interrupt)
     try:
@@ -150,23 +152,45 @@ def cmd_scan(args) -> int:
         print(json.dumps(result))
     else:
         table = Table()
-        for header in ("path", "physical MiB", "apparent MiB", "exclusive MiB", "marginal MiB", "files", "hard-linked", "symlinks"):
+        for header in (
+            "path",
+            "physical MiB",
+            "apparent MiB",
+            "exclusive MiB",
+            "marginal MiB",
+            "files",
+            "hard-linked",
+            "symlinks",
+        ):
             table.add_column(header, justify="left" if header == "path" else "right")
         for root in result["roots"]:
             linked = sum(root["links"][k]["count"] for k in ("hardlinked_cache", "hardlinked_roots", "hardlinked_elsewhere"))
             table.add_row(
-                root["path"], report.mib(root["physical_bytes"]), report.mib(root["apparent_bytes"]),
-                report.mib(root["exclusive_bytes"]), report.mib(root["marginal_bytes"]),
-                f"{root['files']:,}", f"{linked:,}", f"{root['symlinks']:,}",
+                root["path"],
+                report.mib(root["physical_bytes"]),
+                report.mib(root["apparent_bytes"]),
+                report.mib(root["exclusive_bytes"]),
+                report.mib(root["marginal_bytes"]),
+                f"{root['files']:,}",
+                f"{linked:,}",
+                f"{root['symlinks']:,}",
             )
         total = result["total"]
         table.add_row(
-            "total (each inode once)", report.mib(total["physical_bytes"]), report.mib(total["apparent_bytes"]),
-            report.mib(total["exclusive_bytes"]), "", f"{total['files']:,}", f"{total['hardlinked_files']:,}", f"{total['symlinks']:,}",
+            "total (each inode once)",
+            report.mib(total["physical_bytes"]),
+            report.mib(total["apparent_bytes"]),
+            report.mib(total["exclusive_bytes"]),
+            "",
+            f"{total['files']:,}",
+            f"{total['hardlinked_files']:,}",
+            f"{total['symlinks']:,}",
         )
         console = stdout_console()
         console.print(table)
-        console.print(f"naive sum {report.mib(total['naive_bytes'])} MiB; sharing ratio {total['sharing_ratio'] or 0:.2f}", highlight=False)
+        console.print(
+            f"naive sum {report.mib(total['naive_bytes'])} MiB; sharing ratio {total['sharing_ratio'] or 0:.2f}", highlight=False
+        )
     for error in result["errors"]:
         print(f"envbench scan: {error}", file=sys.stderr)
     return EXIT_FAILED if result["errors"] else EXIT_OK

@@ -26,9 +26,6 @@ class Cell:
 def plan(scenario: Scenario, tool: str, layout: str) -> list[list[Cell]]:
     """The cells of one tool, one list per repetition (each list starts on an empty cache)."""
     return [
-        [
-            Cell(tool, layout, project, COLD if i == 0 else WARM, repetition)
-            for i, project in enumerate(scenario.projects)
-        ]
+        [Cell(tool, layout, project, COLD if i == 0 else WARM, repetition) for i, project in enumerate(scenario.projects)]
         for repetition in range(1, scenario.repetitions + 1)
     ]

@@ -18,12 +18,30 @@ from .results import load, write_atomic
 
 MIB = 1024 * 1024
 DISK_FIELDS = [
-    "tool", "layout", "scope", "files", "apparent_bytes", "physical_bytes", "naive_bytes",
-    "exclusive_bytes", "hardlinked_files", "symlinked_files", "copied_files",
+    "tool",
+    "layout",
+    "scope",
+    "files",
+    "apparent_bytes",
+    "physical_bytes",
+    "naive_bytes",
+    "exclusive_bytes",
+    "hardlinked_files",
+    "symlinked_files",
+    "copied_files",
 ]
 TIMING_FIELDS = [
-    "tool", "layout", "project", "state", "operation", "repetition", "wall_s", "user_s", "sys_s",
-    "max_rss_kib", "exit_code",
+    "tool",
+    "layout",
+    "project",
+    "state",
+    "operation",
+    "repetition",
+    "wall_s",
+    "user_s",
+    "sys_s",
+    "max_rss_kib",
+    "exit_code",
 ]
 PACKAGE_FIELDS = ["tool", "project", "name", "version", "sha256", "installed_bytes"]
 TOOL_FIELDS = ["tool", "version", "link_mode", "status", "reason"]
@@ -65,23 +83,40 @@ def disk_rows(run: dict) -> list[dict]:
         if not disk:
             continue
         total = disk["total"]
-        rows.append({
-            "tool": tool, "layout": info["layout"], "scope": "total", "files": total["files"],
-            "apparent_bytes": total["apparent_bytes"], "physical_bytes": total["physical_bytes"],
-            "naive_bytes": total["naive_bytes"], "exclusive_bytes": total["exclusive_bytes"],
-            "hardlinked_files": total["hardlinked_files"], "symlinked_files": total["symlinks"],
-            "copied_files": total["single_files"],
-        })
+        rows.append(
+            {
+                "tool": tool,
+                "layout": info["layout"],
+                "scope": "total",
+                "files": total["files"],
+                "apparent_bytes": total["apparent_bytes"],
+                "physical_bytes": total["physical_bytes"],
+                "naive_bytes": total["naive_bytes"],
+                "exclusive_bytes": total["exclusive_bytes"],
+                "hardlinked_files": total["hardlinked_files"],
+                "symlinked_files": total["symlinks"],
+                "copied_files": total["single_files"],
+            }
+        )
         for root in disk["roots"]:
             links = root["links"]
-            rows.append({
-                "tool": tool, "layout": info["layout"], "scope": root["scope"], "files": root["files"],
-                "apparent_bytes": root["apparent_bytes"], "physical_bytes": root["physical_bytes"],
-                "naive_bytes": root["physical_bytes"], "exclusive_bytes": root["exclusive_bytes"],
-                "hardlinked_files": sum(links[k]["count"] for k in ("hardlinked_cache", "hardlinked_roots", "hardlinked_elsewhere")),
-                "symlinked_files": root["symlinks"],
-                "copied_files": links["unique"]["count"],
-            })
+            rows.append(
+                {
+                    "tool": tool,
+                    "layout": info["layout"],
+                    "scope": root["scope"],
+                    "files": root["files"],
+                    "apparent_bytes": root["apparent_bytes"],
+                    "physical_bytes": root["physical_bytes"],
+                    "naive_bytes": root["physical_bytes"],
+                    "exclusive_bytes": root["exclusive_bytes"],
+                    "hardlinked_files": sum(
+                        links[k]["count"] for k in ("hardlinked_cache", "hardlinked_roots", "hardlinked_elsewhere")
+                    ),
+                    "symlinked_files": root["symlinks"],
+                    "copied_files": links["unique"]["count"],
+                }
+            )
     return rows
 
 
@@ -100,8 +135,13 @@ def package_rows(run: dict) -> list[dict]:
 
 def tool_rows(run: dict) -> list[dict]:
     return [
-        {"tool": tool, "version": info["version"] or "", "link_mode": info["link_mode"] or "",
-         "status": info["status"], "reason": info["reason"]}
+        {
+            "tool": tool,
+            "version": info["version"] or "",
+            "link_mode": info["link_mode"] or "",
+            "status": info["status"],
+            "reason": info["reason"],
+        }
         for tool, info in run["tools"].items()
     ]
 
@@ -148,15 +188,24 @@ def summaries(run: dict) -> list[Summary]:
             later = projects[1:] or projects
             marginal = sum(r["marginal_bytes"] for r in later) / len(later) if later else None
         times = env_times(info)
-        out.append(Summary(
-            tool=tool, version=info["version"] or "", link_mode=info["link_mode"] or "",
-            status=info["status"], reason=info["reason"], total_bytes=total, cache_bytes=cache,
-            naive_bytes=naive, sharing_ratio=ratio, marginal_bytes=marginal,
-            cold=_benchmark(f"{tool}/cold/env", times.get("cold", [])),
-            warm=_benchmark(f"{tool}/warm/env", times.get("warm", [])),
-            proved=sum(1 for env in info["envs"].values() if env["proved"]),
-            envs=len(run["scenario"]["projects"]),
-        ))
+        out.append(
+            Summary(
+                tool=tool,
+                version=info["version"] or "",
+                link_mode=info["link_mode"] or "",
+                status=info["status"],
+                reason=info["reason"],
+                total_bytes=total,
+                cache_bytes=cache,
+                naive_bytes=naive,
+                sharing_ratio=ratio,
+                marginal_bytes=marginal,
+                cold=_benchmark(f"{tool}/cold/env", times.get("cold", [])),
+                warm=_benchmark(f"{tool}/warm/env", times.get("warm", [])),
+                proved=sum(1 for env in info["envs"].values() if env["proved"]),
+                envs=len(run["scenario"]["projects"]),
+            )
+        )
     return out
 
 
@@ -176,19 +225,40 @@ def seconds(bench: pyperf.Benchmark | None) -> str:
 
 
 MAIN_HEADERS = [
-    "tool", "version", "link mode", "status", "total MiB", "cache MiB", "naive MiB", "sharing ×",
-    "marginal MiB/project", "first env s", "later envs s", "proved",
+    "tool",
+    "version",
+    "link mode",
+    "status",
+    "total MiB",
+    "cache MiB",
+    "naive MiB",
+    "sharing ×",
+    "marginal MiB/project",
+    "first env s",
+    "later envs s",
+    "proved",
 ]
 
 
 def main_table(run: dict) -> list[list[str]]:
     rows = []
     for s in summaries(run):
-        rows.append([
-            s.tool, s.version or "-", s.link_mode or "-", s.status, mib(s.total_bytes), mib(s.cache_bytes),
-            mib(s.naive_bytes), "-" if s.sharing_ratio is None else f"{s.sharing_ratio:.2f}",
-            mib(s.marginal_bytes), seconds(s.cold), seconds(s.warm), f"{s.proved}/{s.envs}",
-        ])
+        rows.append(
+            [
+                s.tool,
+                s.version or "-",
+                s.link_mode or "-",
+                s.status,
+                mib(s.total_bytes),
+                mib(s.cache_bytes),
+                mib(s.naive_bytes),
+                "-" if s.sharing_ratio is None else f"{s.sharing_ratio:.2f}",
+                mib(s.marginal_bytes),
+                seconds(s.cold),
+                seconds(s.warm),
+                f"{s.proved}/{s.envs}",
+            ]
+        )
     return rows
 
 
@@ -226,15 +296,37 @@ def timing_table(run: dict) -> list[list[str]]:
         name = bench.get_name()
         tool, layout, state, operation = name.split("/")
         values = bench.get_values()
-        rows.append([
-            tool, layout, state, operation, str(len(values)), seconds(bench), f"{bench.median():.2f}",
-            f"{min(values):.2f}", f"{max(values):.2f}", f"{sum(cpu[name]) / len(cpu[name]):.2f}",
-            f"{rss[name] / 1024:,.0f}",
-        ])
+        rows.append(
+            [
+                tool,
+                layout,
+                state,
+                operation,
+                str(len(values)),
+                seconds(bench),
+                f"{bench.median():.2f}",
+                f"{min(values):.2f}",
+                f"{max(values):.2f}",
+                f"{sum(cpu[name]) / len(cpu[name]):.2f}",
+                f"{rss[name] / 1024:,.0f}",
+            ]
+        )
     return rows
 
 
-TIMING_HEADERS = ["tool", "layout", "state", "operation", "n", "wall s (mean ± stdev)", "median s", "min s", "max s", "CPU s (user+sys)", "peak RSS MiB"]
+TIMING_HEADERS = [
+    "tool",
+    "layout",
+    "state",
+    "operation",
+    "n",
+    "wall s (mean ± stdev)",
+    "median s",
+    "min s",
+    "max s",
+    "CPU s (user+sys)",
+    "peak RSS MiB",
+]
 
 
 def link_table(run: dict) -> list[list[str]]:
@@ -254,17 +346,40 @@ def link_table(run: dict) -> list[list[str]]:
                 sums[name][0] += entry["count"]
                 sums[name][1] += entry["bytes"]
 
-        def cell(name: str) -> str:
-            if name == "reflinked" and not reflinks_checked:
+        def cell(name: str, sums=sums, checked=reflinks_checked) -> str:
+            if name == "reflinked" and not checked:
                 return "not checked (no reflinks on this file system)"
             count, size = sums[name]
             return f"{count:,} / {size / MIB:,.1f}"
 
-        rows.append([tool, *(cell(n) for n in ("hardlinked_cache", "hardlinked_roots", "hardlinked_elsewhere", "unique", "symlinks_out", "reflinked"))])
+        rows.append(
+            [
+                tool,
+                *(
+                    cell(n)
+                    for n in (
+                        "hardlinked_cache",
+                        "hardlinked_roots",
+                        "hardlinked_elsewhere",
+                        "unique",
+                        "symlinks_out",
+                        "reflinked",
+                    )
+                ),
+            ]
+        )
     return rows
 
 
-LINK_HEADERS = ["tool", "hard-linked to cache", "hard-linked to other projects", "hard-linked elsewhere", "unique (copies)", "symlinks out of env", "shared extents"]
+LINK_HEADERS = [
+    "tool",
+    "hard-linked to cache",
+    "hard-linked to other projects",
+    "hard-linked elsewhere",
+    "unique (copies)",
+    "symlinks out of env",
+    "shared extents",
+]
 
 
 def tables_markdown(run: dict) -> str:
@@ -287,10 +402,12 @@ def tables_markdown(run: dict) -> str:
     ]
     if run["failures"]:
         parts.append("## Failures\n")
-        parts.append(_markdown(
-            ["tool", "what", "project", "reason"],
-            [[f["tool"], f["what"], f.get("project", ""), f["reason"].replace("|", "\\|")] for f in run["failures"]],
-        ))
+        parts.append(
+            _markdown(
+                ["tool", "what", "project", "reason"],
+                [[f["tool"], f["what"], f.get("project", ""), f["reason"].replace("|", "\\|")] for f in run["failures"]],
+            )
+        )
     overhead = run.get("overhead") or {}
     if overhead:
         parts.append("## Where the run's time went\n")

@@ -9,7 +9,7 @@ import json
 import os
 import platform
 import tempfile
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 
 from . import __version__
@@ -18,7 +18,7 @@ SCHEMA = 1
 
 
 def now() -> str:
-    return datetime.now(timezone.utc).isoformat(timespec="seconds")
+    return datetime.now(UTC).isoformat(timespec="seconds")
 
 
 def machine_facts() -> dict:
@@ -81,8 +81,17 @@ class RunRecord:
     def tool(self, name: str) -> dict:
         return self.data["tools"].setdefault(
             name,
-            {"status": "running", "reason": "", "version": None, "layout": None, "link_mode": None,
-             "link_mode_configured": None, "steps": [], "envs": {}, "disk": None},
+            {
+                "status": "running",
+                "reason": "",
+                "version": None,
+                "layout": None,
+                "link_mode": None,
+                "link_mode_configured": None,
+                "steps": [],
+                "envs": {},
+                "disk": None,
+            },
         )
 
     def fail(self, tool: str, what: str, reason: str, **where) -> None:

@@ -194,7 +194,9 @@ class Runner:
                         f"{result.wall_s:7.2f} s" + ("" if result.ok else f"  [red]exit {result.exit_code}[/]")
                     )
                     if not result.ok:
-                        self.record.fail(tool, step.operation, f"`{step.display()}` exited {result.exit_code}", tail=result.tail, **where)
+                        self.record.fail(
+                            tool, step.operation, f"`{step.display()}` exited {result.exit_code}", tail=result.tail, **where
+                        )
                         break
                 else:
                     ok_projects.add(project.name)
@@ -240,7 +242,9 @@ class Runner:
             }
             if not proved:
                 bad = probe.get("error") or "; ".join(f"{m}: {e}" for m, e in imports.items() if e)
-                self.record.fail(adapter.name, "prove", f"env of {project.name} does not import: {bad}"[:500], project=project.name)
+                self.record.fail(
+                    adapter.name, "prove", f"env of {project.name} does not import: {bad}"[:500], project=project.name
+                )
         self.record.save()
 
     def measure_disk(self, adapter: ToolAdapter, sandbox: Sandbox) -> None:

@@ -289,11 +289,7 @@ def scan(roots, cache_roots=(), jobs=None):
             if entry[_KIND] != _FILE or entry[_NLINK] == 1:
                 continue
             others_holding = [h for h in holders if h != index]
-            bucket = (
-                to_cache if any(h in cache_indexes for h in others_holding)
-                else to_roots if others_holding
-                else elsewhere
-            )
+            bucket = to_cache if any(h in cache_indexes for h in others_holding) else to_roots if others_holding else elsewhere
             bucket[0] += 1
             bucket[1] += blocks
         if not track_all:
@@ -316,9 +312,7 @@ def scan(roots, cache_roots=(), jobs=None):
                     "hardlinked_elsewhere": _pair(*elsewhere),
                     "symlinks_out": _pair(*w["links_out"]),
                     "symlinks_in": _pair(*w["links_in"]),
-                    "reflinked": (
-                        {"count": w["reflinked"][0], "bytes": w["reflinked"][1]} if w["reflinked"] else None
-                    ),
+                    "reflinked": ({"count": w["reflinked"][0], "bytes": w["reflinked"][1]} if w["reflinked"] else None),
                 },
                 "errors": w["errors"],
             }
@@ -358,9 +352,7 @@ def scan(roots, cache_roots=(), jobs=None):
     total["hardlinked_files"] = linked_files  # distinct files with more than one link
     total["single_files"] = single_files  # distinct files with one link: copies, not shared
     total["naive_bytes"] = sum(r["physical_bytes"] for r in root_reports)
-    total["sharing_ratio"] = (
-        total["naive_bytes"] / total["physical_bytes"] if total["physical_bytes"] else None
-    )
+    total["sharing_ratio"] = total["naive_bytes"] / total["physical_bytes"] if total["physical_bytes"] else None
     return {"schema": SCHEMA, "total": total, "roots": root_reports, "errors": errors}
 
 

@@ -16,7 +16,16 @@ from packaging.utils import canonicalize_name
 
 # Every tool DESIGN.md names; those without an adapter yet run as `unavailable`.
 KNOWN_TOOLS = (
-    "pip-venv", "virtualenv", "uv", "uv-project", "poetry", "pdm", "pipenv", "hatch", "conda", "pixi",
+    "pip-venv",
+    "virtualenv",
+    "uv",
+    "uv-project",
+    "poetry",
+    "pdm",
+    "pipenv",
+    "hatch",
+    "conda",
+    "pixi",
 )
 NAME_RE = re.compile(r"^[a-z0-9-]+$")
 PYTHON_RE = re.compile(r"^3\.\d{1,2}(\.\d{1,3})?$")
@@ -83,8 +92,7 @@ class Scenario:
             "indexes": dict(self.indexes),
             "wheelhouse": self.wheelhouse,
             "projects": [
-                {"name": p.name, "dependencies": list(p.dependencies), "sources": dict(p.sources)}
-                for p in self.projects
+                {"name": p.name, "dependencies": list(p.dependencies), "sources": dict(p.sources)} for p in self.projects
             ],
         }
 
@@ -200,10 +208,14 @@ def parse(text: str, path: str = "<scenario>", base_dir: Path | None = None) -> 
     python_node = required("python")
     python_value = _scalar_value(python_node) if isinstance(python_node, yaml.ScalarNode) else None
     if isinstance(python_value, float):
-        reader.fail(python_node, "python", f"must be a quoted string such as \"3.11\"; YAML reads {python_node.value} as the float {python_value!r}")
+        reader.fail(
+            python_node,
+            "python",
+            f'must be a quoted string such as "3.11"; YAML reads {python_node.value} as the float {python_value!r}',
+        )
     python = reader.scalar(python_node, "python", str)
     if not PYTHON_RE.match(python):
-        reader.fail(python_node, "python", f"{python!r} is not a Python version such as \"3.11\"")
+        reader.fail(python_node, "python", f'{python!r} is not a Python version such as "3.11"')
 
     tools = KNOWN_TOOLS
     if "tools" in top:

@@ -57,9 +57,8 @@ def build_wheel(package: SynthPackage, out_dir: Path) -> Path:
     out_dir.mkdir(parents=True, exist_ok=True)
     module = package.module
     dist_info = f"{module}-{package.version}.dist-info"
-    files: dict[str, bytes] = {
-        f"{module}/__init__.py": f'"""Synthetic package {package.name} {package.version}."""\nVERSION = "{package.version}"\n'.encode()
-    }
+    init = f'"""Synthetic package {package.name} {package.version}."""\nVERSION = "{package.version}"\n'
+    files: dict[str, bytes] = {f"{module}/__init__.py": init.encode()}
     for i in range(package.files):
         if package.binary:
             path = f"{module}/_native{i:04d}.cpython-311-x86_64-linux-gnu.so"

@@ -161,7 +161,10 @@ def test_cli_json_shape_and_fifo_does_not_hang(tree):
     a, b = tree["a"], tree["b"]
     done = subprocess.run(
         [sys.executable, "-m", "harness", "scan", "--json", str(a), str(b)],
-        capture_output=True, text=True, timeout=120, check=True,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=True,
     )
     report = json.loads(done.stdout)
     total = report["total"]
@@ -202,7 +205,10 @@ def test_unreadable_directory_is_reported():
             demote = lambda: (os.setgid(65534), os.setuid(65534))  # noqa: E731
         done = subprocess.run(
             [python, str(script), "--json", str(locked.parent / "locked"), str(base / "scan.py")],
-            capture_output=True, text=True, timeout=60, preexec_fn=demote,
+            capture_output=True,
+            text=True,
+            timeout=60,
+            preexec_fn=demote,
         )
         assert done.returncode == 1, done.stderr
         errors = json.loads(done.stdout)["errors"]  # the locked folder itself is counted

@@ -50,55 +50,82 @@ CASES = [
     ("not-mapping", "- a\n- b\n", 1, "scenario", "must be a mapping, not a list"),
     ("empty", "", 1, "scenario", "empty file"),
     ("unknown-key", 'name: x\npython: "3.11"\ncolour: red\nprojects: []\n', 3, "colour", "unknown key"),
-    ("wrong-type", 'name: x\npython: "3.11"\nrepetitions: many\nprojects: []\n', 3, "repetitions", "must be an integer, not str 'many'"),
+    (
+        "wrong-type",
+        'name: x\npython: "3.11"\nrepetitions: many\nprojects: []\n',
+        3,
+        "repetitions",
+        "must be an integer, not str 'many'",
+    ),
     ("float-python", "name: x\npython: 3.10\nprojects: []\n", 2, "python", "YAML reads 3.10 as the float 3.1"),
     ("int-python", "name: x\npython: 3\nprojects: []\n", 2, "python", "must be a string, not int '3'"),
     (
         "count-zero",
         'name: x\npython: "3.11"\nprojects:\n  - name: a\n    count: 0\n    dependencies: [six]\n',
-        5, "projects[0].count", "must be at least 1, not 0",
+        5,
+        "projects[0].count",
+        "must be at least 1, not 0",
     ),
     (
         "bad-requirement",
         'name: x\npython: "3.11"\nprojects:\n  - name: a\n    dependencies:\n      - six\n      - "numpy>>1"\n',
-        7, "projects[0].dependencies[1]", "'numpy>>1' is not a PEP 508 requirement",
+        7,
+        "projects[0].dependencies[1]",
+        "'numpy>>1' is not a PEP 508 requirement",
     ),
     (
         "unknown-tool",
         'name: x\npython: "3.11"\ntools:\n  - uv\n  - npm\nprojects: []\n',
-        5, "tools[1]", "unknown tool 'npm'",
+        5,
+        "tools[1]",
+        "unknown tool 'npm'",
     ),
     (
         "unknown-index",
         'name: x\npython: "3.11"\nprojects:\n  - name: a\n    dependencies: [torch]\n    sources:\n      torch: cuda\n',
-        7, "projects[0].sources.torch", "unknown index 'cuda' (indexes: none declared)",
+        7,
+        "projects[0].sources.torch",
+        "unknown index 'cuda' (indexes: none declared)",
     ),
     (
         "duplicate-project",
         'name: x\npython: "3.11"\nprojects:\n  - name: app\n    count: 2\n    dependencies: [six]\n'
         "  - name: app-02\n    dependencies: [six]\n",
-        7, "projects[1].name", "project name 'app-02' repeats projects[0]",
+        7,
+        "projects[1].name",
+        "project name 'app-02' repeats projects[0]",
     ),
     ("bad-name", 'name: My_Scenario\npython: "3.11"\nprojects: []\n', 1, "name", "'My_Scenario' must match [a-z0-9-]+"),
     (
         "bad-project-name",
         'name: x\npython: "3.11"\nprojects:\n  - name: App\n    dependencies: [six]\n',
-        4, "projects[0].name", "'App' must match [a-z0-9-]+",
+        4,
+        "projects[0].name",
+        "'App' must match [a-z0-9-]+",
     ),
     (
         "missing-dependencies",
         'name: x\npython: "3.11"\nprojects:\n  - name: a\n    count: 2\n',
-        4, "projects[0].dependencies", "missing (required)",
+        4,
+        "projects[0].dependencies",
+        "missing (required)",
     ),
     (
         "empty-dependencies",
         'name: x\npython: "3.11"\nprojects:\n  - name: a\n    dependencies: []\n',
-        5, "projects[0].dependencies", "empty list",
+        5,
+        "projects[0].dependencies",
+        "empty list",
     ),
     ("missing-python", "name: x\nprojects: []\n", 1, "python", "missing (required)"),
     ("duplicate-key", 'name: x\nname: y\npython: "3.11"\nprojects: []\n', 2, "name", "duplicate key"),
-    ("bool-count", 'name: x\npython: "3.11"\nprojects:\n  - name: a\n    count: yes\n    dependencies: [six]\n',
-     5, "projects[0].count", "must be an integer, not bool"),
+    (
+        "bool-count",
+        'name: x\npython: "3.11"\nprojects:\n  - name: a\n    count: yes\n    dependencies: [six]\n',
+        5,
+        "projects[0].count",
+        "must be an integer, not bool",
+    ),
 ]
 
 
@@ -112,7 +139,7 @@ def test_malformed_scenario_exits_2_with_exact_line(tmp_path, cli, label, text, 
     assert len(lines) == 1, err
     prefix = f"{path}:{line}: {field}: "
     assert lines[0].startswith(prefix), lines[0]
-    assert message in lines[0][len(prefix):]
+    assert message in lines[0][len(prefix) :]
     assert out == ""
 
 

@@ -11,6 +11,7 @@ import hashlib
 import json
 import os
 import shutil
+import signal
 import subprocess
 import sys
 from pathlib import Path
@@ -53,7 +54,10 @@ def find_python(version: str) -> tuple[str, str]:
         executable, found = out.split()[:2]
         if found == version or found.startswith(version + "."):
             return executable, found
-    raise BackendError(f"no Python {version} on this machine (looked for python{major_minor}, {sys.executable}); install it or change the scenario's python")
+    raise BackendError(
+        f"no Python {version} on this machine (looked for python{major_minor}, {sys.executable}); "
+        "install it or change the scenario's python"
+    )
 
 
 class LocalBackend:
@@ -92,7 +96,15 @@ class LocalBackend:
             venv.parent.mkdir(parents=True, exist_ok=True)
             commands = [
                 [python, "-m", "venv", str(venv)],
-                [str(venv / "bin" / "python"), "-m", "pip", "install", "--disable-pip-version-check", "-q", *adapter.requirements],
+                [
+                    str(venv / "bin" / "python"),
+                    "-m",
+                    "pip",
+                    "install",
+                    "--disable-pip-version-check",
+                    "-q",
+                    *adapter.requirements,
+                ],
             ]
             for argv in commands:
                 done = subprocess.run(argv, capture_output=True, text=True)
@@ -135,7 +147,16 @@ class LocalBackend:
         log.parent.mkdir(parents=True, exist_ok=True)
         result_path = log.with_suffix(".result.json")
         argv = [sys.executable, "-I", str(SHIM), "--result", str(result_path), "--log", str(log), "--", *step.argv]
-        subprocess.run(argv, env=self.environment(step), cwd=step.cwd, check=True)
+        # Its own process group, so an interrupt can stop the tool's whole tree, not just the shim.
+        child = subprocess.Popen(argv, env=self.environment(step), cwd=step.cwd, start_new_session=True)
+        try:
+            child.wait()
+        except BaseException:
+            os.killpg(child.pid, signal.SIGKILL)
+            child.wait()
+            raise
+        if child.returncode != 0:
+            raise BackendError(f"the timing shim failed (exit {child.returncode}) running {step.display()}")
         data = json.loads(result_path.read_text())
         result_path.unlink()
         return StepResult(

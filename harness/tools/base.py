@@ -127,4 +127,3 @@ class ToolAdapter:
     def step(self, sandbox: Sandbox, operation: str, argv: list[str], cwd: str | None = None) -> Step:
         env = {**sandbox.base_env(), **self.env(sandbox)}
         return Step(operation, tuple(argv), cwd or sandbox.root, tuple(sorted(env.items())))
-

@@ -1,0 +1,43 @@
+"""Sessions: bench (the default scenario), tests, lint, report, perf (scanner benchmark)."""
+
+import nox
+
+nox.options.sessions = ["lint", "tests"]
+nox.options.reuse_existing_virtualenvs = True
+PYTHON = "3.11"
+
+
+@nox.session(python=PYTHON)
+def bench(session: nox.Session) -> None:
+    """envbench run scenarios/seed.yaml; `nox -s bench -- OTHER.yaml --quick` runs another."""
+    session.install(".")
+    args = list(session.posargs)
+    if not (args and args[0].endswith((".yaml", ".yml"))):
+        args.insert(0, "scenarios/seed.yaml")
+    session.run("envbench", "run", *args)
+
+
+@nox.session(python=PYTHON)
+def tests(session: nox.Session) -> None:
+    session.install("-e", ".[test]")
+    session.run("pytest", *session.posargs)
+
+
+@nox.session(python=PYTHON)
+def lint(session: nox.Session) -> None:
+    session.install("ruff==0.17.6")
+    session.run("ruff", "check", ".")
+
+
+@nox.session(python=PYTHON)
+def report(session: nox.Session) -> None:
+    """envbench report RUN_DIR: rewrite tables from a run.json."""
+    session.install(".")
+    session.run("envbench", "report", *session.posargs)
+
+
+@nox.session(python=PYTHON)
+def perf(session: nox.Session) -> None:
+    """Scanner throughput beside GNU du on a tree of real venvs (a benchmark, not a test)."""
+    session.install(".")
+    session.run("python", "benchmarks/scan_vs_du.py", *session.posargs)

@@ -1,0 +1,60 @@
+"""The local backend's sandbox: a clean environment, and no process left behind."""
+
+from __future__ import annotations
+
+import signal
+import subprocess
+import sys
+import time
+import uuid
+
+import pytest
+
+from harness.backends.local import LocalBackend
+from harness.tools.base import Sandbox, Step
+
+
+@pytest.fixture
+def backend(tmp_path):
+    return LocalBackend(tmp_path / "work", tmp_path / "logs", tools_dir=tmp_path / "tools")
+
+
+def test_steps_see_only_the_sandbox_environment(backend, tmp_path, monkeypatch):
+    monkeypatch.setenv("PIP_FIND_LINKS", "/opt/wheels")
+    monkeypatch.setenv("UV_INDEX_URL", "http://example.invalid")
+    sandbox = Sandbox(root=str(tmp_path / "work" / "t"), python=sys.executable)
+    backend.reset(sandbox)
+    step = Step(
+        "probe",
+        (sys.executable, "-c", "import os, json; print(json.dumps(dict(os.environ)))"),
+        sandbox.root,
+        tuple(sandbox.base_env().items()),
+    )
+    result = backend.run(step, "env")
+    env = __import__("json").loads(result.tail)
+    assert env["HOME"] == sandbox.home and env["XDG_CACHE_HOME"] == sandbox.cache
+    assert "PIP_FIND_LINKS" not in env and "UV_INDEX_URL" not in env
+    assert env["PATH"] == "/usr/local/bin:/usr/bin:/bin"
+
+
+def test_interrupt_kills_the_whole_step_tree(backend, tmp_path):
+    """Ctrl-C during a step stops the tool and its children, not only the timing shim."""
+    marker = f"envbench-test-{uuid.uuid4().hex}"
+    grandchild = f"import time; time.sleep(60)  # {marker}"
+    child = f"import subprocess, sys; subprocess.run([sys.executable, '-c', {grandchild!r}])"
+    step = Step("install", (sys.executable, "-c", child), str(tmp_path))
+
+    def interrupt(signum, frame):
+        raise KeyboardInterrupt
+
+    previous = signal.signal(signal.SIGALRM, interrupt)
+    signal.alarm(2)
+    try:
+        with pytest.raises(KeyboardInterrupt):
+            backend.run(step, "sleeper")
+    finally:
+        signal.alarm(0)
+        signal.signal(signal.SIGALRM, previous)
+    time.sleep(0.5)
+    alive = subprocess.run(["pgrep", "-f", marker], capture_output=True, text=True).stdout.split()
+    assert alive == []

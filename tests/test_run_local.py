@@ -1,0 +1,225 @@
+"""`envbench run --backend local`: real pip and uv install synthetic wheels, offline."""
+
+from __future__ import annotations
+
+import csv
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pyperf
+import pytest
+
+from harness.cli import main
+from harness.report import DISK_FIELDS, PACKAGE_FIELDS, TIMING_FIELDS, TOOL_FIELDS
+
+from .conftest import write
+
+PROJECTS = 3
+REPETITIONS = 2
+
+
+def scenario_text(wheelhouse: Path, dependencies: str = "[alpha, gamma]", extra: str = "") -> str:
+    return f"""
+    name: synth
+    description: synthetic wheels, offline
+    python: "3.11"
+    repetitions: {REPETITIONS}
+    wheelhouse: {wheelhouse}
+    projects:
+      - name: app
+        count: {PROJECTS}
+        dependencies: {dependencies}
+    {extra}
+    """
+
+
+def read_csv(path: Path) -> tuple[list[str], list[dict]]:
+    with open(path, newline="") as f:
+        reader = csv.DictReader(f)
+        return reader.fieldnames, list(reader)
+
+
+@pytest.fixture(scope="module")
+def finished_run(tmp_path_factory, wheelhouse, tool_venvs) -> tuple[int, Path, Path]:
+    base = tmp_path_factory.mktemp("run")
+    scenario = write(base / "synth.yaml", scenario_text(wheelhouse))
+    out, work = base / "out", base / "work"
+    os.environ["ENVBENCH_WORK"] = str(work)
+    try:
+        status = main(["run", str(scenario), "--backend", "local", "--tools", "pip-venv,uv", "--out", str(out)])
+    finally:
+        del os.environ["ENVBENCH_WORK"]
+    return status, out, work
+
+
+def test_run_succeeds_and_proves_every_env(finished_run):
+    status, out, work = finished_run
+    assert status == 0
+    run = json.loads((out / "run.json").read_text())
+    assert run["schema"] == 1 and run["status"] == "complete"
+    assert run["failures"] == []
+    for tool in ("pip-venv", "uv"):
+        info = run["tools"][tool]
+        assert info["status"] == "ok"
+        assert sorted(info["envs"]) == ["app-01", "app-02", "app-03"]
+        for env in info["envs"].values():
+            assert env["proved"]
+            assert env["imports"] == {"alpha": None, "gamma": None}
+    assert not any(work.iterdir()), "the tool trees are removed after scanning"
+
+
+def test_uv_shares_what_pip_venv_copies(finished_run):
+    _, out, _ = finished_run
+    run = json.loads((out / "run.json").read_text())
+    pip, uv = run["tools"]["pip-venv"], run["tools"]["uv"]
+    assert uv["link_mode"] == "hardlink" and pip["link_mode"] == "copy"
+    assert uv["disk"]["total"]["physical_bytes"] < pip["disk"]["total"]["physical_bytes"]
+
+    def marginal(info):
+        return [r["marginal_bytes"] for r in info["disk"]["roots"] if r["scope"].startswith("app-")]
+
+    assert max(marginal(uv)) < min(marginal(pip))
+    # The synthetic payload (about 1.3 MiB) sits in each pip env and only once for uv.
+    assert min(marginal(pip)) > 1024 * 1024
+    assert uv["disk"]["total"]["sharing_ratio"] > 1.5 > pip["disk"]["total"]["sharing_ratio"]
+
+
+def test_outputs_have_the_contract_columns(finished_run):
+    _, out, _ = finished_run
+    fields, tools = read_csv(out / "tools.csv")
+    assert fields == TOOL_FIELDS == ["tool", "version", "link_mode", "status", "reason"]
+    assert {(r["tool"], r["status"]) for r in tools} == {("pip-venv", "ok"), ("uv", "ok")}
+    assert next(r for r in tools if r["tool"] == "uv")["version"] == "0.13.9"
+
+    fields, disk = read_csv(out / "disk.csv")
+    assert fields == DISK_FIELDS
+    scopes = {(r["tool"], r["scope"]) for r in disk}
+    for tool in ("pip-venv", "uv"):
+        assert {(tool, s) for s in ("total", "cache", "app-01", "app-02", "app-03")} <= scopes
+
+    fields, timings = read_csv(out / "timings.csv")
+    assert fields == TIMING_FIELDS
+    assert len(timings) == 2 * REPETITIONS * PROJECTS * 2  # tools × repetitions × projects × (venv, install)
+    assert {r["state"] for r in timings if r["project"] == "app-01"} == {"cold"}
+    assert {r["state"] for r in timings if r["project"] != "app-01"} == {"warm"}
+    assert all(float(r["wall_s"]) > 0 and r["exit_code"] == "0" for r in timings)
+
+    fields, packages = read_csv(out / "packages.csv")
+    assert fields == PACKAGE_FIELDS
+    digests = {}
+    for row in packages:
+        if row["name"] in ("alpha", "beta", "gamma"):
+            digests.setdefault(row["name"], set()).add((row["version"], row["sha256"]))
+            assert int(row["installed_bytes"]) > 0
+    # Every tool installed the same wheels in every project: one digest per package.
+    assert {name: len(found) for name, found in digests.items()} == {"alpha": 1, "beta": 1, "gamma": 1}
+
+    suite = pyperf.BenchmarkSuite.load(str(out / "timings.pyperf.json"))
+    names = set(suite.get_benchmark_names())
+    assert "uv/same-volume/warm/install" in names
+    assert suite.get_benchmark("uv/same-volume/warm/install").get_nvalue() == REPETITIONS * (PROJECTS - 1)
+    stats = subprocess.run(
+        [sys.executable, "-m", "pyperf", "stats", str(out / "timings.pyperf.json")], capture_output=True, text=True
+    )
+    assert stats.returncode == 0, stats.stderr
+
+    tables = (out / "tables.md").read_text()
+    assert "| tool | version | link mode |" in tables and "marginal MiB/project" in tables
+
+
+def test_report_rewrites_outputs_from_run_json(finished_run, cli):
+    _, out, _ = finished_run
+    before = {name: (out / name).read_text() for name in ("tools.csv", "disk.csv", "timings.csv", "packages.csv", "tables.md")}
+    for name in before:
+        (out / name).unlink()
+    status, stdout, _ = cli("report", out)
+    assert status == 0
+    assert {name: (out / name).read_text() for name in before} == before
+    assert "pip-venv" in stdout and "uv" in stdout
+
+
+def test_failed_install_is_recorded_and_the_run_goes_on(tmp_path, wheelhouse, tool_venvs, isolated_work, cli):
+    text = scenario_text(
+        wheelhouse,
+        extra="""
+      - name: broken
+        dependencies: [alpha, delta]
+    """,
+    )
+    scenario = write(tmp_path / "s.yaml", text)
+    status, stdout, _ = cli(
+        "run", scenario, "--backend", "local", "--tools", "uv", "--repetitions", "1", "--out", tmp_path / "out"
+    )
+    assert status == 1
+    run = json.loads((tmp_path / "out" / "run.json").read_text())
+    [failure] = run["failures"]
+    assert failure["tool"] == "uv" and failure["project"] == "broken" and failure["what"] == "install"
+    assert "delta" in failure["tail"]
+    assert sorted(run["tools"]["uv"]["envs"]) == ["app-01", "app-02", "app-03"]  # the others were measured
+    _, tools = read_csv(tmp_path / "out" / "tools.csv")
+    assert tools[0]["status"] == "failed" and "exited" in tools[0]["reason"]
+
+
+def test_unreachable_index_is_said_not_crashed(tmp_path, tool_venvs, isolated_work, cli):
+    scenario = write(
+        tmp_path / "s.yaml",
+        """
+    name: offline
+    python: "3.11"
+    indexes:
+      nowhere: http://127.0.0.1:9/simple
+    projects:
+      - name: app
+        dependencies: [alpha]
+        sources: {alpha: nowhere}
+    """,
+    )
+    status, _, err = cli("run", scenario, "--backend", "local", "--tools", "uv", "--quick", "--out", tmp_path / "out")
+    assert status == 1
+    assert "index nowhere (http://127.0.0.1:9/simple/) is unreachable from here" in err
+    run = json.loads((tmp_path / "out" / "run.json").read_text())
+    assert run["tools"]["uv"]["status"] == "failed"
+    assert run["tools"]["uv"]["steps"] == []
+
+
+def test_unknown_adapter_is_unavailable_not_failed(tmp_path, wheelhouse, tool_venvs, isolated_work, cli):
+    scenario = write(tmp_path / "s.yaml", scenario_text(wheelhouse))
+    status, _, _ = cli("run", scenario, "--backend", "local", "--tools", "uv,pixi", "--quick", "--out", tmp_path / "out")
+    assert status == 0
+    _, tools = read_csv(tmp_path / "out" / "tools.csv")
+    pixi = next(r for r in tools if r["tool"] == "pixi")
+    assert pixi["status"] == "unavailable" and "no adapter" in pixi["reason"]
+
+
+def test_sigint_keeps_finished_cells_and_cleans_up(tmp_path, wheelhouse, tool_venvs):
+    scenario = write(tmp_path / "s.yaml", scenario_text(wheelhouse))
+    out, work = tmp_path / "out", tmp_path / "work"
+    env = {**os.environ, "ENVBENCH_WORK": str(work)}
+    child = subprocess.Popen(
+        [sys.executable, "-m", "harness", "run", str(scenario), "--backend", "local", "--tools", "pip-venv", "--out", str(out)],
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    deadline = time.monotonic() + 120
+    while time.monotonic() < deadline:
+        try:
+            if json.loads((out / "run.json").read_text())["tools"]["pip-venv"]["steps"]:
+                break
+        except (OSError, ValueError, KeyError):
+            pass
+        time.sleep(0.2)
+    child.send_signal(signal.SIGINT)
+    _, err = child.communicate(timeout=120)
+    assert child.returncode == 130, err
+    run = json.loads((out / "run.json").read_text())
+    assert run["status"] == "interrupted"
+    assert run["tools"]["pip-venv"]["steps"], "the finished step is kept"
+    assert (out / "timings.csv").exists()
+    assert not work.exists() or not any(work.iterdir()), "the tool tree is removed"
