@@ -121,7 +121,7 @@ def walk_root(job):
     one inode can be reached from two roots) asks to keep every inode.
     """
     root, track_all, check_reflinks = job
-    root_abs = os.path.abspath(root)
+    root_abs = os.path.abspath(root).rstrip("/") or "/"
     root_real = os.path.join(os.path.realpath(os.path.dirname(root_abs)), os.path.basename(root_abs))
     lstat, scandir = os.lstat, os.scandir
     S_ISDIR, S_ISREG, S_ISLNK = stat.S_ISDIR, stat.S_ISREG, stat.S_ISLNK
@@ -187,21 +187,71 @@ def walk_root(job):
         return {"root": root, "error": f"{root}: {exc.strerror}"}
     account(root_abs, root_stat)
     stack = [root_abs] if S_ISDIR(root_stat.st_mode) else []
+    # Files with one link, outside track_all and reflink checks, are most entries: they are
+    # summed inline (no call per entry) and merged into the counters after the walk.
+    fast = not track_all and not check_reflinks
+    fast_files = fast_blocks = fast_size = linked_files = 0
+    fast_dirs = fast_dir_blocks = fast_dir_size = 0
+    open_flags = os.O_RDONLY | os.O_DIRECTORY | os.O_NOFOLLOW | getattr(os, "O_CLOEXEC", 0)
     while stack:
         directory = stack.pop()
+        # scandir on a descriptor makes DirEntry.stat an fstatat() relative to the directory,
+        # as du does, instead of resolving the whole path again for every entry.
         try:
-            with scandir(directory) as entries:
+            fd = os.open(directory, open_flags)
+        except OSError as exc:
+            errors.append(f"{directory}: {exc.strerror}")
+            continue
+        try:
+            with scandir(fd) as entries:
                 for entry in entries:
                     try:
                         st = entry.stat(follow_symlinks=False)
                     except OSError as exc:
-                        errors.append(f"{entry.path}: {exc.strerror}")
+                        errors.append(f"{directory}/{entry.name}: {exc.strerror}")
                         continue
-                    account(entry.path, st)
-                    if S_ISDIR(st.st_mode):
-                        stack.append(entry.path)
+                    mode = st.st_mode
+                    if fast and S_ISDIR(mode):
+                        path = directory + "/" + entry.name
+                        stack.append(path)
+                        fast_dirs += 1
+                        fast_dir_blocks += st.st_blocks
+                        fast_dir_size += st.st_size
+                        continue
+                    if fast and S_ISREG(mode):
+                        nlink = st.st_nlink
+                        if nlink == 1:
+                            fast_files += 1
+                            fast_blocks += st.st_blocks
+                            fast_size += st.st_size
+                            continue
+                        # A hard-linked file: tracked for the global view, as account() does.
+                        key = (st.st_dev, st.st_ino)
+                        known = tracked.get(key)
+                        if known is None:
+                            tracked[key] = [st.st_blocks, st.st_size, nlink, _FILE, 1]
+                        else:
+                            known[_SEEN] += 1
+                        linked_files += 1
+                        continue
+                    path = directory + "/" + entry.name
+                    account(path, st)
+                    if S_ISDIR(mode):
+                        stack.append(path)
         except OSError as exc:
             errors.append(f"{directory}: {exc.strerror}")
+        finally:
+            os.close(fd)
+    counts[_FILE] += fast_files + linked_files
+    counts[_DIR] += fast_dirs
+    single_counts[_DIR] += fast_dirs
+    single_blocks += fast_dir_blocks
+    single_size += fast_dir_size
+    single_counts[_FILE] += fast_files
+    unique_files += fast_files
+    unique_blocks += fast_blocks
+    single_blocks += fast_blocks
+    single_size += fast_size
 
     return {
         "root": root,
@@ -236,6 +286,20 @@ def _pair(count, blocks):
     return {"count": count, "bytes": blocks * 512}
 
 
+def _walk_all(job_list, workers):
+    """Walk results in the order of job_list, in worker processes when workers > 1."""
+    if workers <= 1:
+        for job in job_list:
+            yield walk_root(job)
+        return
+    import concurrent.futures
+    import multiprocessing
+
+    context = multiprocessing.get_context("fork") if hasattr(os, "fork") else None
+    with concurrent.futures.ProcessPoolExecutor(workers, mp_context=context) as pool:
+        yield from pool.map(walk_root, job_list)
+
+
 def scan(roots, cache_roots=(), jobs=None):
     """Disk report of ROOTS as a JSON-ready dict (see the module docstring for definitions).
 
@@ -248,28 +312,31 @@ def scan(roots, cache_roots=(), jobs=None):
     track_all = _nested(roots)
     job_list = [(r, track_all, mount_fs_type(r) in REFLINK_FS) for r in roots]
     workers = min(len(roots), jobs or os.cpu_count() or 1)
-    if workers > 1:
-        import concurrent.futures
-        import multiprocessing
 
-        context = multiprocessing.get_context("fork") if hasattr(os, "fork") else None
-        with concurrent.futures.ProcessPoolExecutor(workers, mp_context=context) as pool:
-            walked = list(pool.map(walk_root, job_list))
-    else:
-        walked = [walk_root(job) for job in job_list]
-
-    errors = [w["error"] for w in walked if w["error"]]
-    walked_ok = [w for w in walked if not w["error"]]
-    # Where each tracked inode was found: key -> list of indexes into walked_ok.
-    where = {}
-    for index, w in enumerate(walked_ok):
-        for key in w["tracked"]:
-            where.setdefault(key, []).append(index)
-    cache_indexes = {i for i, w in enumerate(walked_ok) if os.path.abspath(w["root"]) in cache_set}
+    # One table of every tracked inode: its record, links seen in all roots, how many roots
+    # hold it and how many of those are caches. Built as walks finish, while others still run.
+    union = {}
+    walked_ok, errors = [], []
+    for w in _walk_all(job_list, workers):
+        if w["error"]:
+            errors.append(w["error"])
+            continue
+        is_cache = 1 if os.path.abspath(w["root"]) in cache_set else 0
+        w["is_cache"] = is_cache
+        walked_ok.append(w)
+        for key, entry in w["tracked"].items():
+            held = union.get(key)
+            if held is None:
+                union[key] = [entry, entry[_SEEN], 1, is_cache]
+            else:
+                held[1] += entry[_SEEN]
+                held[2] += 1
+                held[3] += is_cache
 
     total = {"physical_bytes": 0, "apparent_bytes": 0, "files": 0, "dirs": 0, "symlinks": 0, "others": 0}
     root_reports = []
-    for index, w in enumerate(walked_ok):
+    for w in walked_ok:
+        is_cache = w["is_cache"]
         physical = w["single_blocks"]
         apparent = w["single_size"]
         exclusive = w["single_blocks"]
@@ -283,13 +350,17 @@ def scan(roots, cache_roots=(), jobs=None):
             apparent += entry[_SIZE]
             if entry[_KIND] == _DIR or entry[_SEEN] == entry[_NLINK]:
                 exclusive += blocks
-            holders = where[key]
-            if len(holders) == 1:
+            _, _, roots_holding, caches_holding = union[key]
+            if roots_holding == 1:
                 marginal += blocks
             if entry[_KIND] != _FILE or entry[_NLINK] == 1:
                 continue
-            others_holding = [h for h in holders if h != index]
-            bucket = to_cache if any(h in cache_indexes for h in others_holding) else to_roots if others_holding else elsewhere
+            if caches_holding - is_cache > 0:
+                bucket = to_cache
+            elif roots_holding > 1:
+                bucket = to_roots
+            else:
+                bucket = elsewhere
             bucket[0] += 1
             bucket[1] += blocks
         if not track_all:
@@ -299,7 +370,7 @@ def scan(roots, cache_roots=(), jobs=None):
         root_reports.append(
             {
                 "path": w["root"],
-                "cache": index in cache_indexes,
+                "cache": bool(is_cache),
                 "physical_bytes": physical * 512,
                 "apparent_bytes": apparent,
                 "exclusive_bytes": exclusive * 512,
@@ -323,19 +394,13 @@ def scan(roots, cache_roots=(), jobs=None):
     unique_kinds = [0, 0, 0, 0]
     exclusive_blocks = 0
     linked_files = single_files = 0
-    union = {}  # key -> [entry, links seen in all roots]
-    for w in walked_ok:
-        for key, entry in w["tracked"].items():
-            if key in union:
-                union[key][1] += entry[_SEEN]
-            else:
-                union[key] = [entry, entry[_SEEN]]
-        if not track_all:
+    if not track_all:
+        for w in walked_ok:
             exclusive_blocks += w["single_blocks"]
             single_files += w["single_counts"][_FILE]
             for kind, count in enumerate(w["single_counts"]):
                 unique_kinds[kind] += count
-    for entry, seen in union.values():
+    for entry, seen, _, _ in union.values():
         total["physical_bytes"] += entry[_BLOCKS] * 512
         total["apparent_bytes"] += entry[_SIZE]
         unique_kinds[entry[_KIND]] += 1
