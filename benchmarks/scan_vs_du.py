@@ -88,25 +88,31 @@ def main() -> int:
     if report["total"]["physical_bytes"] != du_total:
         print(f"MISMATCH: scan {report['total']['physical_bytes']} != du {du_total}")
         return 1
-    entries = sum(report["roots"][i]["files"] + report["roots"][i]["dirs"] + report["roots"][i]["symlinks"]
-                  for i in range(len(roots)))
+    entries = sum(
+        report["roots"][i]["files"] + report["roots"][i]["dirs"] + report["roots"][i]["symlinks"] for i in range(len(roots))
+    )
 
     values: dict[str, list[float]] = {name: [] for name in commands}
     for _ in range(args.runs):
         for name, argv in commands.items():
             values[name].append(timed(argv)[0])
 
-    print(f"\ntree: {len(roots)} venvs, {entries:,} entries walked, {report['total']['inodes']:,} distinct inodes, "
-          f"{du_total / 2**20:,.0f} MiB physical (scan == du to the byte)")
+    print(
+        f"\ntree: {len(roots)} venvs, {entries:,} entries walked, {report['total']['inodes']:,} distinct inodes, "
+        f"{du_total / 2**20:,.0f} MiB physical (scan == du to the byte)"
+    )
     print(f"{'command':<22} {'median s':>9} {'mean ± stdev s':>16} {'entries/s':>12} {'time / du':>10}")
     du_median = None
     for name, times in values.items():
-        bench = pyperf.Benchmark([pyperf.Run([t], metadata={"name": name, "unit": "second"}, collect_metadata=False)
-                                  for t in times])
+        bench = pyperf.Benchmark(
+            [pyperf.Run([t], metadata={"name": name, "unit": "second"}, collect_metadata=False) for t in times]
+        )
         median = bench.median()
         du_median = du_median or median
-        print(f"{name:<22} {median:9.3f} {bench.mean():8.3f} ± {bench.stdev():5.3f} {entries / median:12,.0f} "
-              f"{median / du_median:10.2f}")
+        print(
+            f"{name:<22} {median:9.3f} {bench.mean():8.3f} ± {bench.stdev():5.3f} {entries / median:12,.0f} "
+            f"{median / du_median:10.2f}"
+        )
     return 0
 
 

@@ -6,6 +6,7 @@ from the backend, all into run.json (RunRecord) as each cell finishes.
 
 from __future__ import annotations
 
+import os
 import time
 import urllib.error
 import urllib.request
@@ -217,7 +218,7 @@ class Runner:
             "user_s": result.user_s,
             "sys_s": result.sys_s,
             "max_rss_kib": result.max_rss_kib,
-            "log": result.log,
+            "log": os.path.relpath(result.log, self.record.out_dir.resolve()),
         }
         if not result.ok:
             record["tail"] = result.tail

@@ -187,10 +187,16 @@ def test_unreachable_index_is_said_not_crashed(tmp_path, tool_venvs, isolated_wo
     assert run["tools"]["uv"]["steps"] == []
 
 
-def test_unknown_adapter_is_unavailable_not_failed(tmp_path, wheelhouse, tool_venvs, isolated_work, cli):
-    scenario = write(tmp_path / "s.yaml", scenario_text(wheelhouse))
-    status, _, _ = cli("run", scenario, "--backend", "local", "--tools", "uv,pixi", "--quick", "--out", tmp_path / "out")
+def test_unknown_adapter_is_unavailable_not_failed(tmp_path, wheelhouse, tool_venvs, isolated_work, cli, monkeypatch):
+    """Also: a relative --out and scenario path, as `nox -s bench` gives them."""
+    write(tmp_path / "s.yaml", scenario_text(wheelhouse))
+    monkeypatch.chdir(tmp_path)
+    status, _, _ = cli("run", "s.yaml", "--backend", "local", "--tools", "uv,pixi", "--quick", "--out", "out")
     assert status == 0
+    run = json.loads((tmp_path / "out" / "run.json").read_text())
+    assert run["tools"]["uv"]["status"] == "ok"
+    step_log = run["tools"]["uv"]["steps"][0]["log"]
+    assert step_log == "logs/uv/r1-app-01-venv.log" and (tmp_path / "out" / step_log).is_file()
     _, tools = read_csv(tmp_path / "out" / "tools.csv")
     pixi = next(r for r in tools if r["tool"] == "pixi")
     assert pixi["status"] == "unavailable" and "no adapter" in pixi["reason"]

@@ -65,8 +65,9 @@ class LocalBackend:
     layout = "same-volume"  # the tool's cache and its projects share one file system
 
     def __init__(self, work_dir: Path, logs_dir: Path, tools_dir: Path | None = None):
-        self.work_dir = Path(work_dir)
-        self.logs_dir = Path(logs_dir)
+        # Absolute: steps run with the sandbox as their working directory.
+        self.work_dir = Path(work_dir).resolve()
+        self.logs_dir = Path(logs_dir).resolve()
         self.tools_dir = Path(tools_dir) if tools_dir else envbench_home() / "tools"
         self.ca_bundle = host_ca_bundle()
 
