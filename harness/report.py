@@ -176,10 +176,14 @@ def env_times(info: dict) -> dict[str, list[float]]:
 
 def summaries(run: dict) -> list[Summary]:
     out = []
+    envs = len(run["scenario"]["projects"])
     for tool, info in run["tools"].items():
         disk = info.get("disk")
         total = cache = naive = ratio = marginal = None
-        if disk:
+        proved = sum(1 for env in info["envs"].values() if env["proved"])
+        # A tool that did not make every env would look cheap: its figures are not comparable.
+        complete = proved == envs
+        if disk and complete:
             total = disk["total"]["physical_bytes"]
             naive = disk["total"]["naive_bytes"]
             ratio = disk["total"]["sharing_ratio"]
@@ -187,7 +191,7 @@ def summaries(run: dict) -> list[Summary]:
             projects = [r for r in disk["roots"] if r["scope"] not in ("cache", "home")]
             later = projects[1:] or projects
             marginal = sum(r["marginal_bytes"] for r in later) / len(later) if later else None
-        times = env_times(info)
+        times = env_times(info) if complete else {}
         out.append(
             Summary(
                 tool=tool,
@@ -202,8 +206,8 @@ def summaries(run: dict) -> list[Summary]:
                 marginal_bytes=marginal,
                 cold=_benchmark(f"{tool}/cold/env", times.get("cold", [])),
                 warm=_benchmark(f"{tool}/warm/env", times.get("warm", [])),
-                proved=sum(1 for env in info["envs"].values() if env["proved"]),
-                envs=len(run["scenario"]["projects"]),
+                proved=proved,
+                envs=envs,
             )
         )
     return out
@@ -273,7 +277,8 @@ MAIN_LEGEND = """\
 - **first env s / later envs s**: wall seconds to a ready env (venv creation and install), mean ±
   stdev over repetitions; the first project starts on an empty cache (cold), later ones on the
   cache the earlier ones filled (warm). ⚠ marks stdev above 10 % of the mean.
-- **proved**: envs whose requested packages import.
+- **proved**: envs whose requested packages import. A tool that did not make and prove every
+  env shows "not measured" everywhere: a partial install would look cheap (see Failures).
 """
 
 

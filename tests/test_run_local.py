@@ -163,6 +163,10 @@ def test_failed_install_is_recorded_and_the_run_goes_on(tmp_path, wheelhouse, to
     assert sorted(run["tools"]["uv"]["envs"]) == ["app-01", "app-02", "app-03"]  # the others were measured
     _, tools = read_csv(tmp_path / "out" / "tools.csv")
     assert tools[0]["status"] == "failed" and "exited" in tools[0]["reason"]
+    # 3 of 4 envs: no figure in the main table may make the tool look cheap.
+    assert "3/4" in stdout
+    row = next(line for line in (tmp_path / "out" / "tables.md").read_text().splitlines() if line.startswith("| uv |"))
+    assert row.count("not measured") == 6 and "| 3/4 |" in row
 
 
 def test_unreachable_index_is_said_not_crashed(tmp_path, tool_venvs, isolated_work, cli):
@@ -185,6 +189,8 @@ def test_unreachable_index_is_said_not_crashed(tmp_path, tool_venvs, isolated_wo
     run = json.loads((tmp_path / "out" / "run.json").read_text())
     assert run["tools"]["uv"]["status"] == "failed"
     assert run["tools"]["uv"]["steps"] == []
+    row = next(line for line in (tmp_path / "out" / "tables.md").read_text().splitlines() if line.startswith("| uv |"))
+    assert "0.0" not in row and row.count("not measured") == 6
 
 
 def test_unknown_adapter_is_unavailable_not_failed(tmp_path, wheelhouse, tool_venvs, isolated_work, cli, monkeypatch):
