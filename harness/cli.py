@@ -137,7 +137,7 @@ def _remove_empty(folder: Path) -> None:
 def print_main_table(run: dict) -> None:
     table = Table(title=f"envbench {run['scenario']['name']}: {len(run['scenario']['projects'])} projects")
     for header in report.MAIN_HEADERS:
-        table.add_column(header, justify="left" if header in ("tool", "version", "link mode", "status") else "right")
+        table.add_column(header, justify="left" if header in ("tool", "layout", "version", "link mode", "status") else "right")
     for row in report.main_table(run):
         table.add_row(*row)
     stdout_console().print(table)

@@ -53,6 +53,7 @@ class Summary:
     """One row of the main table: what a tool cost for the whole scenario."""
 
     tool: str
+    layout: str
     version: str
     link_mode: str
     status: str
@@ -76,17 +77,24 @@ def _csv(rows: list[dict], fields: list[str]) -> str:
     return out.getvalue()
 
 
+def layouts(run: dict):
+    """(tool, layout, entry) for every layout of every tool, in run order."""
+    for tool, info in run["tools"].items():
+        for layout, entry in info["layouts"].items():
+            yield tool, layout, entry
+
+
 def disk_rows(run: dict) -> list[dict]:
     rows = []
-    for tool, info in run["tools"].items():
-        disk = info.get("disk")
+    for tool, layout, entry in layouts(run):
+        disk = entry.get("disk")
         if not disk:
             continue
         total = disk["total"]
         rows.append(
             {
                 "tool": tool,
-                "layout": info["layout"],
+                "layout": layout,
                 "scope": "total",
                 "files": total["files"],
                 "apparent_bytes": total["apparent_bytes"],
@@ -103,7 +111,7 @@ def disk_rows(run: dict) -> list[dict]:
             rows.append(
                 {
                     "tool": tool,
-                    "layout": info["layout"],
+                    "layout": layout,
                     "scope": root["scope"],
                     "files": root["files"],
                     "apparent_bytes": root["apparent_bytes"],
@@ -121,29 +129,37 @@ def disk_rows(run: dict) -> list[dict]:
 
 
 def timing_rows(run: dict) -> list[dict]:
-    return [step for info in run["tools"].values() for step in info["steps"]]
+    return [step for _, _, entry in layouts(run) for step in entry["steps"]]
 
 
 def package_rows(run: dict) -> list[dict]:
-    return [
-        {"tool": tool, "project": project, **package}
-        for tool, info in run["tools"].items()
-        for project, env in info["envs"].items()
-        for package in env["packages"]
-    ]
+    """What each env holds, from the first layout a tool made envs in (layouts change how files
+    are stored, not which packages are installed)."""
+    rows = []
+    for tool, info in run["tools"].items():
+        made = next((e for e in info["layouts"].values() if e["envs"]), None)
+        for project, env in (made or {"envs": {}})["envs"].items():
+            rows += [{"tool": tool, "project": project, **package} for package in env["packages"]]
+    return rows
 
 
 def tool_rows(run: dict) -> list[dict]:
-    return [
-        {
-            "tool": tool,
-            "version": info["version"] or "",
-            "link_mode": info["link_mode"] or "",
-            "status": info["status"],
-            "reason": info["reason"],
-        }
-        for tool, info in run["tools"].items()
-    ]
+    rows = []
+    for tool, info in run["tools"].items():
+        modes = {layout: e["link_mode"] for layout, e in info["layouts"].items() if e["link_mode"]}
+        link_mode = (
+            "; ".join(f"{layout}: {mode}" for layout, mode in modes.items()) if len(modes) > 1 else "".join(modes.values())
+        )
+        rows.append(
+            {
+                "tool": tool,
+                "version": info["version"] or "",
+                "link_mode": link_mode,
+                "status": info["status"],
+                "reason": info["reason"],
+            }
+        )
+    return rows
 
 
 def _benchmark(name: str, values: list[float]) -> pyperf.Benchmark | None:
@@ -162,10 +178,10 @@ def timing_benchmarks(run: dict) -> list[pyperf.Benchmark]:
     return [b for name, values in groups.items() if (b := _benchmark(name, values))]
 
 
-def env_times(info: dict) -> dict[str, list[float]]:
+def env_times(entry: dict) -> dict[str, list[float]]:
     """Time to a ready env (all its steps) per state, for projects whose steps all succeeded."""
     per_env: dict[tuple, list[dict]] = defaultdict(list)
-    for step in info["steps"]:
+    for step in entry["steps"]:
         per_env[(step["repetition"], step["project"], step["state"])].append(step)
     times: dict[str, list[float]] = defaultdict(list)
     for (_, _, state), steps in per_env.items():
@@ -177,10 +193,11 @@ def env_times(info: dict) -> dict[str, list[float]]:
 def summaries(run: dict) -> list[Summary]:
     out = []
     envs = len(run["scenario"]["projects"])
-    for tool, info in run["tools"].items():
-        disk = info.get("disk")
+    for tool, layout, entry in layouts(run):
+        info = run["tools"][tool]
+        disk = entry.get("disk")
         total = cache = naive = ratio = marginal = None
-        proved = sum(1 for env in info["envs"].values() if env["proved"])
+        proved = sum(1 for env in entry["envs"].values() if env["proved"])
         # A tool that did not make every env would look cheap: its figures are not comparable.
         complete = proved == envs
         if disk and complete:
@@ -191,14 +208,15 @@ def summaries(run: dict) -> list[Summary]:
             projects = [r for r in disk["roots"] if r["scope"] not in ("cache", "home")]
             later = projects[1:] or projects
             marginal = sum(r["marginal_bytes"] for r in later) / len(later) if later else None
-        times = env_times(info) if complete else {}
+        times = env_times(entry) if complete else {}
         out.append(
             Summary(
                 tool=tool,
+                layout=layout,
                 version=info["version"] or "",
-                link_mode=info["link_mode"] or "",
-                status=info["status"],
-                reason=info["reason"],
+                link_mode=entry["link_mode"] or "",
+                status=entry["status"],
+                reason=entry["reason"],
                 total_bytes=total,
                 cache_bytes=cache,
                 naive_bytes=naive,
@@ -230,6 +248,7 @@ def seconds(bench: pyperf.Benchmark | None) -> str:
 
 MAIN_HEADERS = [
     "tool",
+    "layout",
     "version",
     "link mode",
     "status",
@@ -250,6 +269,7 @@ def main_table(run: dict) -> list[list[str]]:
         rows.append(
             [
                 s.tool,
+                s.layout,
                 s.version or "-",
                 s.link_mode or "-",
                 s.status,
@@ -336,7 +356,7 @@ TIMING_HEADERS = [
 
 def link_table(run: dict) -> list[list[str]]:
     rows = []
-    for tool, info in run["tools"].items():
+    for tool, layout, info in layouts(run):
         if not info.get("disk"):
             continue
         sums: dict[str, list[int]] = defaultdict(lambda: [0, 0])
@@ -360,6 +380,7 @@ def link_table(run: dict) -> list[list[str]]:
         rows.append(
             [
                 tool,
+                layout,
                 *(
                     cell(n)
                     for n in (
@@ -378,6 +399,7 @@ def link_table(run: dict) -> list[list[str]]:
 
 LINK_HEADERS = [
     "tool",
+    "layout",
     "hard-linked to cache",
     "hard-linked to other projects",
     "hard-linked elsewhere",
@@ -393,7 +415,7 @@ def tables_markdown(run: dict) -> str:
         f"# envbench run {run['run_id']}\n",
         f"Scenario **{scenario['name']}** ({len(scenario['projects'])} projects, Python {scenario['python']}): "
         f"{scenario['description']}\n",
-        f"Backend: {run['backend']['name']} ({run['backend'].get('layout', '')}); status: {run['status']}; "
+        f"Backend: {run['backend']['name']}; layouts: {', '.join(scenario.get('layouts', []))}; status: {run['status']}; "
         f"started {run['started']}, finished {run['finished']}.\n",
         "## Per tool\n",
         _markdown(MAIN_HEADERS, main_table(run)),

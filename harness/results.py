@@ -79,20 +79,35 @@ class RunRecord:
         write_atomic(self.path, json.dumps(self.data, indent=1) + "\n")
 
     def tool(self, name: str) -> dict:
+        """A tool's entry: facts about the tool, and one entry per layout it ran in."""
         return self.data["tools"].setdefault(
             name,
-            {
-                "status": "running",
-                "reason": "",
-                "version": None,
-                "layout": None,
-                "link_mode": None,
-                "link_mode_configured": None,
-                "steps": [],
-                "envs": {},
-                "disk": None,
-            },
+            {"status": "running", "reason": "", "version": None, "link_mode_configured": None, "layouts": {}},
         )
+
+    def layout(self, tool: str, layout: str) -> dict:
+        """What one tool did in one layout: its steps, envs, disk report and observed link mode."""
+        return self.tool(tool)["layouts"].setdefault(
+            layout,
+            {"status": "running", "reason": "", "link_mode": None, "link_mode_files": {}, "steps": [], "envs": {}, "disk": None},
+        )
+
+    def layouts(self):
+        """(tool, layout, entry) for every layout of every tool, in run order."""
+        for tool, info in self.data["tools"].items():
+            for layout, entry in info["layouts"].items():
+                yield tool, layout, entry
+
+    def settle(self, tool: str) -> None:
+        """A tool's status from its layouts: failed in any, else ok in any, else unavailable."""
+        info = self.tool(tool)
+        entries = list(info["layouts"].values())
+        for status in ("failed", "ok", "unavailable"):
+            matching = [e for e in entries if e["status"] == status]
+            if matching:
+                info["status"] = status
+                info["reason"] = next((e["reason"] for e in matching if e["reason"]), "")
+                return
 
     def fail(self, tool: str, what: str, reason: str, **where) -> None:
         self.data["failures"].append({"tool": tool, "what": what, "reason": reason, **where})

@@ -72,6 +72,7 @@ class Runner:
         self.record = record
         self.console = console or Console(stderr=True)
         self.timers: Counter[str] = Counter()
+        self._python: str | None = None
 
     def say(self, text: str) -> None:
         self.console.print(text, highlight=False)
@@ -84,14 +85,15 @@ class Runner:
                 blocked = unreachable_indexes(self.scenario)
             for reason in blocked.values():
                 self.say(f"[yellow]warning:[/] {reason}; projects that need it are recorded as failed")
-            for tool in self.scenario.tools:
-                self.run_tool(tool, blocked)
+            for layout in self.scenario.layouts:
+                for tool in self.scenario.tools:
+                    self.run_tool(tool, layout, blocked)
         except KeyboardInterrupt:
             status = "interrupted"
             raise
         finally:
             total = time.perf_counter() - started
-            steps = sum(s["wall_s"] for t in self.record.data["tools"].values() for s in t["steps"])
+            steps = sum(s["wall_s"] for _, _, entry in self.record.layouts() for s in entry["steps"])
             accounted = steps + sum(self.timers.values())
             self.record.data["overhead"] = {
                 "total_s": total,
@@ -115,70 +117,75 @@ class Runner:
         finally:
             self.timers[name] += time.perf_counter() - start
 
-    # -- one tool -----------------------------------------------------------------------------
-    def run_tool(self, tool: str, blocked: dict[str, str]) -> None:
-        info = self.record.tool(tool)
-        info["layout"] = self.backend.layout
-        adapter = ADAPTERS.get(tool)
-        if adapter is None:
-            self.unavailable(tool, f"envbench has no adapter for {tool} yet")
-            return
-        self.say(f"[bold]{tool}[/]: setting up")
-        try:
-            with self.timed("setup"):
-                sandbox = self.backend.sandbox(adapter, self.python())
-                self.backend.reset(sandbox)
-                version = self.backend.run(adapter.version_step(sandbox), f"{tool}/version")
-        except (ToolUnavailable, BackendError) as exc:
-            self.unavailable(tool, str(exc))
-            return
-        if not version.ok:
-            self.unavailable(tool, f"`{adapter.version_step(sandbox).display()}` failed: {version.tail[-300:]}")
-            return
-        info["version"] = adapter.parse_version(version.tail)
-        info["link_mode_configured"] = adapter.link_mode_configured()
-        try:
-            last_ok = self.materialize(adapter, sandbox, blocked)
-            with self.timed("probe"):
-                self.prove(adapter, sandbox, last_ok)
-            with self.timed("scan"):
-                self.measure_disk(adapter, sandbox)
-        finally:
-            self.backend.remove(sandbox)
-        failed = [f for f in self.record.data["failures"] if f["tool"] == tool]
-        info["status"] = "failed" if failed else "ok"
-        info["reason"] = failed[0]["reason"] if failed else ""
-        self.record.save()
-        self.say(f"[bold]{tool}[/]: {info['status']}")
-
     def python(self) -> str:
-        if not hasattr(self, "_python"):
+        if self._python is None:
             self._python = self.backend.python(self.scenario.python)
         return self._python
 
-    def unavailable(self, tool: str, reason: str) -> None:
+    # -- one tool in one layout ------------------------------------------------------------------
+    def run_tool(self, tool: str, layout: str, blocked: dict[str, str]) -> None:
         info = self.record.tool(tool)
-        info["status"], info["reason"] = "unavailable", reason
+        entry = self.record.layout(tool, layout)
+        adapter = ADAPTERS.get(tool)
+        if adapter is None:
+            self.unavailable(tool, layout, f"envbench has no adapter for {tool} yet")
+            return
+        self.say(f"[bold]{tool}[/] ({layout}): setting up")
+        sandbox = None
+        try:
+            try:
+                with self.timed("setup"):
+                    sandbox = self.backend.sandbox(adapter, self.python(), layout)
+                    self.backend.reset(sandbox)
+                    version_step = adapter.version_step(sandbox)
+                    version = self.backend.run(version_step, f"{tool}/{layout}/version")
+            except (ToolUnavailable, BackendError) as exc:
+                self.unavailable(tool, layout, str(exc))
+                return
+            if not version.ok:
+                self.unavailable(tool, layout, f"`{version_step.display()}` failed: {version.tail[-300:]}")
+                return
+            info["version"] = adapter.parse_version(version.tail)
+            info["link_mode_configured"] = adapter.link_mode_configured()
+            made = self.materialize(adapter, sandbox, layout, blocked)
+            with self.timed("probe"):
+                self.prove(adapter, sandbox, layout, made)
+            with self.timed("scan"):
+                self.measure_disk(adapter, sandbox, layout)
+        finally:
+            if sandbox is not None:
+                with self.timed("cleanup"):
+                    self.backend.remove(sandbox)
+        failed = [f for f in self.record.data["failures"] if f["tool"] == tool and f["layout"] == layout]
+        entry["status"] = "failed" if failed else "ok"
+        entry["reason"] = failed[0]["reason"] if failed else ""
+        self.record.settle(tool)
         self.record.save()
-        self.say(f"[bold]{tool}[/]: unavailable: {reason}")
+        self.say(f"[bold]{tool}[/] ({layout}): {entry['status']}")
+
+    def unavailable(self, tool: str, layout: str, reason: str) -> None:
+        entry = self.record.layout(tool, layout)
+        entry["status"], entry["reason"] = "unavailable", reason
+        self.record.settle(tool)
+        self.record.save()
+        self.say(f"[bold]{tool}[/] ({layout}): unavailable: {reason}")
 
     def source_for(self, project) -> PackageSource:
         pinned = tuple((package, self.scenario.index_url(index)) for package, index in project.sources)
-        return PackageSource(wheelhouse=self.scenario.wheelhouse, pinned=pinned)
+        return PackageSource(wheelhouse=self.backend.wheelhouse(self.scenario.wheelhouse), pinned=pinned)
 
-    def materialize(self, adapter: ToolAdapter, sandbox: Sandbox, blocked: dict[str, str]) -> set[str]:
+    def materialize(self, adapter: ToolAdapter, sandbox: Sandbox, layout: str, blocked: dict[str, str]) -> set[str]:
         """Every repetition from an empty cache; returns the projects whose last install worked."""
         tool = adapter.name
-        info = self.record.tool(tool)
-        ok_projects: set[str] = set()
-        repetitions = plan(self.scenario, tool, self.backend.layout)
-        for cells in repetitions:
+        entry = self.record.layout(tool, layout)
+        made: set[str] = set()
+        for cells in plan(self.scenario, tool, layout):
             with self.timed("reset"):
                 self.backend.reset(sandbox)
-            ok_projects = set()
+            made = set()
             for cell in cells:
                 project = cell.project
-                where = {"project": project.name, "state": cell.state, "repetition": cell.repetition}
+                where = {"layout": layout, "project": project.name, "state": cell.state, "repetition": cell.repetition}
                 missing = [blocked[index] for _, index in project.sources if index in blocked]
                 if missing:
                     if cell.repetition == 1:
@@ -187,22 +194,21 @@ class Runner:
                 self.backend.make_project(sandbox, project.name)
                 steps = adapter.install_steps(sandbox, project.name, project.dependencies, self.source_for(project))
                 for step in steps:
-                    log = f"{tool}/r{cell.repetition}-{project.name}-{step.operation}"
+                    log = f"{tool}/{layout}/r{cell.repetition}-{project.name}-{step.operation}"
                     result = self.backend.run(step, log)
-                    info["steps"].append(self.step_record(cell, step, result))
+                    entry["steps"].append(self.step_record(cell, step, result))
                     self.say(
-                        f"  {tool} r{cell.repetition} {project.name} {cell.state:<4} {step.operation:<7} "
+                        f"  {tool} {layout} r{cell.repetition} {project.name} {cell.state:<4} {step.operation:<7} "
                         f"{result.wall_s:7.2f} s" + ("" if result.ok else f"  [red]exit {result.exit_code}[/]")
                     )
                     if not result.ok:
-                        self.record.fail(
-                            tool, step.operation, f"`{step.display()}` exited {result.exit_code}", tail=result.tail, **where
-                        )
+                        reason = f"`{step.display()}` exited {result.exit_code}"
+                        self.record.fail(tool, step.operation, reason, tail=result.tail, **where)
                         break
                 else:
-                    ok_projects.add(project.name)
+                    made.add(project.name)
                 self.record.save()
-        return ok_projects
+        return made
 
     def step_record(self, cell, step, result: StepResult) -> dict:
         record = {
@@ -224,9 +230,9 @@ class Runner:
             record["tail"] = result.tail
         return record
 
-    def prove(self, adapter: ToolAdapter, sandbox: Sandbox, projects: set[str]) -> None:
+    def prove(self, adapter: ToolAdapter, sandbox: Sandbox, layout: str, projects: set[str]) -> None:
         """Import each env's requested packages: a tool that installs nothing cannot look efficient."""
-        info = self.record.tool(adapter.name)
+        entry = self.record.layout(adapter.name, layout)
         for project in self.scenario.projects:
             if project.name not in projects:
                 continue
@@ -234,7 +240,7 @@ class Runner:
             probe = self.backend.probe(sandbox, adapter.env_python(sandbox, project.name), names)
             imports = probe.get("imports", {})
             proved = "error" not in probe and bool(imports) and all(error is None for error in imports.values())
-            info["envs"][project.name] = {
+            entry["envs"][project.name] = {
                 "proved": proved,
                 "python": probe.get("python"),
                 "imports": imports,
@@ -243,23 +249,22 @@ class Runner:
             }
             if not proved:
                 bad = probe.get("error") or "; ".join(f"{m}: {e}" for m, e in imports.items() if e)
-                self.record.fail(
-                    adapter.name, "prove", f"env of {project.name} does not import: {bad}"[:500], project=project.name
-                )
+                reason = f"env of {project.name} does not import: {bad}"[:500]
+                self.record.fail(adapter.name, "prove", reason, layout=layout, project=project.name)
         self.record.save()
 
-    def measure_disk(self, adapter: ToolAdapter, sandbox: Sandbox) -> None:
-        info = self.record.tool(adapter.name)
+    def measure_disk(self, adapter: ToolAdapter, sandbox: Sandbox, layout: str) -> None:
+        entry = self.record.layout(adapter.name, layout)
         scopes = {path: "cache" for path in adapter.cache_dirs(sandbox)}
         scopes[sandbox.home] = "home"
         for project in self.scenario.projects:
             scopes[sandbox.project_dir(project.name)] = project.name
-        roots = [path for path in scopes if self.backend.exists(path)]
+        roots = [path for path in scopes if self.backend.exists(sandbox, path)]
         cache_roots = [path for path in roots if scopes[path] == "cache"]
-        report = self.backend.scan(roots, cache_roots)
+        report = self.backend.scan(sandbox, roots, cache_roots)
         for root in report["roots"]:
             root["scope"] = scopes[root["path"]]
-        info["disk"] = report
+        entry["disk"] = report
         project_reports = [r for r in report["roots"] if r["scope"] not in ("cache", "home")]
-        info["link_mode"], info["link_mode_files"] = observed_link_mode(project_reports)
+        entry["link_mode"], entry["link_mode_files"] = observed_link_mode(project_reports)
         self.record.save()

@@ -6,6 +6,7 @@ Every refusal happens here, before any work, as one ScenarioError whose text is
 
 from __future__ import annotations
 
+import dataclasses
 import re
 from dataclasses import dataclass
 from pathlib import Path
@@ -29,7 +30,10 @@ KNOWN_TOOLS = (
 )
 NAME_RE = re.compile(r"^[a-z0-9-]+$")
 PYTHON_RE = re.compile(r"^3\.\d{1,2}(\.\d{1,3})?$")
-TOP_KEYS = {"name", "description", "python", "tools", "repetitions", "indexes", "projects", "wheelhouse"}
+TOP_KEYS = {"name", "description", "python", "tools", "repetitions", "indexes", "projects", "wheelhouse", "layouts"}
+# same-volume: caches and projects on one volume (links possible); split-volume: the cache on
+# its own volume, like a Docker build-cache mount (links across mounts fail: copies).
+KNOWN_LAYOUTS = ("same-volume", "split-volume")
 PROJECT_KEYS = {"name", "count", "dependencies", "sources"}
 DEFAULT_REPETITIONS = 5
 
@@ -63,23 +67,21 @@ class Scenario:
     indexes: tuple[tuple[str, str], ...]  # (name, url)
     projects: tuple[Project, ...]
     wheelhouse: str | None = None  # install only from this folder of wheels (offline)
+    layouts: tuple[str, ...] = ("same-volume",)
 
     def index_url(self, name: str) -> str:
         return dict(self.indexes)[name]
 
     def with_overrides(self, *, tools=None, projects=None, repetitions=None) -> Scenario:
         """The scenario narrowed by command-line options (validated by the caller)."""
-        return Scenario(
-            path=self.path,
-            name=self.name,
-            description=self.description,
-            python=self.python,
-            tools=tuple(tools) if tools is not None else self.tools,
-            repetitions=repetitions if repetitions is not None else self.repetitions,
-            indexes=self.indexes,
-            projects=self.projects[:projects] if projects is not None else self.projects,
-            wheelhouse=self.wheelhouse,
-        )
+        changes = {}
+        if tools is not None:
+            changes["tools"] = tuple(tools)
+        if projects is not None:
+            changes["projects"] = self.projects[:projects]
+        if repetitions is not None:
+            changes["repetitions"] = repetitions
+        return dataclasses.replace(self, **changes)
 
     def to_json(self) -> dict:
         return {
@@ -91,6 +93,7 @@ class Scenario:
             "repetitions": self.repetitions,
             "indexes": dict(self.indexes),
             "wheelhouse": self.wheelhouse,
+            "layouts": list(self.layouts),
             "projects": [
                 {"name": p.name, "dependencies": list(p.dependencies), "sources": dict(p.sources)} for p in self.projects
             ],
@@ -224,6 +227,13 @@ def parse(text: str, path: str = "<scenario>", base_dir: Path | None = None) -> 
         if not tools:
             reader.fail(tools_node, "tools", "empty list: name at least one tool or leave the key out")
 
+    layouts = ("same-volume",)
+    if "layouts" in top:
+        layouts_node = top["layouts"][1]
+        layouts = tuple(_names(reader, layouts_node, "layouts", KNOWN_LAYOUTS, "layout"))
+        if not layouts:
+            reader.fail(layouts_node, "layouts", "empty list: name at least one layout or leave the key out")
+
     repetitions = DEFAULT_REPETITIONS
     if "repetitions" in top:
         node = top["repetitions"][1]
@@ -268,6 +278,7 @@ def parse(text: str, path: str = "<scenario>", base_dir: Path | None = None) -> 
         indexes=tuple(indexes.items()),
         projects=tuple(projects),
         wheelhouse=wheelhouse,
+        layouts=layouts,
     )
 
 

@@ -64,7 +64,8 @@ def test_run_succeeds_and_proves_every_env(finished_run):
     assert run["schema"] == 1 and run["status"] == "complete"
     assert run["failures"] == []
     for tool in ("pip-venv", "uv"):
-        info = run["tools"][tool]
+        assert run["tools"][tool]["status"] == "ok"
+        info = run["tools"][tool]["layouts"]["same-volume"]
         assert info["status"] == "ok"
         assert sorted(info["envs"]) == ["app-01", "app-02", "app-03"]
         for env in info["envs"].values():
@@ -76,7 +77,7 @@ def test_run_succeeds_and_proves_every_env(finished_run):
 def test_uv_shares_what_pip_venv_copies(finished_run):
     _, out, _ = finished_run
     run = json.loads((out / "run.json").read_text())
-    pip, uv = run["tools"]["pip-venv"], run["tools"]["uv"]
+    pip, uv = (run["tools"][tool]["layouts"]["same-volume"] for tool in ("pip-venv", "uv"))
     assert uv["link_mode"] == "hardlink" and pip["link_mode"] == "copy"
     assert uv["disk"]["total"]["physical_bytes"] < pip["disk"]["total"]["physical_bytes"]
 
@@ -129,7 +130,7 @@ def test_outputs_have_the_contract_columns(finished_run):
     assert stats.returncode == 0, stats.stderr
 
     tables = (out / "tables.md").read_text()
-    assert "| tool | version | link mode |" in tables and "marginal MiB/project" in tables
+    assert "| tool | layout | version | link mode |" in tables and "marginal MiB/project" in tables
 
 
 def test_report_rewrites_outputs_from_run_json(finished_run, cli):
@@ -160,12 +161,18 @@ def test_failed_install_is_recorded_and_the_run_goes_on(tmp_path, wheelhouse, to
     [failure] = run["failures"]
     assert failure["tool"] == "uv" and failure["project"] == "broken" and failure["what"] == "install"
     assert "delta" in failure["tail"]
-    assert sorted(run["tools"]["uv"]["envs"]) == ["app-01", "app-02", "app-03"]  # the others were measured
+    assert sorted(run["tools"]["uv"]["layouts"]["same-volume"]["envs"]) == [
+        "app-01",
+        "app-02",
+        "app-03",
+    ]  # the others were measured
     _, tools = read_csv(tmp_path / "out" / "tools.csv")
     assert tools[0]["status"] == "failed" and "exited" in tools[0]["reason"]
     # 3 of 4 envs: no figure in the main table may make the tool look cheap.
     assert "3/4" in stdout
-    row = next(line for line in (tmp_path / "out" / "tables.md").read_text().splitlines() if line.startswith("| uv |"))
+    row = next(
+        line for line in (tmp_path / "out" / "tables.md").read_text().splitlines() if line.startswith("| uv | same-volume |")
+    )
     assert row.count("not measured") == 6 and "| 3/4 |" in row
 
 
@@ -188,8 +195,10 @@ def test_unreachable_index_is_said_not_crashed(tmp_path, tool_venvs, isolated_wo
     assert "index nowhere (http://127.0.0.1:9/simple/) is unreachable from here" in err
     run = json.loads((tmp_path / "out" / "run.json").read_text())
     assert run["tools"]["uv"]["status"] == "failed"
-    assert run["tools"]["uv"]["steps"] == []
-    row = next(line for line in (tmp_path / "out" / "tables.md").read_text().splitlines() if line.startswith("| uv |"))
+    assert run["tools"]["uv"]["layouts"]["same-volume"]["steps"] == []
+    row = next(
+        line for line in (tmp_path / "out" / "tables.md").read_text().splitlines() if line.startswith("| uv | same-volume |")
+    )
     assert "0.0" not in row and row.count("not measured") == 6
 
 
@@ -201,8 +210,8 @@ def test_unknown_adapter_is_unavailable_not_failed(tmp_path, wheelhouse, tool_ve
     assert status == 0
     run = json.loads((tmp_path / "out" / "run.json").read_text())
     assert run["tools"]["uv"]["status"] == "ok"
-    step_log = run["tools"]["uv"]["steps"][0]["log"]
-    assert step_log == "logs/uv/r1-app-01-venv.log" and (tmp_path / "out" / step_log).is_file()
+    step_log = run["tools"]["uv"]["layouts"]["same-volume"]["steps"][0]["log"]
+    assert step_log == "logs/uv/same-volume/r1-app-01-venv.log" and (tmp_path / "out" / step_log).is_file()
     _, tools = read_csv(tmp_path / "out" / "tools.csv")
     pixi = next(r for r in tools if r["tool"] == "pixi")
     assert pixi["status"] == "unavailable" and "no adapter" in pixi["reason"]
@@ -222,7 +231,7 @@ def test_sigint_keeps_finished_cells_and_cleans_up(tmp_path, wheelhouse, tool_ve
     deadline = time.monotonic() + 120
     while time.monotonic() < deadline:
         try:
-            if json.loads((out / "run.json").read_text())["tools"]["pip-venv"]["steps"]:
+            if json.loads((out / "run.json").read_text())["tools"]["pip-venv"]["layouts"]["same-volume"]["steps"]:
                 break
         except (OSError, ValueError, KeyError):
             pass
@@ -232,6 +241,6 @@ def test_sigint_keeps_finished_cells_and_cleans_up(tmp_path, wheelhouse, tool_ve
     assert child.returncode == 130, err
     run = json.loads((out / "run.json").read_text())
     assert run["status"] == "interrupted"
-    assert run["tools"]["pip-venv"]["steps"], "the finished step is kept"
+    assert run["tools"]["pip-venv"]["layouts"]["same-volume"]["steps"], "the finished step is kept"
     assert (out / "timings.csv").exists()
     assert not work.exists() or not any(work.iterdir()), "the tool tree is removed"

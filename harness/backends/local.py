@@ -62,7 +62,8 @@ def find_python(version: str) -> tuple[str, str]:
 
 class LocalBackend:
     name = "local"
-    layout = "same-volume"  # the tool's cache and its projects share one file system
+    # The tool's cache and its projects share one file system: the same-volume layout only.
+    layouts = ("same-volume",)
 
     def __init__(self, work_dir: Path, logs_dir: Path, tools_dir: Path | None = None):
         # Absolute: steps run with the sandbox as their working directory.
@@ -74,7 +75,7 @@ class LocalBackend:
     def describe(self) -> dict:
         return {
             "name": self.name,
-            "layout": self.layout,
+            "layouts": list(self.layouts),
             "work_dir": str(self.work_dir),
             "work_fs": scanner.mount_fs_type(str(self.work_dir.parent if not self.work_dir.exists() else self.work_dir)),
         }
@@ -82,8 +83,12 @@ class LocalBackend:
     def python(self, version: str) -> str:
         return find_python(version)[0]
 
-    def exists(self, path: str) -> bool:
+    def exists(self, sandbox: Sandbox, path: str) -> bool:
         return Path(path).exists()
+
+    def wheelhouse(self, path: str | None) -> str | None:
+        """Where a host folder of wheels is seen by the tools (here: where it is)."""
+        return path
 
     # -- tools ----------------------------------------------------------------------------
     def tool_venv(self, adapter: ToolAdapter, python: str) -> str:
@@ -115,7 +120,9 @@ class LocalBackend:
             (venv / COMPLETE_MARK).write_text("\n".join(adapter.requirements) + "\n")
         return str(venv / "bin")
 
-    def sandbox(self, adapter: ToolAdapter, python: str) -> Sandbox:
+    def sandbox(self, adapter: ToolAdapter, python: str, layout: str) -> Sandbox:
+        if layout not in self.layouts:
+            raise ToolUnavailable(f"the local backend has one file system: the {layout} layout needs the docker backend")
         return Sandbox(
             root=str(self.work_dir / adapter.name),
             python=python,
@@ -181,5 +188,5 @@ class LocalBackend:
         out.unlink()
         return data
 
-    def scan(self, roots: list[str], cache_roots: list[str]) -> dict:
+    def scan(self, sandbox: Sandbox, roots: list[str], cache_roots: list[str]) -> dict:
         return scanner.scan(roots, cache_roots)
