@@ -1,4 +1,4 @@
-"""Sessions: bench (the default scenario), tests, lint, report, perf (scanner benchmark)."""
+"""Sessions: bench (the default scenario), tests, lint, report, images, perf (scanner benchmark)."""
 
 import nox
 
@@ -34,6 +34,13 @@ def report(session: nox.Session) -> None:
     """envbench report RUN_DIR: rewrite tables from a run.json."""
     session.install(".")
     session.run("envbench", "report", *session.posargs)
+
+
+@nox.session(python=PYTHON)
+def images(session: nox.Session) -> None:
+    """envbench image build: the base and tools images for the docker backend."""
+    session.install(".")
+    session.run("envbench", "image", "build")
 
 
 @nox.session(python=PYTHON)

@@ -13,7 +13,9 @@ from pathlib import Path
 from rich.console import Console
 from rich.table import Table
 
-from . import report, scan
+from . import engine, images, report, scan
+from .backends.base import BackendError
+from .backends.docker import DockerBackend
 from .backends.local import LocalBackend, envbench_home
 from .results import RunRecord
 from .runner import Runner
@@ -56,6 +58,11 @@ def parser() -> argparse.ArgumentParser:
 
     rep = sub.add_parser("report", help="(re)write tables and charts from RUN_DIR/run.json")
     rep.add_argument("run_dir")
+
+    image = sub.add_parser("image", help="container images")
+    image.add_argument("action", choices=["build"], help="build the base and tools images (reused while their inputs match)")
+
+    sub.add_parser("clean", help="remove every container, volume, network and image labelled envbench")
     return top
 
 
@@ -66,16 +73,32 @@ def main(argv: list[str] | None = None) -> int:
             return cmd_run(args)
         if args.command == "scan":
             return cmd_scan(args)
+        if args.command == "image":
+            return cmd_image(args)
+        if args.command == "clean":
+            return cmd_clean(args)
         return cmd_report(args)
-    except (ScenarioError, UsageError) as exc:
+    except (ScenarioError, UsageError, BackendError) as exc:
         print(exc, file=sys.stderr)
         return EXIT_USAGE
 
 
-def choose_backend(name: str, work_dir: Path, logs_dir: Path, console: Console) -> tuple[LocalBackend, str]:
-    if name == "docker":
-        raise UsageError("--backend docker: this envbench has no Docker backend yet; use --backend local")
-    reason = "asked for" if name == "local" else "auto: this envbench has no Docker backend yet"
+def choose_backend(name: str, scenario, run_id: str, work_dir: Path, logs_dir: Path, console: Console):
+    """The backend to run on, and why; --backend auto takes Docker when an engine answers."""
+    if name in ("docker", "auto"):
+        try:
+            client = engine.connect()
+        except BackendError as exc:
+            if name == "docker":
+                raise
+            reason = f"auto: {exc}"
+        else:
+            tags = images.ensure(client, lambda text: console.print(text, highlight=False))
+            reason = "asked for" if name == "docker" else "auto: a Docker engine answers"
+            console.print(f"backend: docker, image {tags['tools']} ({reason})", highlight=False)
+            return DockerBackend(client, tags["tools"], run_id, logs_dir, scenario.wheelhouse, dict(os.environ)), reason
+    else:
+        reason = "asked for"
     console.print(f"backend: local ({reason})", highlight=False)
     return LocalBackend(work_dir, logs_dir), reason
 
@@ -96,7 +119,7 @@ def cmd_run(args) -> int:
     out_dir = Path(args.out or Path("results") / run_id)
     console = Console(stderr=True)
     work_dir = Path(os.environ.get("ENVBENCH_WORK") or envbench_home() / "work") / run_id
-    backend, reason = choose_backend(args.backend, work_dir, out_dir / "logs", console)
+    backend, reason = choose_backend(args.backend, scenario, run_id, work_dir, out_dir / "logs", console)
     record = RunRecord.start(
         out_dir, run_id, ["envbench", *sys.argv[1:]], scenario.to_json(), {**backend.describe(), "reason": reason}
     )
@@ -109,7 +132,14 @@ def cmd_run(args) -> int:
         report.write_all(out_dir)
         return 130
     finally:
-        signal.signal(signal.SIGTERM, previous)
+        # A second Ctrl-C or TERM must not stop the removal of containers and volumes half way.
+        previous_int = signal.signal(signal.SIGINT, signal.SIG_IGN)
+        signal.signal(signal.SIGTERM, signal.SIG_IGN)
+        try:
+            backend.close()
+        finally:
+            signal.signal(signal.SIGINT, previous_int)
+            signal.signal(signal.SIGTERM, previous)
         _remove_empty(work_dir)
     run = report.write_all(out_dir)
     print_main_table(run)
@@ -194,6 +224,22 @@ def cmd_scan(args) -> int:
     for error in result["errors"]:
         print(f"envbench scan: {error}", file=sys.stderr)
     return EXIT_FAILED if result["errors"] else EXIT_OK
+
+
+def cmd_image(args) -> int:
+    console = Console(stderr=True)
+    client = engine.connect()
+    with console.status("building images"):
+        tags = images.ensure(client, lambda text: console.print(text, highlight=False))
+    for kind, tag in tags.items():
+        print(f"{kind}: {tag} ({client.images.get(tag).id[:19]})")
+    return EXIT_OK
+
+
+def cmd_clean(args) -> int:
+    removed = engine.clean(engine.connect())
+    print(", ".join(f"{count} {kind}" for kind, count in removed.items()) + " removed")
+    return EXIT_OK
 
 
 def cmd_report(args) -> int:

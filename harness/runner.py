@@ -138,7 +138,7 @@ class Runner:
                     sandbox = self.backend.sandbox(adapter, self.python(), layout)
                     self.backend.reset(sandbox)
                     version_step = adapter.version_step(sandbox)
-                    version = self.backend.run(version_step, f"{tool}/{layout}/version")
+                    version = self.backend.run(sandbox, version_step, f"{tool}/{layout}/version")
             except (ToolUnavailable, BackendError) as exc:
                 self.unavailable(tool, layout, str(exc))
                 return
@@ -195,7 +195,7 @@ class Runner:
                 steps = adapter.install_steps(sandbox, project.name, project.dependencies, self.source_for(project))
                 for step in steps:
                     log = f"{tool}/{layout}/r{cell.repetition}-{project.name}-{step.operation}"
-                    result = self.backend.run(step, log)
+                    result = self.backend.run(sandbox, step, log)
                     entry["steps"].append(self.step_record(cell, step, result))
                     self.say(
                         f"  {tool} {layout} r{cell.repetition} {project.name} {cell.state:<4} {step.operation:<7} "

@@ -30,7 +30,7 @@ def test_steps_see_only_the_sandbox_environment(backend, tmp_path, monkeypatch):
         sandbox.root,
         tuple(sandbox.base_env().items()),
     )
-    result = backend.run(step, "env")
+    result = backend.run(sandbox, step, "env")
     env = __import__("json").loads(result.tail)
     assert env["HOME"] == sandbox.home and env["XDG_CACHE_HOME"] == sandbox.cache
     assert "PIP_FIND_LINKS" not in env and "UV_INDEX_URL" not in env
@@ -51,7 +51,7 @@ def test_interrupt_kills_the_whole_step_tree(backend, tmp_path):
     signal.alarm(2)
     try:
         with pytest.raises(KeyboardInterrupt):
-            backend.run(step, "sleeper")
+            backend.run(Sandbox(root=str(tmp_path), python=sys.executable), step, "sleeper")
     finally:
         signal.alarm(0)
         signal.signal(signal.SIGALRM, previous)

@@ -124,6 +124,7 @@ class LocalBackend:
         if layout not in self.layouts:
             raise ToolUnavailable(f"the local backend has one file system: the {layout} layout needs the docker backend")
         return Sandbox(
+            key=f"{adapter.name}/{layout}",
             root=str(self.work_dir / adapter.name),
             python=python,
             tool_bin=self.tool_venv(adapter, python),
@@ -150,7 +151,7 @@ class LocalBackend:
         env.update(step.env)
         return env
 
-    def run(self, step: Step, log_name: str) -> StepResult:
+    def run(self, sandbox: Sandbox, step: Step, log_name: str) -> StepResult:
         log = self.logs_dir / f"{log_name}.log"
         log.parent.mkdir(parents=True, exist_ok=True)
         result_path = log.with_suffix(".result.json")
@@ -190,3 +191,6 @@ class LocalBackend:
 
     def scan(self, sandbox: Sandbox, roots: list[str], cache_roots: list[str]) -> dict:
         return scanner.scan(roots, cache_roots)
+
+    def close(self) -> None:
+        """Nothing outlives a tool here: each sandbox tree is removed as the tool finishes."""

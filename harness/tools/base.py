@@ -39,6 +39,7 @@ class Sandbox:
     python: str  # the interpreter projects' envs are made from
     tool_bin: str = ""  # bin folder of the tool's own pinned venv ("" when it needs none)
     ca_bundle: str = ""  # CA bundle for TLS (an intercepting proxy's CA is only there)
+    key: str = ""  # which (tool, layout) the backend made it for
 
     @property
     def cache(self) -> str:

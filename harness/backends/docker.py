@@ -1,0 +1,252 @@
+"""Docker backend: each (tool, layout) in a fresh container of the tools image.
+
+The container runs as an unprivileged user with every capability dropped, no host folder but
+read-only ones (a wheel folder, the CA bundle) and no Docker socket. Projects and caches live on
+named volumes: one for `same-volume`, a second one at the cache for `split-volume` (a link
+across two mounts fails, so tools fall back to copies, as under a Docker build-cache mount).
+The timing shim, the probe and the scanner run inside, with the image's Python.
+"""
+
+from __future__ import annotations
+
+import json
+import tarfile
+import tempfile
+import uuid
+from dataclasses import dataclass
+from pathlib import Path
+
+from ..engine import LABEL
+from ..images import UID
+from ..tools.base import Sandbox, Step, ToolAdapter
+from .base import BackendError, StepResult, ToolUnavailable
+from .local import PASSED_THROUGH, SYSTEM_PATH, host_ca_bundle
+
+BENCH = "/bench"
+SCRATCH = f"{BENCH}/.envbench"  # shim results, logs, probe output: never scanned
+IN_IMAGE = "/opt/envbench"
+WHEELS = "/wheels"
+CA_IN_CONTAINER = "/etc/ssl/certs/ca-certificates.crt"
+
+
+def _readable_by_tools(info: tarfile.TarInfo) -> tarfile.TarInfo:
+    info.uid = info.gid = UID
+    info.uname = info.gname = ""
+    info.mode = 0o755 if info.isdir() else 0o644
+    return info
+
+
+@dataclass
+class _Box:
+    container: object
+    volumes: list
+
+
+class DockerBackend:
+    name = "docker"
+    layouts = ("same-volume", "split-volume")
+
+    def __init__(self, client, image: str, run_id: str, logs_dir: Path, host_wheelhouse: str | None, environ: dict):
+        self.client = client
+        self.image = image
+        self.run_id = run_id
+        self.logs_dir = Path(logs_dir).resolve()
+        self.host_wheelhouse = host_wheelhouse
+        # Offline scenarios get no network at all; live ones reach registries with the host's CA.
+        self.network = "none" if host_wheelhouse else "bridge"
+        self.ca_bundle = "" if host_wheelhouse else host_ca_bundle()
+        self.passed = {name: environ[name] for name in PASSED_THROUGH if name in environ and not host_wheelhouse}
+        self.boxes: dict[str, _Box] = {}
+        self._wheels: str | None = None  # the volume holding the wheelhouse, made on first use
+        self._python: dict[str, str] = {}
+
+    def describe(self) -> dict:
+        from ..engine import facts
+
+        return {
+            "name": self.name,
+            "layouts": list(self.layouts),
+            "image": self.image,
+            "image_id": self.client.images.get(self.image).id,
+            "network": self.network,
+            "user": f"{UID}:{UID}",
+            **facts(self.client),
+        }
+
+    # -- containers -----------------------------------------------------------------------------
+    def python(self, version: str) -> str:
+        """The image's interpreter for VERSION (e.g. /usr/bin/python3.11)."""
+        if version not in self._python:
+            major_minor = ".".join(version.split(".")[:2])
+            probe = "import sys; print(sys.executable); print('%d.%d.%d' % sys.version_info[:3])"
+            try:
+                out = self.client.containers.run(
+                    self.image,
+                    [f"python{major_minor}", "-c", probe],
+                    remove=True,
+                    network_mode="none",
+                    labels={LABEL: self.run_id},
+                ).decode()
+            except Exception as exc:  # the SDK raises ContainerError, APIError, ...
+                raise BackendError(
+                    f"the image {self.image} has no python{major_minor}: {str(exc).splitlines()[0][:200]}"
+                ) from None
+            executable, found = out.split()[:2]
+            if not (found == version or found.startswith(version + ".")):
+                raise BackendError(f"the image {self.image} has Python {found}, the scenario asks for {version}")
+            self._python[version] = executable
+        return self._python[version]
+
+    def sandbox(self, adapter: ToolAdapter, python: str, layout: str) -> Sandbox:
+        from docker.types import Mount
+
+        if layout not in self.layouts:
+            raise ToolUnavailable(f"unknown layout {layout}")
+        key = f"{adapter.name}/{layout}"
+        labels = {LABEL: self.run_id}
+        stem = f"envbench-{self.run_id}-{adapter.name}-{layout}".lower()
+        volumes = [self.client.volumes.create(name=f"{stem}-bench", labels=labels)]
+        mounts = [Mount(BENCH, volumes[0].name, type="volume")]
+        if layout == "split-volume":
+            volumes.append(self.client.volumes.create(name=f"{stem}-cache", labels=labels))
+            mounts.append(Mount(f"{BENCH}/cache", volumes[1].name, type="volume"))
+        if self.host_wheelhouse:
+            mounts.append(Mount(WHEELS, self._wheels_volume(), type="volume", read_only=True))
+        if self.ca_bundle:
+            mounts.append(Mount(CA_IN_CONTAINER, self.ca_bundle, type="bind", read_only=True))
+        try:
+            container = self.client.containers.run(
+                self.image,
+                ["sleep", "infinity"],
+                name=stem,
+                detach=True,
+                labels=labels,
+                mounts=mounts,
+                network_mode=self.network,
+                user=f"{UID}:{UID}",
+                cap_drop=["ALL"],
+                security_opt=["no-new-privileges"],
+                init=True,
+            )
+        except Exception:
+            for volume in volumes:
+                volume.remove(force=True)
+            raise
+        self.boxes[key] = _Box(container, volumes)
+        tool_bin = f"/opt/tools/{adapter.name}/bin" if adapter.requirements else ""
+        return Sandbox(root=BENCH, python=python, tool_bin=tool_bin, ca_bundle=CA_IN_CONTAINER if self.ca_bundle else "", key=key)
+
+    def _wheels_volume(self) -> str:
+        """The scenario's wheel folder, copied once per run into a volume the tools' user can read.
+
+        A bind mount would carry the host folder's owner and mode (often private to root); the
+        copy goes in through the engine's archive API into a container that is never started.
+        """
+        if self._wheels is None:
+            from docker.types import Mount
+
+            labels = {LABEL: self.run_id}
+            volume = self.client.volumes.create(name=f"envbench-{self.run_id}-wheels".lower(), labels=labels)
+            helper = self.client.containers.create(
+                self.image, ["true"], labels=labels, network_mode="none", mounts=[Mount(WHEELS, volume.name, type="volume")]
+            )
+            try:
+                with tempfile.TemporaryFile() as archive:
+                    with tarfile.open(fileobj=archive, mode="w") as tar:
+                        tar.add(self.host_wheelhouse, arcname=".", filter=_readable_by_tools)
+                    archive.seek(0)
+                    helper.put_archive(WHEELS, archive)
+            finally:
+                helper.remove(force=True)
+            self._wheels = volume.name
+        return self._wheels
+
+    def remove(self, sandbox: Sandbox) -> None:
+        box = self.boxes.pop(sandbox.key, None)
+        if box is None:
+            return
+        box.container.remove(force=True)
+        for volume in box.volumes:
+            volume.remove(force=True)
+
+    def close(self) -> None:
+        """Remove whatever this run still has on the engine (after a failure or an interrupt)."""
+        from ..engine import clean
+
+        self.boxes.clear()
+        self._wheels = None
+        clean(self.client, self.run_id, images=False)
+
+    # -- commands inside ----------------------------------------------------------------------
+    def _exec(self, sandbox: Sandbox, argv: list[str], env: dict | None = None, cwd: str = BENCH) -> tuple[int, bytes, bytes]:
+        container = self.boxes[sandbox.key].container
+        code, (out, err) = container.exec_run(argv, environment=env or {}, workdir=cwd, user=f"{UID}:{UID}", demux=True)
+        return code, out or b"", err or b""
+
+    def _read(self, sandbox: Sandbox, path: str) -> bytes:
+        code, out, err = self._exec(sandbox, ["cat", path])
+        if code != 0:
+            raise BackendError(f"cannot read {path} in the container: {err.decode(errors='replace').strip()}")
+        return out
+
+    def environment(self, step: Step) -> dict[str, str]:
+        return {"LANG": "C.UTF-8", **self.passed, "PATH": SYSTEM_PATH, **dict(step.env)}
+
+    def run(self, sandbox: Sandbox, step: Step, log_name: str) -> StepResult:
+        flat = log_name.replace("/", "--")
+        result_path, log_path = f"{SCRATCH}/{flat}.json", f"{SCRATCH}/{flat}.log"
+        shim = [sandbox.python, "-I", f"{IN_IMAGE}/shim.py", "--result", result_path, "--log", log_path, "--"]
+        code, out, err = self._exec(sandbox, shim + list(step.argv), self.environment(step), step.cwd)
+        if code != 0:
+            raise BackendError(
+                f"the timing shim failed (exit {code}) running {step.display()}: {(err or out).decode(errors='replace')[-300:]}"
+            )
+        data = json.loads(self._read(sandbox, result_path))
+        host_log = self.logs_dir / f"{log_name}.log"
+        host_log.parent.mkdir(parents=True, exist_ok=True)
+        host_log.write_bytes(self._read(sandbox, log_path))
+        return StepResult(
+            exit_code=data["exit_code"],
+            wall_s=data["wall_s"],
+            user_s=data["user_s"],
+            sys_s=data["sys_s"],
+            max_rss_kib=data["max_rss_kib"],
+            tail=data["tail"],
+            log=str(host_log),
+        )
+
+    def reset(self, sandbox: Sandbox) -> None:
+        """An empty cache, HOME and projects folder (a split cache volume keeps its mount point)."""
+        folders = [sandbox.cache, sandbox.home, sandbox.tmp, sandbox.projects]
+        self._exec(sandbox, ["find", *folders, "-mindepth", "1", "-delete"])
+        code, _, err = self._exec(sandbox, ["mkdir", "-p", *folders, SCRATCH])
+        if code != 0:
+            raise BackendError(f"cannot reset the sandbox: {err.decode(errors='replace').strip()}")
+
+    def make_project(self, sandbox: Sandbox, project: str) -> None:
+        self._exec(sandbox, ["mkdir", "-p", sandbox.project_dir(project)])
+
+    def exists(self, sandbox: Sandbox, path: str) -> bool:
+        return self._exec(sandbox, ["test", "-e", path])[0] == 0
+
+    def wheelhouse(self, path: str | None) -> str | None:
+        return WHEELS if path else None
+
+    def probe(self, sandbox: Sandbox, env_python: str, names: list[str]) -> dict:
+        out = f"{SCRATCH}/probe-{uuid.uuid4().hex}.json"
+        env = {**sandbox.base_env(), "PATH": SYSTEM_PATH, "LANG": "C.UTF-8"}
+        code, stdout, stderr = self._exec(
+            sandbox, [env_python, "-I", "-B", f"{IN_IMAGE}/probe.py", out, *names], env, sandbox.tmp
+        )
+        if code != 0:
+            return {"error": (stderr or stdout).decode(errors="replace").strip()[-2000:] or f"exit {code}"}
+        return json.loads(self._read(sandbox, out))
+
+    def scan(self, sandbox: Sandbox, roots: list[str], cache_roots: list[str]) -> dict:
+        argv = [sandbox.python, "-I", f"{IN_IMAGE}/scan.py", "--json"]
+        for cache in cache_roots:
+            argv += ["--cache", cache]
+        code, out, err = self._exec(sandbox, argv + roots)
+        if code not in (0, 1):  # 1: the report lists unreadable entries
+            raise BackendError(f"scan.py failed in the container (exit {code}): {err.decode(errors='replace')[-300:]}")
+        return json.loads(out)

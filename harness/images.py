@@ -1,0 +1,199 @@
+"""Images: a base with Python, and a tools image with each tool pinned in its own venv.
+
+Both are named by a hash of their inputs, so an image is reused exactly while its inputs match.
+- base: `python:3.11-slim-bookworm` where a registry answers; otherwise a Debian root file
+  system made with debootstrap from Debian's packages and imported (needs root).
+- tools: FROM base; the host downloads the pinned tools' wheels first (with its own pip
+  configuration, so local wheel folders and proxies work), and the build installs them with no
+  network. The Dockerfile suits the legacy builder the SDK drives (no RUN --mount, no heredocs).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import io
+import json
+import os
+import platform
+import shutil
+import subprocess
+import sys
+import tarfile
+import tempfile
+from pathlib import Path
+
+from .backends.base import BackendError
+from .engine import LABEL
+from .tools import ADAPTERS
+
+HARNESS = Path(__file__).resolve().parent
+IN_IMAGE = ("shim.py", "scan.py", "probe.py")  # stdlib-only pieces that run inside containers
+UID = 1000  # the unprivileged user tools run as
+REGISTRY_BASE = "python:3.11-slim-bookworm"
+DEBOOTSTRAP = {
+    "suite": "bookworm",
+    "variant": "minbase",
+    "include": ["python3", "python3-venv", "ca-certificates"],
+    "mirror": "http://deb.debian.org/debian",
+}
+# Wheel platforms a bookworm (glibc 2.36) image accepts, newest first.
+GLIBC_MINORS = range(36, 4, -1)
+
+
+def _hash(value) -> str:
+    return hashlib.sha256(json.dumps(value, sort_keys=True).encode()).hexdigest()[:12]
+
+
+def _exists(client, tag: str) -> bool:
+    import docker
+
+    try:
+        client.images.get(tag)
+        return True
+    except docker.errors.ImageNotFound:
+        return False
+
+
+def base_image(client, say) -> str:
+    """Tag of the base image, made if missing: from the registry, else with debootstrap."""
+    import docker
+
+    pulled_tag = f"envbench-base:{_hash({'from': REGISTRY_BASE})}"
+    built_tag = f"envbench-base:{_hash({'debootstrap': DEBOOTSTRAP})}"
+    for tag in (pulled_tag, built_tag):
+        if _exists(client, tag):
+            return tag
+    try:
+        say(f"base image: pulling {REGISTRY_BASE}")
+        client.images.pull(REGISTRY_BASE)
+        dockerfile = f"FROM {REGISTRY_BASE}\nLABEL {LABEL}=base\n"
+        _build(client, {"Dockerfile": dockerfile.encode()}, pulled_tag, "base")
+        return pulled_tag
+    except (docker.errors.APIError, docker.errors.DockerException) as exc:
+        registry_error = str(exc).splitlines()[0][:200]
+    say(f"base image: no registry ({registry_error}); building from Debian's packages with debootstrap")
+    if os.geteuid() != 0 or not shutil.which("debootstrap"):
+        raise BackendError(
+            f"cannot make a base image: pulling {REGISTRY_BASE} failed ({registry_error}), and building one "
+            "locally needs root and debootstrap (apt-get install debootstrap)"
+        )
+    _debootstrap_import(client, built_tag, say)
+    return built_tag
+
+
+def _debootstrap_import(client, tag: str, say) -> None:
+    with tempfile.TemporaryDirectory(prefix="envbench-rootfs-") as tmp:
+        rootfs = Path(tmp) / "rootfs"
+        argv = [
+            "debootstrap",
+            f"--variant={DEBOOTSTRAP['variant']}",
+            f"--include={','.join(DEBOOTSTRAP['include'])}",
+            DEBOOTSTRAP["suite"],
+            str(rootfs),
+            DEBOOTSTRAP["mirror"],
+        ]
+        done = subprocess.run(argv, capture_output=True, text=True)
+        if done.returncode != 0:
+            last = (done.stdout + done.stderr).strip().splitlines()[-1:] or ["no output"]
+            raise BackendError(f"debootstrap failed (exit {done.returncode}): {last[0]}")
+        # Debian keeps apt lists and caches out of a minimal image anyway; drop them from ours.
+        for junk in ("var/cache/apt/archives", "var/lib/apt/lists"):
+            shutil.rmtree(rootfs / junk, ignore_errors=True)
+        archive = Path(tmp) / "rootfs.tar"
+        subprocess.run(["tar", "-C", str(rootfs), "--numeric-owner", "-cf", str(archive), "."], check=True)
+        say(f"base image: importing {archive.stat().st_size / 2**20:,.0f} MiB as {tag}")
+        repository, version = tag.split(":")
+        client.api.import_image_from_file(
+            str(archive), repository=repository, tag=version, changes=[f"LABEL {LABEL}=base", 'CMD ["/bin/bash"]']
+        )
+
+
+def tool_requirements() -> dict[str, tuple[str, ...]]:
+    """Each tool that needs its own venv, with its pinned requirements."""
+    return {name: adapter.requirements for name, adapter in ADAPTERS.items() if adapter.requirements}
+
+
+def dockerfile(base: str, tools: dict[str, tuple[str, ...]]) -> str:
+    lines = [
+        f"FROM {base}",
+        f"RUN useradd --uid {UID} --create-home --shell /bin/sh bench",
+        "COPY wheels /tmp/wheels",
+    ]
+    for name, requirements in tools.items():
+        venv = f"/opt/tools/{name}"
+        pins = " ".join(requirements)
+        lines.append(
+            f"RUN python3 -m venv {venv} && {venv}/bin/python -m pip install --no-index --find-links /tmp/wheels "
+            f"--disable-pip-version-check -q {pins}"
+        )
+    lines += [
+        "RUN rm -rf /tmp/wheels",
+        "COPY envbench /opt/envbench",
+        # The volumes mounted here start as copies of these folders: owned by the tools' user.
+        f"RUN mkdir -p /bench/cache /bench/.envbench && chown -R {UID}:{UID} /bench",
+        f"LABEL {LABEL}=tools",
+        f"USER {UID}:{UID}",
+        "WORKDIR /bench",
+    ]
+    return "\n".join(lines) + "\n"
+
+
+def tools_image(client, base: str, say) -> str:
+    """Tag of the tools image for BASE, built if missing (no network inside the build)."""
+    tools = tool_requirements()
+    scripts = {name: (HARNESS / name).read_text() for name in IN_IMAGE}
+    base_id = client.images.get(base).id
+    text = dockerfile(base, tools)
+    tag = f"envbench-tools:{_hash({'base': base_id, 'dockerfile': text, 'scripts': scripts, 'machine': platform.machine()})}"
+    if _exists(client, tag):
+        return tag
+    say(f"tools image: downloading {', '.join(p for pins in tools.values() for p in pins)} on the host")
+    with tempfile.TemporaryDirectory(prefix="envbench-wheels-") as wheels:
+        _download(tools, Path(wheels))
+        files = {f"wheels/{p.name}": p.read_bytes() for p in Path(wheels).iterdir()}
+    files.update({f"envbench/{name}": content.encode() for name, content in scripts.items()})
+    files["Dockerfile"] = text.encode()
+    say(f"tools image: building {tag}")
+    _build(client, files, tag, "tools")
+    return tag
+
+
+def _download(tools: dict[str, tuple[str, ...]], dest: Path) -> None:
+    machine = platform.machine()
+    platforms = [f"manylinux_2_{minor}_{machine}" for minor in GLIBC_MINORS] + [f"manylinux2014_{machine}", f"linux_{machine}"]
+    argv = [sys.executable, "-m", "pip", "download", "--disable-pip-version-check", "-q", "--only-binary=:all:",
+            "--python-version", "3.11", "--implementation", "cp", "-d", str(dest)]  # fmt: skip
+    for name in platforms:
+        argv += ["--platform", name]
+    argv += [pin for pins in tools.values() for pin in pins]
+    done = subprocess.run(argv, capture_output=True, text=True)
+    if done.returncode != 0:
+        last = (done.stderr or done.stdout).strip().splitlines()[-1:] or ["no output"]
+        raise BackendError(f"downloading the tools' wheels failed: {last[0]}")
+
+
+def _build(client, files: dict[str, bytes], tag: str, kind: str) -> None:
+    """Build from an in-memory context with the legacy builder, with no network."""
+    import docker
+
+    context = io.BytesIO()
+    with tarfile.open(fileobj=context, mode="w") as tar:
+        for name, data in sorted(files.items()):
+            info = tarfile.TarInfo(name)
+            info.size = len(data)
+            info.mode = 0o644
+            tar.addfile(info, io.BytesIO(data))
+    context.seek(0)
+    try:
+        client.images.build(
+            fileobj=context, custom_context=True, tag=tag, labels={LABEL: kind}, rm=True, forcerm=True, network_mode="none"
+        )
+    except docker.errors.BuildError as exc:
+        log = "".join(chunk.get("stream", "") for chunk in exc.build_log if isinstance(chunk, dict))
+        raise BackendError(f"building {tag} failed: {exc.msg}; last output: {log.strip()[-300:]}") from None
+
+
+def ensure(client, say) -> dict[str, str]:
+    """The base and tools images (built when missing): {"base": tag, "tools": tag}."""
+    base = base_image(client, say)
+    return {"base": base, "tools": tools_image(client, base, say)}

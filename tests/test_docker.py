@@ -1,0 +1,158 @@
+"""The docker backend, for real: images built locally, one container per (tool, layout)."""
+
+from __future__ import annotations
+
+import csv
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+
+import pytest
+
+from harness import engine, images
+from harness.backends.base import BackendError
+from harness.backends.docker import DockerBackend
+from harness.tools import ADAPTERS
+
+from .conftest import write
+
+pytestmark = pytest.mark.docker
+
+
+@pytest.fixture(scope="session")
+def client():
+    try:
+        return engine.connect()
+    except BackendError as exc:
+        if os.environ.get("HARNESS_REQUIRE_DOCKER"):
+            pytest.fail(f"HARNESS_REQUIRE_DOCKER is set: {exc}")
+        pytest.skip(str(exc))
+
+
+@pytest.fixture(scope="session")
+def tools_image(client) -> str:
+    """Setup: the base and tools images, built when missing (debootstrap needs Debian's mirror)."""
+    return images.ensure(client, print)["tools"]
+
+
+def leftovers(client) -> list[str]:
+    selector = {"label": engine.LABEL}
+    containers = [c.name for c in client.containers.list(all=True, filters=selector)]
+    volumes = [v.name for v in client.volumes.list(filters=selector)]
+    return containers + volumes
+
+
+def scenario(tmp_path, wheelhouse, layouts="[same-volume, split-volume]"):
+    return write(
+        tmp_path / "s.yaml",
+        f"""
+    name: docker-synth
+    python: "3.11"
+    repetitions: 1
+    wheelhouse: {wheelhouse}
+    layouts: {layouts}
+    projects:
+      - name: app
+        count: 2
+        dependencies: [alpha, gamma]
+    """,
+    )
+
+
+def test_both_layouts_in_containers(tmp_path, wheelhouse, client, tools_image, cli):
+    out = tmp_path / "out"
+    status, stdout, err = cli(
+        "run", scenario(tmp_path, wheelhouse), "--backend", "docker", "--tools", "pip-venv,uv", "--out", out
+    )
+    assert status == 0, err
+    assert f"backend: docker, image {tools_image}" in err
+    run = json.loads((out / "run.json").read_text())
+    assert run["backend"]["name"] == "docker" and run["backend"]["network"] == "none"
+    assert run["backend"]["user"] == "1000:1000" and run["backend"]["storage_driver"]
+    for tool in ("pip-venv", "uv"):
+        for layout in ("same-volume", "split-volume"):
+            entry = run["tools"][tool]["layouts"][layout]
+            assert entry["status"] == "ok"
+            assert all(env["proved"] for env in entry["envs"].values()) and len(entry["envs"]) == 2
+    uv = run["tools"]["uv"]["layouts"]
+    assert uv["same-volume"]["link_mode"] == "hardlink"
+    assert uv["split-volume"]["link_mode"] == "copy"  # links across two mounts fail: uv copies
+    pip_total = run["tools"]["pip-venv"]["layouts"]["same-volume"]["disk"]["total"]["physical_bytes"]
+    assert uv["same-volume"]["disk"]["total"]["physical_bytes"] < pip_total
+    for root in uv["split-volume"]["disk"]["roots"]:
+        if root["scope"].startswith("app-"):
+            assert root["exclusive_bytes"] == root["physical_bytes"]  # deleting it frees all of it
+            assert root["links"]["hardlinked_cache"]["count"] == 0
+    for root in uv["same-volume"]["disk"]["roots"]:
+        if root["scope"].startswith("app-"):
+            assert root["exclusive_bytes"] < root["physical_bytes"] / 4
+    with open(out / "tools.csv", newline="") as f:
+        uv_row = next(r for r in csv.DictReader(f) if r["tool"] == "uv")
+    assert uv_row["link_mode"] == "same-volume: hardlink; split-volume: copy"
+    assert "| uv | split-volume | 0.13.9 | copy | ok |" in (out / "tables.md").read_text()
+    assert "uv" in stdout
+    assert leftovers(client) == []
+
+
+def test_containers_are_unprivileged_and_offline(tmp_path, wheelhouse, client, tools_image):
+    backend = DockerBackend(client, tools_image, "test-privileges", tmp_path / "logs", str(wheelhouse), {})
+    adapter = ADAPTERS["uv"]
+    sandbox = backend.sandbox(adapter, backend.python("3.11"), "split-volume")
+    try:
+        backend.reset(sandbox)
+        checks = {
+            "uid": ["id", "-u"],
+            "caps": ["grep", "CapEff", "/proc/self/status"],
+            "socket": ["test", "-e", "/var/run/docker.sock"],
+            "net": [sandbox.python, "-c", "import socket; socket.create_connection(('pypi.org', 443), timeout=5)"],
+            "wheels-ro": ["touch", "/wheels/x"],
+            "mounts": ["grep", " /bench", "/proc/self/mountinfo"],
+        }
+        results = {name: backend._exec(sandbox, argv) for name, argv in checks.items()}
+        assert results["uid"][1].decode().strip() == "1000"
+        assert results["caps"][1].decode().split() == ["CapEff:", "0000000000000000"]
+        assert results["socket"][0] != 0
+        assert results["net"][0] != 0  # network "none": no route anywhere
+        assert results["wheels-ro"][0] != 0
+        assert len(results["mounts"][1].decode().splitlines()) == 2  # /bench and /bench/cache: two volumes
+        assert adapter.parse_version(backend.run(sandbox, adapter.version_step(sandbox), "v").tail) == "0.13.9"
+    finally:
+        backend.close()
+    assert leftovers(client) == []
+
+
+def test_sigint_mid_install_leaves_no_container_or_volume(tmp_path, wheelhouse, client, tools_image):
+    out = tmp_path / "out"
+    child = subprocess.Popen(
+        [sys.executable, "-m", "harness", "run", str(scenario(tmp_path, wheelhouse, "[same-volume]")), "--backend", "docker",
+         "--tools", "pip-venv", "--out", str(out)],
+        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+    )  # fmt: skip
+    deadline = time.monotonic() + 180
+    while time.monotonic() < deadline:
+        try:
+            if json.loads((out / "run.json").read_text())["tools"]["pip-venv"]["layouts"]["same-volume"]["steps"]:
+                break
+        except (OSError, ValueError, KeyError):
+            pass
+        time.sleep(0.2)
+    assert leftovers(client), "the run's container is up while it installs"
+    child.send_signal(signal.SIGINT)
+    _, err = child.communicate(timeout=120)
+    assert child.returncode == 130, err
+    assert json.loads((out / "run.json").read_text())["status"] == "interrupted"
+    assert leftovers(client) == []
+
+
+def test_clean_removes_only_what_is_labelled(client):
+    mine = client.volumes.create(name="envbench-test-clean", labels={engine.LABEL: "test-clean"})
+    other = client.volumes.create(name="not-envbench-test-clean")
+    try:
+        assert engine.clean(client, "test-clean", images=False)["volumes"] == 1
+        names = [v.name for v in client.volumes.list()]
+        assert mine.name not in names and other.name in names
+    finally:
+        other.remove(force=True)
