@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import json
 import os
 import textwrap
+import time
 from pathlib import Path
 
 import pytest
@@ -48,6 +50,19 @@ def isolated_work(tmp_path, monkeypatch) -> Path:
     work = tmp_path / "work"
     monkeypatch.setenv("ENVBENCH_WORK", str(work))
     return work
+
+
+def wait_for_first_step(out: Path, tool: str, layout: str = "same-volume", timeout: float = 180) -> None:
+    """Wait until a run writing to OUT has recorded its first step of TOOL (or time runs out)."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        try:
+            if json.loads((out / "run.json").read_text())["tools"][tool]["layouts"][layout]["steps"]:
+                return
+        except (OSError, ValueError, KeyError):
+            pass
+        time.sleep(0.2)
+    raise AssertionError(f"no step of {tool} recorded in {out / 'run.json'} after {timeout} s")
 
 
 def write(path: Path, text: str) -> Path:

@@ -8,7 +8,6 @@ import os
 import signal
 import subprocess
 import sys
-import time
 
 import pytest
 
@@ -17,7 +16,7 @@ from harness.backends.base import BackendError
 from harness.backends.docker import DockerBackend
 from harness.tools import ADAPTERS
 
-from .conftest import write
+from .conftest import wait_for_first_step, write
 
 pytestmark = pytest.mark.docker
 
@@ -131,14 +130,7 @@ def test_sigint_mid_install_leaves_no_container_or_volume(tmp_path, wheelhouse, 
          "--tools", "pip-venv", "--out", str(out)],
         stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
     )  # fmt: skip
-    deadline = time.monotonic() + 180
-    while time.monotonic() < deadline:
-        try:
-            if json.loads((out / "run.json").read_text())["tools"]["pip-venv"]["layouts"]["same-volume"]["steps"]:
-                break
-        except (OSError, ValueError, KeyError):
-            pass
-        time.sleep(0.2)
+    wait_for_first_step(out, "pip-venv")
     assert leftovers(client), "the run's container is up while it installs"
     child.send_signal(signal.SIGINT)
     _, err = child.communicate(timeout=120)

@@ -8,7 +8,6 @@ import os
 import signal
 import subprocess
 import sys
-import time
 from pathlib import Path
 
 import pyperf
@@ -17,7 +16,7 @@ import pytest
 from harness.cli import main
 from harness.report import DISK_FIELDS, PACKAGE_FIELDS, TIMING_FIELDS, TOOL_FIELDS
 
-from .conftest import write
+from .conftest import wait_for_first_step, write
 
 PROJECTS = 3
 REPETITIONS = 2
@@ -228,14 +227,7 @@ def test_sigint_keeps_finished_cells_and_cleans_up(tmp_path, wheelhouse, tool_ve
         stderr=subprocess.PIPE,
         text=True,
     )
-    deadline = time.monotonic() + 120
-    while time.monotonic() < deadline:
-        try:
-            if json.loads((out / "run.json").read_text())["tools"]["pip-venv"]["layouts"]["same-volume"]["steps"]:
-                break
-        except (OSError, ValueError, KeyError):
-            pass
-        time.sleep(0.2)
+    wait_for_first_step(out, "pip-venv")
     child.send_signal(signal.SIGINT)
     _, err = child.communicate(timeout=120)
     assert child.returncode == 130, err

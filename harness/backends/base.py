@@ -23,6 +23,12 @@ class StepResult:
     tail: str  # last lines of the command's output
     log: str  # where its whole output is
 
+    @classmethod
+    def from_shim(cls, data: dict, log: str) -> StepResult:
+        """The record shim.py wrote (as JSON) for one step, whose whole output is at LOG."""
+        fields = ("exit_code", "wall_s", "user_s", "sys_s", "max_rss_kib", "tail")
+        return cls(**{name: data[name] for name in fields}, log=log)
+
     @property
     def ok(self) -> bool:
         return self.exit_code == 0

@@ -205,15 +205,7 @@ class DockerBackend:
         host_log = self.logs_dir / f"{log_name}.log"
         host_log.parent.mkdir(parents=True, exist_ok=True)
         host_log.write_bytes(self._read(sandbox, log_path))
-        return StepResult(
-            exit_code=data["exit_code"],
-            wall_s=data["wall_s"],
-            user_s=data["user_s"],
-            sys_s=data["sys_s"],
-            max_rss_kib=data["max_rss_kib"],
-            tail=data["tail"],
-            log=str(host_log),
-        )
+        return StepResult.from_shim(data, str(host_log))
 
     def reset(self, sandbox: Sandbox) -> None:
         """An empty cache, HOME and projects folder (a split cache volume keeps its mount point)."""

@@ -168,15 +168,7 @@ class LocalBackend:
             raise BackendError(f"the timing shim failed (exit {child.returncode}) running {step.display()}")
         data = json.loads(result_path.read_text())
         result_path.unlink()
-        return StepResult(
-            exit_code=data["exit_code"],
-            wall_s=data["wall_s"],
-            user_s=data["user_s"],
-            sys_s=data["sys_s"],
-            max_rss_kib=data["max_rss_kib"],
-            tail=data["tail"],
-            log=str(log),
-        )
+        return StepResult.from_shim(data, str(log))
 
     def probe(self, sandbox: Sandbox, env_python: str, names: list[str]) -> dict:
         out = Path(sandbox.tmp) / "probe.json"
