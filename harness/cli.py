@@ -13,7 +13,7 @@ from pathlib import Path
 from rich.console import Console
 from rich.table import Table
 
-from . import engine, images, report, scan
+from . import engine, images, mirror, report, scan
 from .backends.base import BackendError
 from .backends.docker import DockerBackend
 from .backends.local import LocalBackend, envbench_home
@@ -63,6 +63,9 @@ def parser() -> argparse.ArgumentParser:
     image.add_argument("action", choices=["build"], help="build the base and tools images (reused while their inputs match)")
 
     sub.add_parser("clean", help="remove every container, volume, network and image labelled envbench")
+
+    mirror_cmd = sub.add_parser("mirror", help="fetch the scenario's wheels into the local mirror")
+    mirror_cmd.add_argument("scenario")
     return top
 
 
@@ -77,6 +80,8 @@ def main(argv: list[str] | None = None) -> int:
             return cmd_image(args)
         if args.command == "clean":
             return cmd_clean(args)
+        if args.command == "mirror":
+            return cmd_mirror(args)
         return cmd_report(args)
     except (ScenarioError, UsageError, BackendError) as exc:
         print(exc, file=sys.stderr)
@@ -239,6 +244,28 @@ def cmd_image(args) -> int:
 def cmd_clean(args) -> int:
     removed = engine.clean(engine.connect())
     print(", ".join(f"{count} {kind}" for kind, count in removed.items()) + " removed")
+    return EXIT_OK
+
+
+def cmd_mirror(args) -> int:
+    scenario = load(args.scenario)
+    console = Console(stderr=True)
+    home = envbench_home()
+    try:
+        with console.status(f"resolving {len(scenario.projects)} projects for Python {scenario.python}"):
+            wheels = mirror.resolve(scenario)
+        wheels = mirror.fetch(wheels, home / "wheels", lambda text: console.print(text, highlight=False))
+    except mirror.MirrorError as exc:
+        print(f"envbench mirror: {exc}", file=sys.stderr)
+        return EXIT_FAILED
+    folder = mirror.lay_out(wheels, home / "wheels", home / "mirrors", scenario)
+    table = Table(title=f"{scenario.name}: {len(wheels)} wheels, {sum(w.size for w in wheels) / 2**20:,.1f} MiB")
+    for header in ("name", "version", "index", "MiB", "sha256"):
+        table.add_column(header, justify="right" if header == "MiB" else "left")
+    for wheel in wheels:
+        table.add_row(wheel.name, wheel.version, wheel.index, report.mib(wheel.size), wheel.sha256[:16])
+    stdout_console().print(table)
+    print(f"mirror: {folder}")
     return EXIT_OK
 
 

@@ -158,12 +158,16 @@ def tools_image(client, base: str, say) -> str:
     return tag
 
 
-def _download(tools: dict[str, tuple[str, ...]], dest: Path) -> None:
+def wheel_platforms() -> list[str]:
+    """Platform tags of the wheels a bookworm image on this machine's architecture can install."""
     machine = platform.machine()
-    platforms = [f"manylinux_2_{minor}_{machine}" for minor in GLIBC_MINORS] + [f"manylinux2014_{machine}", f"linux_{machine}"]
+    return [f"manylinux_2_{minor}_{machine}" for minor in GLIBC_MINORS] + [f"manylinux2014_{machine}", f"linux_{machine}"]
+
+
+def _download(tools: dict[str, tuple[str, ...]], dest: Path) -> None:
     argv = [sys.executable, "-m", "pip", "download", "--disable-pip-version-check", "-q", "--only-binary=:all:",
             "--python-version", "3.11", "--implementation", "cp", "-d", str(dest)]  # fmt: skip
-    for name in platforms:
+    for name in wheel_platforms():
         argv += ["--platform", name]
     argv += [pin for pins in tools.values() for pin in pins]
     done = subprocess.run(argv, capture_output=True, text=True)
