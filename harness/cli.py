@@ -250,15 +250,13 @@ def cmd_clean(args) -> int:
 def cmd_mirror(args) -> int:
     scenario = load(args.scenario)
     console = Console(stderr=True)
-    home = envbench_home()
     try:
         with console.status(f"resolving {len(scenario.projects)} projects for Python {scenario.python}"):
-            wheels = mirror.resolve(scenario)
-        wheels = mirror.fetch(wheels, home / "wheels", lambda text: console.print(text, highlight=False))
+            folder = mirror.prepare(scenario, lambda text: console.print(text, highlight=False))
     except mirror.MirrorError as exc:
         print(f"envbench mirror: {exc}", file=sys.stderr)
         return EXIT_FAILED
-    folder = mirror.lay_out(wheels, home / "wheels", home / "mirrors", scenario)
+    wheels = [mirror.Wheel(**w) for w in json.loads((folder / "closure.json").read_text())["wheels"]]
     table = Table(title=f"{scenario.name}: {len(wheels)} wheels, {sum(w.size for w in wheels) / 2**20:,.1f} MiB")
     for header in ("name", "version", "index", "MiB", "sha256"):
         table.add_column(header, justify="right" if header == "MiB" else "left")

@@ -26,6 +26,8 @@ from .backends.base import BackendError
 from .engine import LABEL
 from .tools import ADAPTERS
 
+SERVER_REQUIREMENTS = ("pypiserver==2.4.2", "waitress==3.0.2")  # the mirror's index server
+
 HARNESS = Path(__file__).resolve().parent
 IN_IMAGE = ("shim.py", "scan.py", "probe.py")  # stdlib-only pieces that run inside containers
 UID = 1000  # the unprivileged user tools run as
@@ -109,8 +111,9 @@ def _debootstrap_import(client, tag: str, say) -> None:
 
 
 def tool_requirements() -> dict[str, tuple[str, ...]]:
-    """Each tool that needs its own venv, with its pinned requirements."""
-    return {name: adapter.requirements for name, adapter in ADAPTERS.items() if adapter.requirements}
+    """Each tool that needs its own venv, with its pinned requirements, and the mirror's server."""
+    tools = {name: adapter.requirements for name, adapter in ADAPTERS.items() if adapter.requirements}
+    return {**tools, "pypiserver": SERVER_REQUIREMENTS}
 
 
 def dockerfile(base: str, tools: dict[str, tuple[str, ...]]) -> str:

@@ -30,7 +30,7 @@ from urllib.parse import unquote
 from packaging.requirements import Requirement
 from packaging.utils import canonicalize_name
 
-from .backends.local import host_ca_bundle
+from .backends.local import envbench_home, host_ca_bundle
 from .images import wheel_platforms
 from .scenario import Project, Scenario
 
@@ -221,3 +221,30 @@ def lay_out(wheels: list[Wheel], store: Path, mirrors: Path, scenario: Scenario)
     shutil.rmtree(target, ignore_errors=True)
     os.replace(building, target)
     return target
+
+
+# -- serving ---------------------------------------------------------------------------------
+# pypiserver (SERVER_REQUIREMENTS): a well-kept PEP 503 server for a plain folder of wheels, nothing to set up; it
+# sends Cache-Control on files as PyPI does, so pip's and uv's caches behave as against PyPI
+# (this machine's proxy strips PyPI's own). waitress (which its "auto" server picks first) answers downloads in parallel.
+SERVER_PORT = 8080
+
+
+def server_argv(bin_dir: str, folder: str, port: int = SERVER_PORT, host: str = "0.0.0.0") -> list[str]:
+    return [
+        f"{bin_dir}/pypi-server", "run", "--port", str(port), "--host", host, "--server", "auto",
+        "--disable-fallback", "--hash-algo", "sha256", "--cache-control", "31536000",
+        "--authenticate", ".", "--passwords", ".", "--log-stream", "stderr", folder,
+    ]  # fmt: skip
+
+
+def indexes_of(folder: Path) -> list[str]:
+    """The index folders a laid-out mirror holds (pypi and the scenario's named indexes)."""
+    return sorted(p.name for p in folder.iterdir() if p.is_dir())
+
+
+def prepare(scenario: Scenario, say=lambda text: None) -> Path:
+    """The scenario's mirror folder: resolved, fetched and laid out (reused while it matches)."""
+    home = envbench_home()
+    wheels = fetch(resolve(scenario), home / "wheels", say)
+    return lay_out(wheels, home / "wheels", home / "mirrors", scenario)

@@ -6,16 +6,19 @@ from the backend, all into run.json (RunRecord) as each cell finishes.
 
 from __future__ import annotations
 
+import json
 import os
 import time
 import urllib.error
 import urllib.request
 from collections import Counter
 from contextlib import contextmanager
+from urllib.parse import urlparse
 
 from packaging.requirements import Requirement
 from rich.console import Console
 
+from . import mirror
 from .backends.base import BackendError, StepResult, ToolUnavailable
 from .plan import plan
 from .results import RunRecord, now
@@ -73,6 +76,7 @@ class Runner:
         self.console = console or Console(stderr=True)
         self.timers: Counter[str] = Counter()
         self._python: str | None = None
+        self.urls: dict[str, str] = {}  # index -> URL of the mirror serving it
 
     def say(self, text: str) -> None:
         self.console.print(text, highlight=False)
@@ -81,8 +85,7 @@ class Runner:
         started = time.perf_counter()
         status = "complete"
         try:
-            with self.timed("preflight"):
-                blocked = unreachable_indexes(self.scenario)
+            blocked = self.prepare_source()
             for reason in blocked.values():
                 self.say(f"[yellow]warning:[/] {reason}; projects that need it are recorded as failed")
             for layout in self.scenario.layouts:
@@ -116,6 +119,31 @@ class Runner:
             yield
         finally:
             self.timers[name] += time.perf_counter() - start
+
+    def prepare_source(self) -> dict[str, str]:
+        """Make the packages reachable; returns what blocks projects: {index or "*": reason}."""
+        if self.scenario.source == "live":
+            with self.timed("preflight"):
+                return unreachable_indexes(self.scenario)
+        if self.scenario.source != "mirror":
+            return {}  # a wheelhouse: tools read the folder itself
+        try:
+            with self.timed("mirror"):
+                folder = mirror.prepare(self.scenario, self.say)
+                self.urls = self.backend.serve(folder, self.python())
+        except (mirror.MirrorError, BackendError) as exc:
+            return {"*": f"the mirror could not be made: {exc}"}
+        self.record.data["backend"].update(self.backend.describe())  # serving changed its network
+        closure = json.loads((folder / "closure.json").read_text())["wheels"]
+        self.record.data["mirror"] = {
+            "folder": str(folder),
+            "urls": self.urls,
+            "wheels": closure,
+            "bytes": sum(w["size"] for w in closure),
+        }
+        self.say(f"mirror: {len(closure)} wheels served at {', '.join(self.urls.values())}")
+        self.record.save()
+        return {}
 
     def python(self) -> str:
         if self._python is None:
@@ -171,6 +199,12 @@ class Runner:
         self.say(f"[bold]{tool}[/] ({layout}): unavailable: {reason}")
 
     def source_for(self, project) -> PackageSource:
+        if self.urls:  # the mirror: every index of the scenario has its folder there
+            pinned = tuple((package, self.urls[index]) for package, index in project.sources)
+            # pip caches plain-HTTP downloads only from trusted hosts, loopback included.
+            hosts = {urlparse(url).hostname for url in self.urls.values()}
+            default = self.urls.get(mirror.PYPI) or next(iter(self.urls.values()))
+            return PackageSource(pinned=pinned, index_url=default, trusted_hosts=tuple(sorted(hosts)))
         pinned = tuple((package, self.scenario.index_url(index)) for package, index in project.sources)
         return PackageSource(wheelhouse=self.backend.wheelhouse(self.scenario.wheelhouse), pinned=pinned)
 
@@ -187,6 +221,7 @@ class Runner:
                 project = cell.project
                 where = {"layout": layout, "project": project.name, "state": cell.state, "repetition": cell.repetition}
                 missing = [blocked[index] for _, index in project.sources if index in blocked]
+                missing += [blocked["*"]] if "*" in blocked else []
                 if missing:
                     if cell.repetition == 1:
                         self.record.fail(tool, "install", missing[0], **where)

@@ -30,7 +30,10 @@ KNOWN_TOOLS = (
 )
 NAME_RE = re.compile(r"^[a-z0-9-]+$")
 PYTHON_RE = re.compile(r"^3\.\d{1,2}(\.\d{1,3})?$")
-TOP_KEYS = {"name", "description", "python", "tools", "repetitions", "indexes", "projects", "wheelhouse", "layouts"}
+TOP_KEYS = {"name", "description", "python", "tools", "repetitions", "indexes", "projects", "wheelhouse", "layouts", "source"}
+# mirror: tools install from envbench's local mirror of the scenario's closure (reproducible);
+# live: from the real indexes. A `wheelhouse` makes tools read that folder directly instead.
+KNOWN_SOURCES = ("mirror", "live")
 # same-volume: caches and projects on one volume (links possible); split-volume: the cache on
 # its own volume, like a Docker build-cache mount (links across mounts fail: copies).
 KNOWN_LAYOUTS = ("same-volume", "split-volume")
@@ -68,6 +71,7 @@ class Scenario:
     projects: tuple[Project, ...]
     wheelhouse: str | None = None  # install only from this folder of wheels (offline)
     layouts: tuple[str, ...] = ("same-volume",)
+    source: str = "mirror"  # mirror | live | wheelhouse (when a wheelhouse is given)
 
     def index_url(self, name: str) -> str:
         return dict(self.indexes)[name]
@@ -94,6 +98,7 @@ class Scenario:
             "indexes": dict(self.indexes),
             "wheelhouse": self.wheelhouse,
             "layouts": list(self.layouts),
+            "source": self.source,
             "projects": [
                 {"name": p.name, "dependencies": list(p.dependencies), "sources": dict(p.sources)} for p in self.projects
             ],
@@ -234,6 +239,15 @@ def parse(text: str, path: str = "<scenario>", base_dir: Path | None = None) -> 
         if not layouts:
             reader.fail(layouts_node, "layouts", "empty list: name at least one layout or leave the key out")
 
+    source = "mirror"
+    if "source" in top:
+        node = top["source"][1]
+        source = reader.scalar(node, "source", str)
+        if source not in KNOWN_SOURCES:
+            reader.fail(node, "source", f"unknown source {source!r} (known: {', '.join(KNOWN_SOURCES)})")
+        if "wheelhouse" in top:
+            reader.fail(node, "source", "a scenario with a wheelhouse installs from it: leave source out")
+
     repetitions = DEFAULT_REPETITIONS
     if "repetitions" in top:
         node = top["repetitions"][1]
@@ -279,6 +293,7 @@ def parse(text: str, path: str = "<scenario>", base_dir: Path | None = None) -> 
         projects=tuple(projects),
         wheelhouse=wheelhouse,
         layouts=layouts,
+        source="wheelhouse" if wheelhouse else source,
     )
 
 

@@ -12,8 +12,8 @@ import pytest
 
 from harness.backends.local import LocalBackend, find_python
 from harness.cli import main
+from harness.images import tool_requirements
 from harness.synth import SynthPackage, build_wheel
-from harness.tools import ADAPTERS
 
 # alpha needs beta; gamma carries .so payloads like a compiled package. About 1.3 MiB in all.
 PACKAGES = (
@@ -40,8 +40,8 @@ def python311() -> str:
 def tool_venvs(python311, tmp_path_factory) -> None:
     """Setup, not test: install the pinned tools (the only step that may use the network)."""
     backend = LocalBackend(tmp_path_factory.mktemp("work"), tmp_path_factory.mktemp("logs"))
-    for adapter in ADAPTERS.values():
-        backend.tool_venv(adapter, python311)
+    for name, requirements in tool_requirements().items():
+        backend.tool_venv(name, requirements, python311)
 
 
 @pytest.fixture

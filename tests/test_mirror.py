@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import csv
 import hashlib
 import json
 import os
@@ -90,3 +91,97 @@ def test_pinned_package_comes_only_from_its_index(tmp_path, home, cli, monkeypat
     # 2.0 is newer and in the host's folder, but gamma is pinned to `fast`, which has 1.5 only.
     assert (wheels["gamma"]["version"], wheels["gamma"]["index"]) == ("1.5", "fast")
     assert (wheels["alpha"]["version"], wheels["alpha"]["index"]) == ("1.0.0", "pypi")
+
+
+@pytest.fixture
+def offline_host_pip(wheelhouse, monkeypatch):
+    """The host's pip configuration, as a user's might be: no index, only a folder of wheels."""
+    monkeypatch.setenv("PIP_CONFIG_FILE", os.devnull)
+    monkeypatch.setenv("PIP_NO_INDEX", "1")
+    monkeypatch.setenv("PIP_FIND_LINKS", str(wheelhouse))
+
+
+def mirror_scenario(tmp_path):
+    return write(
+        tmp_path / "s.yaml",
+        """
+    name: mirrored
+    python: "3.11"
+    repetitions: 1
+    projects:
+      - name: app
+        count: 2
+        dependencies: [alpha, gamma]
+    """,
+    )
+
+
+def packages(out):
+    with open(out / "packages.csv", newline="") as f:
+        return sorted(tuple(row.values()) for row in csv.DictReader(f))
+
+
+def test_local_runs_install_the_mirrored_closure(tmp_path, offline_host_pip, tool_venvs, isolated_work, cli):
+    scenario = mirror_scenario(tmp_path)
+    status, _, err = cli("run", scenario, "--backend", "local", "--tools", "pip-venv,uv", "--out", tmp_path / "a")
+    assert status == 0, err
+    run = json.loads((tmp_path / "a" / "run.json").read_text())
+    assert run["scenario"]["source"] == "mirror"
+    assert sorted(w["name"] for w in run["mirror"]["wheels"]) == ["alpha", "beta", "gamma"]
+    assert run["mirror"]["urls"]["pypi"].startswith("http://127.0.0.1:")
+    # Both tools installed exactly the mirrored files: the same digests as the closure's wheels.
+    rows = packages(tmp_path / "a")
+    assert {(r[0], r[2]) for r in rows if r[2] in ("alpha", "beta", "gamma")} == {
+        (tool, name) for tool in ("pip-venv", "uv") for name in ("alpha", "beta", "gamma")
+    }
+    # pip caches what the mirror serves (it caches plain HTTP from trusted hosts only).
+    pip_cache = next(r for r in run["tools"]["pip-venv"]["layouts"]["same-volume"]["disk"]["roots"] if r["scope"] == "cache")
+    assert pip_cache["apparent_bytes"] > 1024 * 1024
+
+
+@pytest.mark.docker
+def test_two_docker_runs_install_byte_identical_sets_offline(tmp_path, offline_host_pip, cli):
+    from harness import engine
+
+    try:
+        client = engine.connect()
+    except Exception as exc:
+        if os.environ.get("HARNESS_REQUIRE_DOCKER"):
+            pytest.fail(f"HARNESS_REQUIRE_DOCKER is set: {exc}")
+        pytest.skip(str(exc))
+    scenario = mirror_scenario(tmp_path)
+    for out in ("a", "b"):
+        status, _, err = cli("run", scenario, "--backend", "docker", "--tools", "pip-venv,uv", "--out", tmp_path / out)
+        assert status == 0, err
+    assert packages(tmp_path / "a") == packages(tmp_path / "b")
+    assert len(packages(tmp_path / "a")) >= 2 * 2 * 3  # tools × projects × (alpha, beta, gamma)
+    run = json.loads((tmp_path / "a" / "run.json").read_text())
+    assert run["backend"]["network"].endswith("-mirror")  # the internal network, set when served
+    assert not [n for n in client.networks.list(filters={"label": engine.LABEL})]
+
+
+@pytest.mark.docker
+def test_mirror_network_has_no_route_out(tmp_path, offline_host_pip):
+    from harness import engine, images, mirror
+    from harness.backends.docker import DockerBackend
+    from harness.scenario import load
+    from harness.tools import ADAPTERS
+
+    try:
+        client = engine.connect()
+    except Exception as exc:
+        if os.environ.get("HARNESS_REQUIRE_DOCKER"):
+            pytest.fail(f"HARNESS_REQUIRE_DOCKER is set: {exc}")
+        pytest.skip(str(exc))
+    image = images.ensure(client, print)["tools"]
+    folder = mirror.prepare(load(mirror_scenario(tmp_path)))
+    backend = DockerBackend(client, image, "test-mirror-net", tmp_path / "logs", None, {})
+    try:
+        urls = backend.serve(folder, "")
+        sandbox = backend.sandbox(ADAPTERS["uv"], backend.python("3.11"), "same-volume")
+        fetch = "import sys, urllib.request; urllib.request.urlopen(sys.argv[1], timeout=10)"
+        assert backend._exec(sandbox, [sandbox.python, "-c", fetch, urls["pypi"] + "alpha/"])[0] == 0
+        assert backend._exec(sandbox, [sandbox.python, "-c", fetch, "https://pypi.org/simple/"])[0] != 0
+    finally:
+        backend.close()
+    assert not client.networks.list(filters={"label": engine.LABEL})

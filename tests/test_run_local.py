@@ -175,23 +175,31 @@ def test_failed_install_is_recorded_and_the_run_goes_on(tmp_path, wheelhouse, to
     assert row.count("not measured") == 6 and "| 3/4 |" in row
 
 
-def test_unreachable_index_is_said_not_crashed(tmp_path, tool_venvs, isolated_work, cli):
+@pytest.mark.parametrize(
+    "source,said",
+    [
+        ("live", "index nowhere (http://127.0.0.1:9/simple/) is unreachable from here"),
+        ("mirror", "the mirror could not be made: index nowhere (http://127.0.0.1:9/simple): resolving alpha failed"),
+    ],
+)
+def test_unreachable_index_is_said_not_crashed(tmp_path, tool_venvs, isolated_work, cli, source, said):
     scenario = write(
         tmp_path / "s.yaml",
-        """
+        f"""
     name: offline
     python: "3.11"
+    source: {source}
     indexes:
       nowhere: http://127.0.0.1:9/simple
     projects:
       - name: app
         dependencies: [alpha]
-        sources: {alpha: nowhere}
+        sources: {{alpha: nowhere}}
     """,
     )
     status, _, err = cli("run", scenario, "--backend", "local", "--tools", "uv", "--quick", "--out", tmp_path / "out")
     assert status == 1
-    assert "index nowhere (http://127.0.0.1:9/simple/) is unreachable from here" in err
+    assert said in " ".join(err.split())
     run = json.loads((tmp_path / "out" / "run.json").read_text())
     assert run["tools"]["uv"]["status"] == "failed"
     assert run["tools"]["uv"]["layouts"]["same-volume"]["steps"] == []

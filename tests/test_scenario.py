@@ -118,6 +118,7 @@ CASES = [
         "empty list",
     ),
     ("missing-python", "name: x\nprojects: []\n", 1, "python", "missing (required)"),
+    ("unknown-source", 'name: x\npython: "3.11"\nsource: cdn\nprojects: []\n', 3, "source", "unknown source 'cdn'"),
     ("duplicate-key", 'name: x\nname: y\npython: "3.11"\nprojects: []\n', 2, "name", "duplicate key"),
     (
         "bool-count",

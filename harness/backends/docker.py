@@ -12,6 +12,7 @@ from __future__ import annotations
 import json
 import tarfile
 import tempfile
+import time
 import uuid
 from dataclasses import dataclass
 from pathlib import Path
@@ -57,7 +58,7 @@ class DockerBackend:
         self.ca_bundle = "" if host_wheelhouse else host_ca_bundle()
         self.passed = {name: environ[name] for name in PASSED_THROUGH if name in environ and not host_wheelhouse}
         self.boxes: dict[str, _Box] = {}
-        self._wheels: str | None = None  # the volume holding the wheelhouse, made on first use
+        self._copies: dict[str, str] = {}  # purpose -> volume holding a host folder's copy
         self._python: dict[str, str] = {}
 
     def describe(self) -> dict:
@@ -111,7 +112,7 @@ class DockerBackend:
             volumes.append(self.client.volumes.create(name=f"{stem}-cache", labels=labels))
             mounts.append(Mount(f"{BENCH}/cache", volumes[1].name, type="volume"))
         if self.host_wheelhouse:
-            mounts.append(Mount(WHEELS, self._wheels_volume(), type="volume", read_only=True))
+            mounts.append(Mount(WHEELS, self._volume_from(Path(self.host_wheelhouse), "wheels"), type="volume", read_only=True))
         if self.ca_bundle:
             mounts.append(Mount(CA_IN_CONTAINER, self.ca_bundle, type="bind", read_only=True))
         try:
@@ -136,30 +137,76 @@ class DockerBackend:
         tool_bin = f"/opt/tools/{adapter.name}/bin" if adapter.requirements else ""
         return Sandbox(root=BENCH, python=python, tool_bin=tool_bin, ca_bundle=CA_IN_CONTAINER if self.ca_bundle else "", key=key)
 
-    def _wheels_volume(self) -> str:
-        """The scenario's wheel folder, copied once per run into a volume the tools' user can read.
+    def _volume_from(self, folder: Path, purpose: str) -> str:
+        """FOLDER copied once per run into a volume the tools' user can read (its name).
 
         A bind mount would carry the host folder's owner and mode (often private to root); the
         copy goes in through the engine's archive API into a container that is never started.
         """
-        if self._wheels is None:
+        if purpose not in self._copies:
             from docker.types import Mount
 
             labels = {LABEL: self.run_id}
-            volume = self.client.volumes.create(name=f"envbench-{self.run_id}-wheels".lower(), labels=labels)
+            volume = self.client.volumes.create(name=f"envbench-{self.run_id}-{purpose}".lower(), labels=labels)
             helper = self.client.containers.create(
                 self.image, ["true"], labels=labels, network_mode="none", mounts=[Mount(WHEELS, volume.name, type="volume")]
             )
             try:
                 with tempfile.TemporaryFile() as archive:
                     with tarfile.open(fileobj=archive, mode="w") as tar:
-                        tar.add(self.host_wheelhouse, arcname=".", filter=_readable_by_tools)
+                        tar.add(folder, arcname=".", filter=_readable_by_tools)
                     archive.seek(0)
                     helper.put_archive(WHEELS, archive)
             finally:
                 helper.remove(force=True)
-            self._wheels = volume.name
-        return self._wheels
+            self._copies[purpose] = volume.name
+        return self._copies[purpose]
+
+    def serve(self, folder: Path, python: str) -> dict[str, str]:
+        """Serve a laid-out mirror on an internal network (no route out): {index: simple URL}.
+
+        Tool containers started afterwards join that network and no other.
+        """
+        from docker.types import Mount
+
+        from .. import mirror
+
+        labels = {LABEL: self.run_id}
+        network = self.client.networks.create(f"envbench-{self.run_id}-mirror".lower(), internal=True, labels=labels)
+        volume = self._volume_from(folder, "mirror")
+        urls = {}
+        for index in mirror.indexes_of(folder):
+            name = f"envbench-{self.run_id}-mirror-{index}".lower()
+            server = self.client.containers.run(
+                self.image,
+                mirror.server_argv("/opt/tools/pypiserver/bin", f"/mirror/{index}"),
+                name=name, detach=True, labels=labels, network_mode=network.name,
+                mounts=[Mount("/mirror", volume, type="volume", read_only=True)],
+                user=f"{UID}:{UID}", cap_drop=["ALL"], security_opt=["no-new-privileges"],
+            )  # fmt: skip
+            self._wait_until_served(server, name)
+            urls[index] = f"http://{name}:{mirror.SERVER_PORT}/simple/"
+        # From now on tool containers see only the mirror: no route out, no proxy, no CA needed.
+        self.network, self.passed, self.ca_bundle = network.name, {}, ""
+        return urls
+
+    def _wait_until_served(self, server, name: str, timeout: float = 60) -> None:
+        from .. import mirror
+
+        check = [
+            "python3",
+            "-c",
+            f"import urllib.request; urllib.request.urlopen('http://127.0.0.1:{mirror.SERVER_PORT}/simple/')",
+        ]
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            server.reload()
+            if server.status == "exited":
+                raise BackendError(f"the mirror server {name} exited: {server.logs()[-300:].decode(errors='replace')}")
+            if server.status == "running" and server.exec_run(check)[0] == 0:
+                return
+            time.sleep(0.3)
+        raise BackendError(f"the mirror server {name} did not answer in {timeout:.0f} s")
 
     def remove(self, sandbox: Sandbox) -> None:
         box = self.boxes.pop(sandbox.key, None)
@@ -174,7 +221,7 @@ class DockerBackend:
         from ..engine import clean
 
         self.boxes.clear()
-        self._wheels = None
+        self._copies = {}
         clean(self.client, self.run_id, images=False)
 
     # -- commands inside ----------------------------------------------------------------------

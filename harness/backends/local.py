@@ -7,13 +7,17 @@ of Python runs from its own venv at a pinned version, named by a hash of its inp
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import json
 import os
 import shutil
 import signal
+import socket
 import subprocess
 import sys
+import time
+import urllib.request
 from pathlib import Path
 
 from .. import scan as scanner
@@ -39,6 +43,19 @@ def host_ca_bundle() -> str:
         if candidate and Path(candidate).is_file():
             return candidate
     return ""
+
+
+def _wait_until_served(url: str, server: subprocess.Popen, log: Path, timeout: float = 60) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if server.poll() is not None:
+            raise BackendError(f"the mirror server exited ({server.returncode}): {log.read_text()[-300:]}")
+        try:
+            with urllib.request.urlopen(url, timeout=5):
+                return
+        except OSError:
+            time.sleep(0.2)
+    raise BackendError(f"the mirror server at {url} did not answer in {timeout:.0f} s")
 
 
 def find_python(version: str) -> tuple[str, str]:
@@ -71,6 +88,7 @@ class LocalBackend:
         self.logs_dir = Path(logs_dir).resolve()
         self.tools_dir = Path(tools_dir) if tools_dir else envbench_home() / "tools"
         self.ca_bundle = host_ca_bundle()
+        self.servers: list[subprocess.Popen] = []
 
     def describe(self) -> dict:
         return {
@@ -91,12 +109,12 @@ class LocalBackend:
         return path
 
     # -- tools ----------------------------------------------------------------------------
-    def tool_venv(self, adapter: ToolAdapter, python: str) -> str:
-        """bin folder of the tool's pinned venv, made once per (requirements, interpreter)."""
-        if not adapter.requirements:
+    def tool_venv(self, name: str, requirements: tuple[str, ...], python: str) -> str:
+        """bin folder of a pinned venv (a tool's, the mirror server's), made once per inputs."""
+        if not requirements:
             return ""
-        key = hashlib.sha256(json.dumps([list(adapter.requirements), python]).encode()).hexdigest()[:12]
-        venv = self.tools_dir / f"{adapter.name}-{key}"
+        key = hashlib.sha256(json.dumps([list(requirements), python]).encode()).hexdigest()[:12]
+        venv = self.tools_dir / f"{name}-{key}"
         if not (venv / COMPLETE_MARK).exists():
             shutil.rmtree(venv, ignore_errors=True)
             venv.parent.mkdir(parents=True, exist_ok=True)
@@ -109,15 +127,15 @@ class LocalBackend:
                     "install",
                     "--disable-pip-version-check",
                     "-q",
-                    *adapter.requirements,
+                    *requirements,
                 ],
             ]
             for argv in commands:
                 done = subprocess.run(argv, capture_output=True, text=True)
                 if done.returncode != 0:
                     last = (done.stderr or done.stdout).strip().splitlines()[-1:] or ["no output"]
-                    raise ToolUnavailable(f"installing {' '.join(adapter.requirements)} failed: {last[0]}")
-            (venv / COMPLETE_MARK).write_text("\n".join(adapter.requirements) + "\n")
+                    raise ToolUnavailable(f"installing {' '.join(requirements)} failed: {last[0]}")
+            (venv / COMPLETE_MARK).write_text("\n".join(requirements) + "\n")
         return str(venv / "bin")
 
     def sandbox(self, adapter: ToolAdapter, python: str, layout: str) -> Sandbox:
@@ -127,7 +145,7 @@ class LocalBackend:
             key=f"{adapter.name}/{layout}",
             root=str(self.work_dir / adapter.name),
             python=python,
-            tool_bin=self.tool_venv(adapter, python),
+            tool_bin=self.tool_venv(adapter.name, adapter.requirements, python),
             ca_bundle=self.ca_bundle,
         )
 
@@ -145,7 +163,8 @@ class LocalBackend:
 
     # -- running --------------------------------------------------------------------------
     def environment(self, step: Step) -> dict[str, str]:
-        env = {name: os.environ[name] for name in PASSED_THROUGH if name in os.environ}
+        passed = ("LANG", "LC_ALL") if self.servers else PASSED_THROUGH  # the mirror is never proxied
+        env = {name: os.environ[name] for name in passed if name in os.environ}
         env.setdefault("LANG", "C.UTF-8")
         env["PATH"] = SYSTEM_PATH
         env.update(step.env)
@@ -184,5 +203,33 @@ class LocalBackend:
     def scan(self, sandbox: Sandbox, roots: list[str], cache_roots: list[str]) -> dict:
         return scanner.scan(roots, cache_roots)
 
+    def serve(self, folder: Path, python: str) -> dict[str, str]:
+        """Serve each index folder of a laid-out mirror on loopback: {index: simple URL}."""
+        from .. import mirror
+        from ..images import SERVER_REQUIREMENTS
+
+        bin_dir = self.tool_venv("pypiserver", SERVER_REQUIREMENTS, python)
+        urls = {}
+        for index in mirror.indexes_of(folder):
+            with socket.socket() as probe:
+                probe.bind(("127.0.0.1", 0))
+                port = probe.getsockname()[1]
+            log = self.logs_dir / f"mirror-{index}.log"
+            log.parent.mkdir(parents=True, exist_ok=True)
+            with open(log, "ab") as out:
+                server = subprocess.Popen(
+                    mirror.server_argv(bin_dir, str(folder / index), port, "127.0.0.1"),
+                    stdout=out, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL, start_new_session=True,
+                )  # fmt: skip
+            self.servers.append(server)
+            urls[index] = f"http://127.0.0.1:{port}/simple/"
+            _wait_until_served(urls[index], server, log)
+        return urls
+
     def close(self) -> None:
-        """Nothing outlives a tool here: each sandbox tree is removed as the tool finishes."""
+        """Stop the mirror's servers; sandbox trees are removed as each tool finishes."""
+        for server in self.servers:
+            with contextlib.suppress(ProcessLookupError):
+                os.killpg(server.pid, signal.SIGTERM)
+            server.wait()
+        self.servers = []

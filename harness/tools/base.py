@@ -85,6 +85,8 @@ class PackageSource:
     wheelhouse: str | None = None
     # package (canonical name) -> index URL, for packages pinned to a named index
     pinned: tuple[tuple[str, str], ...] = ()
+    index_url: str | None = None  # what replaces PyPI (envbench's mirror), None: PyPI itself
+    trusted_hosts: tuple[str, ...] = ()  # plain-HTTP hosts (the mirror)
 
     @property
     def extra_indexes(self) -> tuple[str, ...]:

@@ -38,7 +38,9 @@ class PipVenv(ToolAdapter):
     def source_args(source: PackageSource) -> list[str]:
         if source.wheelhouse:
             return ["--no-index", "--find-links", source.wheelhouse]
-        args: list[str] = []
+        args: list[str] = ["--index-url", source.index_url] if source.index_url else []
+        for host in source.trusted_hosts:
+            args += ["--trusted-host", host]  # plain HTTP: allowed (and cached) for trusted hosts only
         for url in source.extra_indexes:
             # pip has no per-package index: the named index joins PyPI and the best version wins
             # (a local label such as 2.13.0+cpu sorts above 2.13.0), as users do it.

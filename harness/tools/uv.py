@@ -39,7 +39,7 @@ class Uv(ToolAdapter):
     def source_args(source: PackageSource) -> list[str]:
         if source.wheelhouse:
             return ["--offline", "--no-index", "--find-links", source.wheelhouse]
-        args: list[str] = []
+        args: list[str] = ["--default-index", source.index_url] if source.index_url else []
         for url in source.extra_indexes:
             # --index comes before PyPI; uv's first-index strategy takes a package from the
             # first index that has it, so the pinned package comes from its named index.
