@@ -142,6 +142,8 @@ def cmd_run(args) -> int:
         signal.signal(signal.SIGTERM, signal.SIG_IGN)
         try:
             backend.close()
+        except Exception as exc:  # the results are written; say what is left, do not hide it
+            console.print(f"[red]cleanup failed[/]: {exc}; `envbench clean` removes what is left", highlight=False)
         finally:
             signal.signal(signal.SIGINT, previous_int)
             signal.signal(signal.SIGTERM, previous)

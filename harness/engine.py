@@ -12,8 +12,12 @@ from .backends.base import BackendError
 LABEL = "envbench"
 
 
-def connect(timeout: int = 60):
-    """A docker client whose engine answered a ping, or BackendError with one line to act on."""
+def connect(timeout: int = 30):
+    """A docker client whose engine answered a ping, or BackendError with one line to act on.
+
+    Only the ping has a timeout: a step's exec and the removal of a large volume legitimately
+    keep one request open for many minutes (the SDK's default 60 s would break them).
+    """
     import docker
     import requests
 
@@ -21,6 +25,7 @@ def connect(timeout: int = 60):
     try:
         client = docker.from_env(timeout=timeout)
         client.ping()
+        client.api.timeout = None
         return client
     except (docker.errors.DockerException, requests.exceptions.RequestException, OSError) as exc:
         reason = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__

@@ -15,6 +15,7 @@ from harness import engine, images
 from harness.backends.base import BackendError
 from harness.backends.docker import DockerBackend
 from harness.tools import ADAPTERS
+from harness.tools.base import Step
 
 from .conftest import wait_for_first_step, write
 
@@ -118,6 +119,9 @@ def test_containers_are_unprivileged_and_offline(tmp_path, wheelhouse, client, t
         assert results["wheels-ro"][0] != 0
         assert len(results["mounts"][1].decode().splitlines()) == 2  # /bench and /bench/cache: two volumes
         assert adapter.parse_version(backend.run(sandbox, adapter.version_step(sandbox), "v").tail) == "0.13.9"
+        # A step longer than the SDK's default 60 s read timeout (a CUDA torch install is minutes).
+        long_step = backend.run(sandbox, Step("install", ("sleep", "61"), "/bench"), "long")
+        assert long_step.ok and long_step.wall_s >= 61
     finally:
         backend.close()
     assert leftovers(client) == []

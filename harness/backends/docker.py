@@ -214,7 +214,7 @@ class DockerBackend:
             return
         box.container.remove(force=True)
         for volume in box.volumes:
-            volume.remove(force=True)
+            volume.remove(force=True)  # a large volume takes minutes: the client has no timeout
 
     def close(self) -> None:
         """Remove whatever this run still has on the engine (after a failure or an interrupt)."""
