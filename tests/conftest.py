@@ -10,6 +10,8 @@ from pathlib import Path
 
 import pytest
 
+from harness import engine, images
+from harness.backends.base import BackendError
 from harness.backends.local import LocalBackend, find_python
 from harness.cli import main
 from harness.images import tool_requirements
@@ -80,3 +82,19 @@ def cli(capsys):
         return status, out, err
 
     return run
+
+
+@pytest.fixture(scope="session")
+def docker_client():
+    try:
+        return engine.connect()
+    except BackendError as exc:
+        if os.environ.get("HARNESS_REQUIRE_DOCKER"):
+            pytest.fail(f"HARNESS_REQUIRE_DOCKER is set: {exc}")
+        pytest.skip(str(exc))
+
+
+@pytest.fixture(scope="session")
+def tools_image(docker_client) -> str:
+    """Setup: the base and tools images, built when missing (debootstrap needs Debian's mirror)."""
+    return images.ensure(docker_client, print)["tools"]

@@ -4,15 +4,13 @@ from __future__ import annotations
 
 import csv
 import json
-import os
 import signal
 import subprocess
 import sys
 
 import pytest
 
-from harness import engine, images
-from harness.backends.base import BackendError
+from harness import engine
 from harness.backends.docker import DockerBackend
 from harness.tools import ADAPTERS
 from harness.tools.base import Step
@@ -22,26 +20,10 @@ from .conftest import wait_for_first_step, write
 pytestmark = pytest.mark.docker
 
 
-@pytest.fixture(scope="session")
-def client():
-    try:
-        return engine.connect()
-    except BackendError as exc:
-        if os.environ.get("HARNESS_REQUIRE_DOCKER"):
-            pytest.fail(f"HARNESS_REQUIRE_DOCKER is set: {exc}")
-        pytest.skip(str(exc))
-
-
-@pytest.fixture(scope="session")
-def tools_image(client) -> str:
-    """Setup: the base and tools images, built when missing (debootstrap needs Debian's mirror)."""
-    return images.ensure(client, print)["tools"]
-
-
-def leftovers(client) -> list[str]:
+def leftovers(docker_client) -> list[str]:
     selector = {"label": engine.LABEL}
-    containers = [c.name for c in client.containers.list(all=True, filters=selector)]
-    volumes = [v.name for v in client.volumes.list(filters=selector)]
+    containers = [c.name for c in docker_client.containers.list(all=True, filters=selector)]
+    volumes = [v.name for v in docker_client.volumes.list(filters=selector)]
     return containers + volumes
 
 
@@ -62,7 +44,7 @@ def scenario(tmp_path, wheelhouse, layouts="[same-volume, split-volume]"):
     )
 
 
-def test_both_layouts_in_containers(tmp_path, wheelhouse, client, tools_image, cli):
+def test_both_layouts_in_containers(tmp_path, wheelhouse, docker_client, tools_image, cli):
     out = tmp_path / "out"
     status, stdout, err = cli(
         "run", scenario(tmp_path, wheelhouse), "--backend", "docker", "--tools", "pip-venv,uv", "--out", out
@@ -94,11 +76,11 @@ def test_both_layouts_in_containers(tmp_path, wheelhouse, client, tools_image, c
     assert uv_row["link_mode"] == "same-volume: hardlink; split-volume: copy"
     assert "| uv | split-volume | 0.13.9 | copy | ok |" in (out / "tables.md").read_text()
     assert "uv" in stdout
-    assert leftovers(client) == []
+    assert leftovers(docker_client) == []
 
 
-def test_containers_are_unprivileged_and_offline(tmp_path, wheelhouse, client, tools_image):
-    backend = DockerBackend(client, tools_image, "test-privileges", tmp_path / "logs", str(wheelhouse), {})
+def test_containers_are_unprivileged_and_offline(tmp_path, wheelhouse, docker_client, tools_image):
+    backend = DockerBackend(docker_client, tools_image, "test-privileges", tmp_path / "logs", str(wheelhouse), {})
     adapter = ADAPTERS["uv"]
     sandbox = backend.sandbox(adapter, backend.python("3.11"), "split-volume")
     try:
@@ -124,10 +106,10 @@ def test_containers_are_unprivileged_and_offline(tmp_path, wheelhouse, client, t
         assert long_step.ok and long_step.wall_s >= 61
     finally:
         backend.close()
-    assert leftovers(client) == []
+    assert leftovers(docker_client) == []
 
 
-def test_sigint_mid_install_leaves_no_container_or_volume(tmp_path, wheelhouse, client, tools_image):
+def test_sigint_mid_install_leaves_no_container_or_volume(tmp_path, wheelhouse, docker_client, tools_image):
     out = tmp_path / "out"
     child = subprocess.Popen(
         [sys.executable, "-m", "harness", "run", str(scenario(tmp_path, wheelhouse, "[same-volume]")), "--backend", "docker",
@@ -135,20 +117,20 @@ def test_sigint_mid_install_leaves_no_container_or_volume(tmp_path, wheelhouse, 
         stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
     )  # fmt: skip
     wait_for_first_step(out, "pip-venv")
-    assert leftovers(client), "the run's container is up while it installs"
+    assert leftovers(docker_client), "the run's container is up while it installs"
     child.send_signal(signal.SIGINT)
     _, err = child.communicate(timeout=120)
     assert child.returncode == 130, err
     assert json.loads((out / "run.json").read_text())["status"] == "interrupted"
-    assert leftovers(client) == []
+    assert leftovers(docker_client) == []
 
 
-def test_clean_removes_only_what_is_labelled(client):
-    mine = client.volumes.create(name="envbench-test-clean", labels={engine.LABEL: "test-clean"})
-    other = client.volumes.create(name="not-envbench-test-clean")
+def test_clean_removes_only_what_is_labelled(docker_client):
+    mine = docker_client.volumes.create(name="envbench-test-clean", labels={engine.LABEL: "test-clean"})
+    other = docker_client.volumes.create(name="not-envbench-test-clean")
     try:
-        assert engine.clean(client, "test-clean", images=False)["volumes"] == 1
-        names = [v.name for v in client.volumes.list()]
+        assert engine.clean(docker_client, "test-clean", images=False)["volumes"] == 1
+        names = [v.name for v in docker_client.volumes.list()]
         assert mine.name not in names and other.name in names
     finally:
         other.remove(force=True)

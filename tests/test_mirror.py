@@ -140,15 +140,10 @@ def test_local_runs_install_the_mirrored_closure(tmp_path, offline_host_pip, too
 
 
 @pytest.mark.docker
-def test_two_docker_runs_install_byte_identical_sets_offline(tmp_path, offline_host_pip, cli):
+def test_two_docker_runs_install_byte_identical_sets_offline(tmp_path, offline_host_pip, cli, docker_client, tools_image):
     from harness import engine
 
-    try:
-        client = engine.connect()
-    except Exception as exc:
-        if os.environ.get("HARNESS_REQUIRE_DOCKER"):
-            pytest.fail(f"HARNESS_REQUIRE_DOCKER is set: {exc}")
-        pytest.skip(str(exc))
+    client = docker_client
     scenario = mirror_scenario(tmp_path)
     for out in ("a", "b"):
         status, _, err = cli("run", scenario, "--backend", "docker", "--tools", "pip-venv,uv", "--out", tmp_path / out)
@@ -161,19 +156,13 @@ def test_two_docker_runs_install_byte_identical_sets_offline(tmp_path, offline_h
 
 
 @pytest.mark.docker
-def test_mirror_network_has_no_route_out(tmp_path, offline_host_pip):
-    from harness import engine, images, mirror
+def test_mirror_network_has_no_route_out(tmp_path, offline_host_pip, docker_client, tools_image):
+    from harness import engine, mirror
     from harness.backends.docker import DockerBackend
     from harness.scenario import load
     from harness.tools import ADAPTERS
 
-    try:
-        client = engine.connect()
-    except Exception as exc:
-        if os.environ.get("HARNESS_REQUIRE_DOCKER"):
-            pytest.fail(f"HARNESS_REQUIRE_DOCKER is set: {exc}")
-        pytest.skip(str(exc))
-    image = images.ensure(client, print)["tools"]
+    client, image = docker_client, tools_image
     folder = mirror.prepare(load(mirror_scenario(tmp_path)))
     backend = DockerBackend(client, image, "test-mirror-net", tmp_path / "logs", None, {})
     try:
