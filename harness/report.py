@@ -14,7 +14,7 @@ from pathlib import Path
 
 import pyperf
 
-from .results import load, write_atomic
+from .results import layouts, load, write_atomic
 
 MIB = 1024 * 1024
 DISK_FIELDS = [
@@ -75,13 +75,6 @@ def _csv(rows: list[dict], fields: list[str]) -> str:
     writer.writeheader()
     writer.writerows(rows)
     return out.getvalue()
-
-
-def layouts(run: dict):
-    """(tool, layout, entry) for every layout of every tool, in run order."""
-    for tool, info in run["tools"].items():
-        for layout, entry in info["layouts"].items():
-            yield tool, layout, entry
 
 
 def disk_rows(run: dict) -> list[dict]:

@@ -93,10 +93,7 @@ class RunRecord:
         )
 
     def layouts(self):
-        """(tool, layout, entry) for every layout of every tool, in run order."""
-        for tool, info in self.data["tools"].items():
-            for layout, entry in info["layouts"].items():
-                yield tool, layout, entry
+        return layouts(self.data)
 
     def settle(self, tool: str) -> None:
         """A tool's status from its layouts: failed in any, else ok in any, else unavailable."""
@@ -111,6 +108,13 @@ class RunRecord:
 
     def fail(self, tool: str, what: str, reason: str, **where) -> None:
         self.data["failures"].append({"tool": tool, "what": what, "reason": reason, **where})
+
+
+def layouts(run: dict):
+    """(tool, layout, entry) for every layout of every tool of a run, in run order."""
+    for tool, info in run["tools"].items():
+        for layout, entry in info["layouts"].items():
+            yield tool, layout, entry
 
 
 def load(run_dir: Path) -> dict:
