@@ -7,18 +7,19 @@ import json
 import os
 import signal
 import sys
+import time
 from datetime import UTC, datetime
 from pathlib import Path
 
 from rich.console import Console
 from rich.table import Table
 
-from . import engine, images, mirror, report, scan
+from . import engine, images, mirror, report, scan, tables
 from .backends.base import BackendError
 from .backends.docker import DockerBackend
 from .backends.local import LocalBackend, envbench_home
 from .results import RunRecord
-from .runner import Runner
+from .runner import NotEnoughDisk, Runner
 from .scenario import KNOWN_TOOLS, ScenarioError, load
 
 QUICK_PROJECTS = 2  # --quick: one cold and one warm project
@@ -89,7 +90,10 @@ def main(argv: list[str] | None = None) -> int:
 
 
 def choose_backend(name: str, scenario, run_id: str, work_dir: Path, logs_dir: Path, console: Console):
-    """The backend to run on, and why; --backend auto takes Docker when an engine answers."""
+    """The backend to run on, why, and the seconds spent making sure its images exist.
+
+    --backend auto takes Docker when an engine answers.
+    """
     if name in ("docker", "auto"):
         try:
             client = engine.connect()
@@ -98,14 +102,16 @@ def choose_backend(name: str, scenario, run_id: str, work_dir: Path, logs_dir: P
                 raise
             reason = f"auto: {exc}"
         else:
+            started = time.perf_counter()
             tags = images.ensure(client, lambda text: console.print(text, highlight=False))
+            image_s = time.perf_counter() - started
             reason = "asked for" if name == "docker" else "auto: a Docker engine answers"
             console.print(f"backend: docker, image {tags['tools']} ({reason})", highlight=False)
-            return DockerBackend(client, tags["tools"], run_id, logs_dir, scenario.wheelhouse, dict(os.environ)), reason
+            return DockerBackend(client, tags["tools"], run_id, logs_dir, scenario.wheelhouse, dict(os.environ)), reason, image_s
     else:
         reason = "asked for"
     console.print(f"backend: local ({reason})", highlight=False)
-    return LocalBackend(work_dir, logs_dir), reason
+    return LocalBackend(work_dir, logs_dir), reason, 0.0
 
 
 def cmd_run(args) -> int:
@@ -124,14 +130,17 @@ def cmd_run(args) -> int:
     out_dir = Path(args.out or Path("results") / run_id)
     console = Console(stderr=True)
     work_dir = Path(os.environ.get("ENVBENCH_WORK") or envbench_home() / "work") / run_id
-    backend, reason = choose_backend(args.backend, scenario, run_id, work_dir, out_dir / "logs", console)
+    backend, reason, image_s = choose_backend(args.backend, scenario, run_id, work_dir, out_dir / "logs", console)
     record = RunRecord.start(
         out_dir, run_id, ["envbench", *sys.argv[1:]], scenario.to_json(), {**backend.describe(), "reason": reason}
     )
 
     previous = signal.signal(signal.SIGTERM, _interrupt)
     try:
-        status = Runner(scenario, backend, record, console).run()
+        status = Runner(scenario, backend, record, console, image_s=image_s).run()
+    except NotEnoughDisk as exc:
+        print(exc, file=sys.stderr)
+        status = EXIT_USAGE
     except KeyboardInterrupt:
         console.print(f"interrupted: the finished cells are in {out_dir / 'run.json'}")
         report.write_all(out_dir)
@@ -149,6 +158,8 @@ def cmd_run(args) -> int:
             signal.signal(signal.SIGTERM, previous)
         _remove_empty(work_dir)
     run = report.write_all(out_dir)
+    if run["status"] == "refused":
+        return status
     print_main_table(run)
     console.print(f"results: {out_dir}/ (tables.md, run.json, *.csv)", highlight=False)
     return status
@@ -173,9 +184,9 @@ def _remove_empty(folder: Path) -> None:
 
 def print_main_table(run: dict) -> None:
     table = Table(title=f"envbench {run['scenario']['name']}: {len(run['scenario']['projects'])} projects")
-    for header in report.MAIN_HEADERS:
+    for header in tables.MAIN_HEADERS:
         table.add_column(header, justify="left" if header in ("tool", "layout", "version", "link mode", "status") else "right")
-    for row in report.main_table(run):
+    for row in tables.main_table(run):
         table.add_row(*row)
     stdout_console().print(table)
 
@@ -204,10 +215,10 @@ def cmd_scan(args) -> int:
             linked = sum(root["links"][k]["count"] for k in ("hardlinked_cache", "hardlinked_roots", "hardlinked_elsewhere"))
             table.add_row(
                 root["path"],
-                report.mib(root["physical_bytes"]),
-                report.mib(root["apparent_bytes"]),
-                report.mib(root["exclusive_bytes"]),
-                report.mib(root["marginal_bytes"]),
+                tables.mib(root["physical_bytes"]),
+                tables.mib(root["apparent_bytes"]),
+                tables.mib(root["exclusive_bytes"]),
+                tables.mib(root["marginal_bytes"]),
                 f"{root['files']:,}",
                 f"{linked:,}",
                 f"{root['symlinks']:,}",
@@ -215,9 +226,9 @@ def cmd_scan(args) -> int:
         total = result["total"]
         table.add_row(
             "total (each inode once)",
-            report.mib(total["physical_bytes"]),
-            report.mib(total["apparent_bytes"]),
-            report.mib(total["exclusive_bytes"]),
+            tables.mib(total["physical_bytes"]),
+            tables.mib(total["apparent_bytes"]),
+            tables.mib(total["exclusive_bytes"]),
             "",
             f"{total['files']:,}",
             f"{total['hardlinked_files']:,}",
@@ -226,7 +237,7 @@ def cmd_scan(args) -> int:
         console = stdout_console()
         console.print(table)
         console.print(
-            f"naive sum {report.mib(total['naive_bytes'])} MiB; sharing ratio {total['sharing_ratio'] or 0:.2f}", highlight=False
+            f"naive sum {tables.mib(total['naive_bytes'])} MiB; sharing ratio {total['sharing_ratio'] or 0:.2f}", highlight=False
         )
     for error in result["errors"]:
         print(f"envbench scan: {error}", file=sys.stderr)
@@ -263,7 +274,7 @@ def cmd_mirror(args) -> int:
     for header in ("name", "version", "index", "MiB", "sha256"):
         table.add_column(header, justify="right" if header == "MiB" else "left")
     for wheel in wheels:
-        table.add_row(wheel.name, wheel.version, wheel.index, report.mib(wheel.size), wheel.sha256[:16])
+        table.add_row(wheel.name, wheel.version, wheel.index, tables.mib(wheel.size), wheel.sha256[:16])
     stdout_console().print(table)
     print(f"mirror: {folder}")
     return EXIT_OK

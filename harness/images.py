@@ -29,7 +29,7 @@ from .tools import ADAPTERS
 SERVER_REQUIREMENTS = ("pypiserver==2.4.2", "waitress==3.0.2")  # the mirror's index server
 
 HARNESS = Path(__file__).resolve().parent
-IN_IMAGE = ("shim.py", "scan.py", "probe.py")  # stdlib-only pieces that run inside containers
+IN_IMAGE = ("shim.py", "scan.py", "probe.py", "tree.py", "cell.py")  # stdlib-only pieces that run inside containers
 UID = 1000  # the unprivileged user tools run as
 REGISTRY_BASE = "python:3.11-slim-bookworm"
 DEBOOTSTRAP = {
@@ -168,15 +168,16 @@ def wheel_platforms() -> list[str]:
 
 
 def _download(tools: dict[str, tuple[str, ...]], dest: Path) -> None:
+    """Each tool's closure, resolved on its own: two tools may pin one package differently."""
     argv = [sys.executable, "-m", "pip", "download", "--disable-pip-version-check", "-q", "--only-binary=:all:",
             "--python-version", "3.11", "--implementation", "cp", "-d", str(dest)]  # fmt: skip
     for name in wheel_platforms():
         argv += ["--platform", name]
-    argv += [pin for pins in tools.values() for pin in pins]
-    done = subprocess.run(argv, capture_output=True, text=True)
-    if done.returncode != 0:
-        last = (done.stderr or done.stdout).strip().splitlines()[-1:] or ["no output"]
-        raise BackendError(f"downloading the tools' wheels failed: {last[0]}")
+    for name, pins in tools.items():
+        done = subprocess.run([*argv, *pins], capture_output=True, text=True)
+        if done.returncode != 0:
+            last = (done.stderr or done.stdout).strip().splitlines()[-1:] or ["no output"]
+            raise BackendError(f"downloading the wheels of {name} ({' '.join(pins)}) failed: {last[0]}")
 
 
 def _build(client, files: dict[str, bytes], tag: str, kind: str) -> None:

@@ -23,6 +23,7 @@ import subprocess
 import sys
 import tempfile
 import urllib.request
+import zipfile
 from dataclasses import asdict, dataclass
 from pathlib import Path
 from urllib.parse import unquote
@@ -30,6 +31,7 @@ from urllib.parse import unquote
 from packaging.requirements import Requirement
 from packaging.utils import canonicalize_name
 
+from . import synth
 from .backends.local import envbench_home, host_ca_bundle
 from .images import wheel_platforms
 from .scenario import Project, Scenario
@@ -113,9 +115,23 @@ def _wheel(entry: dict, index: str) -> Wheel:
     )
 
 
-def resolve_project(scenario: Scenario, project: Project) -> list[Wheel]:
-    """The closure of one project: pinned packages from their index, the rest from PyPI."""
+def _synthetic_only(scenario: Scenario, project: Project) -> bool:
+    """Whether the project's whole closure is synthetic, so resolving it needs no index."""
+    names = {canonicalize_name(p.name) for p in scenario.synthetic}
+    requirements = [*project.dependencies, *(dep for p in scenario.synthetic for dep in p.dependencies)]
+    return all(canonicalize_name(Requirement(text).name) in names for text in requirements)
+
+
+def resolve_project(scenario: Scenario, project: Project, synthetic: Path | None = None) -> list[Wheel]:
+    """The closure of one project: pinned packages from their index, the rest from PyPI.
+
+    SYNTHETIC is the folder of the scenario's generated wheels; pip finds them there beside the
+    indexes (and only there when nothing else is needed).
+    """
     base = ["--no-index", "--find-links", scenario.wheelhouse] if scenario.wheelhouse else []
+    if synthetic is not None and _synthetic_only(scenario, project):
+        base = ["--no-index"]
+    local = ["--find-links", str(synthetic)] if synthetic is not None else []
     pinned: dict[str, Wheel] = {}
     for requirement in project.dependencies:
         index = project.index_of(Requirement(requirement).name)
@@ -140,7 +156,7 @@ def resolve_project(scenario: Scenario, project: Project) -> list[Wheel]:
             for wheel in pinned.values():
                 _download(wheel, Path(pins) / wheel.filename)
             extra = ["--constraint", str(constraints), "--find-links", pins]
-        entries = _report(scenario, list(project.dependencies), base, extra)
+        entries = _report(scenario, list(project.dependencies), base, extra + local)
     closure = []
     for entry in entries:
         name = canonicalize_name(entry["metadata"]["name"])
@@ -148,7 +164,7 @@ def resolve_project(scenario: Scenario, project: Project) -> list[Wheel]:
     return closure
 
 
-def resolve(scenario: Scenario) -> list[Wheel]:
+def resolve(scenario: Scenario, synthetic: Path | None = None) -> list[Wheel]:
     """Every wheel any project of the scenario needs, once (projects often share their closure)."""
     seen: dict[tuple[str, str], Wheel] = {}
     done: set[tuple] = set()
@@ -157,9 +173,34 @@ def resolve(scenario: Scenario) -> list[Wheel]:
         if key in done:
             continue
         done.add(key)
-        for wheel in resolve_project(scenario, project):
+        for wheel in resolve_project(scenario, project, synthetic):
             seen.setdefault((wheel.index, wheel.sha256), wheel)
+    if synthetic is not None:
+        _check_synthetic(seen.values(), synthetic)
     return sorted(seen.values(), key=lambda w: (w.index, w.name, w.version))
+
+
+def build_synthetic(scenario: Scenario, root: Path, say=lambda text: None) -> Path | None:
+    """The scenario's synthetic wheels, built once into a folder named by their specification."""
+    if not scenario.synthetic:
+        return None
+    spec = json.dumps([synth.GENERATOR, *(asdict(p) for p in scenario.synthetic)], sort_keys=True)
+    folder = root / hashlib.sha256(spec.encode()).hexdigest()[:12]
+    for package in scenario.synthetic:
+        if not (folder / package.wheel_name).exists():
+            say(f"generating {package.wheel_name} ({package.files} × {package.file_size:,} B)")
+            folder.mkdir(parents=True, exist_ok=True)
+            with tempfile.TemporaryDirectory(prefix=".building-", dir=root) as tmp:
+                os.replace(synth.build_wheel(package, Path(tmp)), folder / package.wheel_name)
+    return folder
+
+
+def _check_synthetic(wheels, folder: Path) -> None:
+    """A synthetic name that resolved to some index's file instead of ours is a collision."""
+    ours = {canonicalize_name(path.name.split("-")[0]): path for path in folder.glob("*.whl")}
+    for wheel in wheels:
+        if wheel.name in ours and not wheel.url.startswith(Path(folder).resolve().as_uri()):
+            raise MirrorError(f"synthetic package {wheel.name} collides with {wheel.url}: give it a name no index uses")
 
 
 def _download(wheel: Wheel, target: Path) -> None:
@@ -168,6 +209,8 @@ def _download(wheel: Wheel, target: Path) -> None:
     partial = target.with_name(target.name + ".partial")
     digest = hashlib.sha256()
     url = wheel.url.split("#")[0]
+    if url.startswith("file://") and _link_local(Path(urllib.request.url2pathname(url.removeprefix("file://"))), wheel, target):
+        return
     try:
         if url.startswith("file://"):
             source = open(urllib.request.url2pathname(url.removeprefix("file://")), "rb")
@@ -185,13 +228,28 @@ def _download(wheel: Wheel, target: Path) -> None:
     os.replace(partial, target)
 
 
+def _link_local(source: Path, wheel: Wheel, target: Path) -> bool:
+    """A local wheel with the expected digest hard-linked into place (no second copy)."""
+    digest = hashlib.sha256()
+    try:
+        with open(source, "rb") as file:
+            while chunk := file.read(1 << 20):
+                digest.update(chunk)
+        if digest.hexdigest() != wheel.sha256:
+            return False
+        os.link(source, target)
+    except OSError:
+        return False
+    return True
+
+
 def fetch(wheels: list[Wheel], store: Path, say=lambda text: None) -> list[Wheel]:
     """Each wheel in the content-addressed STORE (downloaded only when missing), with its size."""
     fetched = []
     for wheel in wheels:
         path = store / wheel.sha256 / wheel.filename
         if not path.exists():
-            say(f"downloading {wheel.filename}")
+            say(f"{'storing' if wheel.url.startswith('file://') else 'downloading'} {wheel.filename}")
             _download(wheel, path)
         fetched.append(Wheel(**{**wheel.to_json(), "size": path.stat().st_size}))
     return fetched
@@ -223,6 +281,21 @@ def lay_out(wheels: list[Wheel], store: Path, mirrors: Path, scenario: Scenario)
     return target
 
 
+def unpacked_bytes(folder: Path) -> tuple[int, int]:
+    """What the mirror's wheels hold uncompressed, and how much of it is Python source (.py).
+
+    Read from each zip's directory, nothing extracted. The source counts twice in an env made
+    by an installer that compiles it (pip writes a .pyc beside each .py).
+    """
+    total = source = 0
+    for wheel in folder.glob("*/*.whl"):
+        with zipfile.ZipFile(wheel) as archive:
+            for info in archive.infolist():
+                total += info.file_size
+                source += info.file_size if info.filename.endswith(".py") else 0
+    return total, source
+
+
 # -- serving ---------------------------------------------------------------------------------
 # pypiserver (SERVER_REQUIREMENTS): a well-kept PEP 503 server for a plain folder of wheels, nothing to set up; it
 # sends Cache-Control on files as PyPI does, so pip's and uv's caches behave as against PyPI
@@ -246,5 +319,6 @@ def indexes_of(folder: Path) -> list[str]:
 def prepare(scenario: Scenario, say=lambda text: None) -> Path:
     """The scenario's mirror folder: resolved, fetched and laid out (reused while it matches)."""
     home = envbench_home()
-    wheels = fetch(resolve(scenario), home / "wheels", say)
+    synthetic = build_synthetic(scenario, home / "synthetic", say)
+    wheels = fetch(resolve(scenario, synthetic), home / "wheels", say)
     return lay_out(wheels, home / "wheels", home / "mirrors", scenario)

@@ -6,6 +6,7 @@ from the backend, all into run.json (RunRecord) as each cell finishes.
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import os
 import time
@@ -16,11 +17,12 @@ from contextlib import contextmanager
 from urllib.parse import urlparse
 
 from packaging.requirements import Requirement
+from packaging.utils import canonicalize_name
 from rich.console import Console
 
 from . import mirror
 from .backends.base import BackendError, StepResult, ToolUnavailable
-from .plan import plan
+from .plan import LOCKED, WARM_LOCKED, last_fleet_cell, plan, states_of, tree_plan
 from .results import RunRecord, now
 from .scenario import Scenario
 from .tools import ADAPTERS, PackageSource, Sandbox, ToolAdapter
@@ -33,6 +35,17 @@ LINK_CLASSES = {
     "reflinked": "clone",
     "unique": "copy",
 }
+
+
+GB = 1e9
+DISK_RESERVE = 2 * 10**9  # left free besides the estimate: the engine, logs and scans need room too
+# An env beyond its packages: the installer itself (pip and its .pyc), metadata, scripts. Measured:
+# pip-venv envs of scale.yaml hold 1,134.7 MiB for 990.9 MiB unpacked, 94.6 MiB of it .py source.
+ENV_OVERHEAD = 64 * 2**20
+
+
+class NotEnoughDisk(Exception):
+    """The run would fill the disk: refused before any tool runs, with the estimate."""
 
 
 def unreachable_indexes(scenario: Scenario, timeout: float = 15.0) -> dict[str, str]:
@@ -66,13 +79,26 @@ def observed_link_mode(project_reports: list[dict]) -> tuple[str | None, dict[st
     return counts.most_common(1)[0][0], dict(counts)
 
 
+def growth_point(projects: int, report: dict) -> dict:
+    """One point of the growth curve: totals after PROJECTS projects, the cache apart."""
+    total = report["total"]
+    return {
+        "projects": projects,
+        "physical_bytes": total["physical_bytes"],
+        "apparent_bytes": total["apparent_bytes"],
+        "naive_bytes": total["naive_bytes"],
+        "files": total["files"],
+        "cache_physical_bytes": sum(r["physical_bytes"] for r in report["roots"] if r["scope"] == "cache"),
+    }
+
+
 class Runner:
-    def __init__(self, scenario: Scenario, backend, record: RunRecord, console: Console | None = None):
+    def __init__(self, scenario: Scenario, backend, record: RunRecord, console: Console | None = None, image_s: float = 0.0):
         self.scenario = scenario
         self.backend = backend
         self.record = record
         self.console = console or Console(stderr=True)
-        self.timers: Counter[str] = Counter()
+        self.timers: Counter[str] = Counter({"image": image_s} if image_s else {})
         self._python: str | None = None
         self.urls: dict[str, str] = {}  # index -> URL of the mirror serving it
 
@@ -84,6 +110,7 @@ class Runner:
         status = "complete"
         try:
             blocked = self.prepare_source()
+            self.check_space()
             for reason in blocked.values():
                 self.say(f"[yellow]warning:[/] {reason}; projects that need it are recorded as failed")
             for layout in self.scenario.layouts:
@@ -92,8 +119,11 @@ class Runner:
         except KeyboardInterrupt:
             status = "interrupted"
             raise
+        except NotEnoughDisk:
+            status = "refused"
+            raise
         finally:
-            total = time.perf_counter() - started
+            total = time.perf_counter() - started + self.timers["image"]
             steps = sum(s["wall_s"] for _, _, entry in self.record.layouts() for s in entry["steps"])
             accounted = steps + sum(self.timers.values())
             self.record.data["overhead"] = {
@@ -139,9 +169,35 @@ class Runner:
             "wheels": closure,
             "bytes": sum(w["size"] for w in closure),
         }
+        self.record.data["mirror"]["unpacked_bytes"], self.record.data["mirror"]["source_bytes"] = mirror.unpacked_bytes(folder)
         self.say(f"mirror: {len(closure)} wheels served at {', '.join(self.urls.values())}")
         self.record.save()
         return {}
+
+    def check_space(self) -> None:
+        """Refuse a run that would fill the disk (DESIGN: "run refuses with an estimate").
+
+        Tools run one at a time and each sandbox is removed before the next, so the peak is one
+        tool's: every env a full copy of the closure with its source compiled (the worst case,
+        pip's), plus a cache that holds the wheels and their unpacked files (uv's), plus a reserve.
+        """
+        closure = self.record.data.get("mirror")
+        where = self.backend.free_space()
+        if not closure or where is None:
+            return  # live indexes or a remote engine: nothing known to estimate with
+        path, free = where
+        unpacked, wheels = closure["unpacked_bytes"], closure["bytes"]
+        per_env = unpacked + closure["source_bytes"] + ENV_OVERHEAD  # compiled source counts twice
+        envs = len(self.scenario.projects)
+        need = envs * per_env + unpacked + wheels + DISK_RESERVE
+        closure["estimate"] = {"needed_bytes": need, "free_bytes": free, "path": path}
+        self.record.save()
+        if free < need:
+            raise NotEnoughDisk(
+                f"{self.scenario.path}: needs about {need / GB:.1f} GB free at {path} ({envs} envs × "
+                f"{per_env / GB:.2f} GB, a cache of {(unpacked + wheels) / GB:.2f} GB and "
+                f"{DISK_RESERVE / GB:.0f} GB to spare), but {free / GB:.1f} GB are free: use --projects to run fewer"
+            )
 
     def python(self) -> str:
         if self._python is None:
@@ -156,12 +212,17 @@ class Runner:
         if adapter is None:
             self.unavailable(tool, layout, f"envbench has no adapter for {tool} yet")
             return
+        reason = adapter.unavailable(self.source_for(self.scenario.projects[0]), dict(os.environ))
+        if reason:
+            self.unavailable(tool, layout, reason)
+            return
         self.say(f"[bold]{tool}[/] ({layout}): setting up")
         sandbox = None
         try:
             try:
                 with self.timed("setup"):
                     sandbox = self.backend.sandbox(adapter, self.python(), layout)
+                    sandbox = dataclasses.replace(sandbox, python_version=self.scenario.python)
                     self.backend.reset(sandbox)
                     version_step = adapter.version_step(sandbox)
                     version = self.backend.run(sandbox, version_step, f"{tool}/{layout}/version")
@@ -173,11 +234,7 @@ class Runner:
                 return
             info["version"] = adapter.parse_version(version.tail)
             info["link_mode_configured"] = adapter.link_mode_configured()
-            made = self.materialize(adapter, sandbox, layout, blocked)
-            with self.timed("probe"):
-                self.prove(adapter, sandbox, layout, made)
-            with self.timed("scan"):
-                self.measure_disk(adapter, sandbox, layout)
+            self.materialize(adapter, sandbox, layout, blocked)
         finally:
             if sandbox is not None:
                 with self.timed("cleanup"):
@@ -197,51 +254,81 @@ class Runner:
         self.say(f"[bold]{tool}[/] ({layout}): unavailable: {reason}")
 
     def source_for(self, project) -> PackageSource:
+        source = self._package_source(project)
+        return dataclasses.replace(source, conda_channel=os.environ.get("ENVBENCH_CONDA_CHANNEL") or None)
+
+    def _package_source(self, project) -> PackageSource:
         if self.urls:  # the mirror: every index of the scenario has its folder there
             pinned = tuple((package, self.urls[index]) for package, index in project.sources)
             # pip caches plain-HTTP downloads only from trusted hosts, loopback included.
             hosts = {urlparse(url).hostname for url in self.urls.values()}
             default = self.urls.get(mirror.PYPI) or next(iter(self.urls.values()))
-            return PackageSource(pinned=pinned, index_url=default, trusted_hosts=tuple(sorted(hosts)))
+            names = tuple((self.urls[index], index) for _, index in project.sources)
+            return PackageSource(pinned=pinned, index_url=default, trusted_hosts=tuple(sorted(hosts)), names=names)
         pinned = tuple((package, self.scenario.index_url(index)) for package, index in project.sources)
-        return PackageSource(wheelhouse=self.backend.wheelhouse(self.scenario.wheelhouse), pinned=pinned)
+        names = tuple((self.scenario.index_url(index), index) for _, index in project.sources)
+        return PackageSource(wheelhouse=self.backend.wheelhouse(self.scenario.wheelhouse), pinned=pinned, names=names)
 
-    def materialize(self, adapter: ToolAdapter, sandbox: Sandbox, layout: str, blocked: dict[str, str]) -> set[str]:
-        """Every repetition from an empty cache; returns the projects whose last install worked."""
+    def materialize(self, adapter: ToolAdapter, sandbox: Sandbox, layout: str, blocked: dict[str, str]) -> None:
+        """Every cell of the plan; after the fleet (every project made once), prove and measure."""
         tool = adapter.name
         entry = self.record.layout(tool, layout)
+        cells = plan(self.scenario, tool, layout, lockable=adapter.lock_file is not None)
+        measured_after = last_fleet_cell(cells)
         made: set[str] = set()
-        for cells in plan(self.scenario, tool, layout):
-            with self.timed("reset"):
-                self.backend.reset(sandbox)
-            made = set()
-            for cell in cells:
-                project = cell.project
-                where = {"layout": layout, "project": project.name, "state": cell.state, "repetition": cell.repetition}
-                missing = [blocked[index] for _, index in project.sources if index in blocked]
-                missing += [blocked["*"]] if "*" in blocked else []
-                if missing:
-                    if cell.repetition == 1:
-                        self.record.fail(tool, "install", missing[0], **where)
-                    continue
-                self.backend.make_project(sandbox, project.name)
-                steps = adapter.install_steps(sandbox, project.name, project.dependencies, self.source_for(project))
-                for step in steps:
-                    log = f"{tool}/{layout}/r{cell.repetition}-{project.name}-{step.operation}"
-                    result = self.backend.run(sandbox, step, log)
-                    entry["steps"].append(self.step_record(cell, step, result))
-                    self.say(
-                        f"  {tool} {layout} r{cell.repetition} {project.name} {cell.state:<4} {step.operation:<7} "
-                        f"{result.wall_s:7.2f} s" + ("" if result.ok else f"  [red]exit {result.exit_code}[/]")
-                    )
-                    if not result.ok:
-                        reason = f"`{step.display()}` exited {result.exit_code}"
-                        self.record.fail(tool, step.operation, reason, tail=result.tail, **where)
-                        break
-                else:
-                    made.add(project.name)
-                self.record.save()
-        return made
+        for cell in cells:
+            project = cell.project
+            where = {"layout": layout, "project": project.name, "state": cell.state, "repetition": cell.repetition}
+            missing = [blocked[index] for _, index in project.sources if index in blocked]
+            missing += [blocked["*"]] if "*" in blocked else []
+            if missing:
+                if cell.fleet:
+                    self.record.fail(tool, "install", missing[0], **where)
+            elif self.run_cell(adapter, sandbox, cell, where) and cell.fleet:
+                made.add(project.name)
+            self.record.save()
+            if cell.fleet and cell.index + 1 in self.scenario.checkpoints and len(made) == cell.index + 1:
+                with self.timed("scan"):
+                    self.checkpoint(adapter, sandbox, layout, cell.index + 1)
+            if cell == measured_after:
+                with self.timed("probe"):
+                    self.prove(adapter, sandbox, layout, made)
+                with self.timed("scan"):
+                    self.measure_disk(adapter, sandbox, layout)
+                with self.timed("reset"):  # the other projects' envs are measured: free their space
+                    others = [sandbox.project_dir(p.name) for p in self.scenario.projects[1:]]
+                    self.backend.prepare(sandbox, {"remove": others})
+        entry["states"] = list(states_of(adapter.lock_file is not None))
+
+    def run_cell(self, adapter: ToolAdapter, sandbox: Sandbox, cell, where: dict) -> bool:
+        """Clear what the cell's state says, run its steps; whether every step succeeded.
+
+        The backend does both in one go (one engine round trip in a container); the time it
+        takes beyond the steps' own is accounted as "cell".
+        """
+        tool, project = adapter.name, cell.project
+        source = self.source_for(project)
+        files = adapter.project_files(project.name, project.dependencies, source, self.scenario.python)
+        clear = tree_plan(cell, sandbox.project_dir(project.name), adapter.cache_dirs(sandbox), sandbox.home,
+                          adapter.env_paths, adapter.lock_file, files)  # fmt: skip
+        steps = adapter.install_steps(sandbox, project.name, project.dependencies, source)
+        if cell.state in (LOCKED, WARM_LOCKED):
+            steps = [step for step in steps if step.operation != "lock"]
+        logs = [f"{tool}/{cell.layout}/r{cell.repetition}-{project.name}-{cell.state}-{step.operation}" for step in steps]
+        started = time.perf_counter()
+        results = self.backend.run_cell(sandbox, clear, steps, logs)
+        self.timers["cell"] += max(0.0, time.perf_counter() - started - sum(r.wall_s for r in results))
+        for step, result in zip(steps, results, strict=False):
+            self.record.layout(tool, cell.layout)["steps"].append(self.step_record(cell, step, result))
+            self.say(
+                f"  {tool} {cell.layout} r{cell.repetition} {project.name} {cell.state:<11} {step.operation:<7} "
+                f"{result.wall_s:7.2f} s" + ("" if result.ok else f"  [red]exit {result.exit_code}[/]")
+            )
+            if not result.ok:
+                reason = f"`{step.display()}` exited {result.exit_code}"
+                self.record.fail(tool, step.operation, reason, tail=result.tail, **where)
+        self.record.save()
+        return len(results) == len(steps) and all(result.ok for result in results)
 
     def step_record(self, cell, step, result: StepResult) -> dict:
         record = {
@@ -249,6 +336,7 @@ class Runner:
             "layout": cell.layout,
             "project": cell.project.name,
             "state": cell.state,
+            "fleet": cell.fleet,
             "operation": step.operation,
             "repetition": cell.repetition,
             "argv": list(step.argv),
@@ -272,7 +360,8 @@ class Runner:
             names = [Requirement(dep).name for dep in project.dependencies]
             probe = self.backend.probe(sandbox, adapter.env_python(sandbox, project.name), names)
             imports = probe.get("imports", {})
-            proved = "error" not in probe and bool(imports) and all(error is None for error in imports.values())
+            foreign = self.not_from_mirror(probe.get("packages", []))
+            proved = "error" not in probe and bool(imports) and all(error is None for error in imports.values()) and not foreign
             entry["envs"][project.name] = {
                 "proved": proved,
                 "python": probe.get("python"),
@@ -283,21 +372,54 @@ class Runner:
             if not proved:
                 bad = probe.get("error") or "; ".join(f"{m}: {e}" for m, e in imports.items() if e)
                 reason = f"env of {project.name} does not import: {bad}"[:500]
+                if foreign:
+                    reason = f"env of {project.name} holds packages the mirror does not serve: {', '.join(foreign)}"[:500]
                 self.record.fail(adapter.name, "prove", reason, layout=layout, project=project.name)
         self.record.save()
 
-    def measure_disk(self, adapter: ToolAdapter, sandbox: Sandbox, layout: str) -> None:
-        entry = self.record.layout(adapter.name, layout)
+    def scan(self, adapter: ToolAdapter, sandbox: Sandbox, projects) -> dict:
+        """Disk report of the tool's cache, its home and PROJECTS, each root with its scope."""
         scopes = {path: "cache" for path in adapter.cache_dirs(sandbox)}
         scopes[sandbox.home] = "home"
-        for project in self.scenario.projects:
+        for project in projects:
             scopes[sandbox.project_dir(project.name)] = project.name
         roots = [path for path in scopes if self.backend.exists(sandbox, path)]
         cache_roots = [path for path in roots if scopes[path] == "cache"]
         report = self.backend.scan(sandbox, roots, cache_roots)
         for root in report["roots"]:
             root["scope"] = scopes[root["path"]]
+        return report
+
+    def checkpoint(self, adapter: ToolAdapter, sandbox: Sandbox, layout: str, count: int) -> None:
+        """The disk after the first COUNT projects: how cost grows, measured, not extrapolated."""
+        report = self.scan(adapter, sandbox, self.scenario.projects[:count])
+        self.record.layout(adapter.name, layout).setdefault("growth", []).append(growth_point(count, report))
+        self.record.save()
+        self.say(f"  {adapter.name} {layout}: {count} projects take {report['total']['physical_bytes'] / 2**20:,.1f} MiB")
+
+    def not_from_mirror(self, packages: list[dict]) -> list[str]:
+        """Installed name==version pairs of the mirror's packages that the mirror does not serve.
+
+        Importing proves an env works, not that it holds what was asked for: a tool that ignored
+        the mirror would install another release (or another package of the same name) from
+        elsewhere. Packages the mirror has no file of at all (pip, setuptools seeded into envs)
+        are not judged.
+        """
+        served: dict[str, set[str]] = {}
+        for wheel in (self.record.data.get("mirror") or {}).get("wheels", []):
+            served.setdefault(wheel["name"], set()).add(wheel["version"])
+        return [
+            f"{p['name']}=={p['version']}"
+            for p in packages
+            if canonicalize_name(p["name"]) in served and p["version"] not in served[canonicalize_name(p["name"])]
+        ]
+
+    def measure_disk(self, adapter: ToolAdapter, sandbox: Sandbox, layout: str) -> None:
+        entry = self.record.layout(adapter.name, layout)
+        report = self.scan(adapter, sandbox, self.scenario.projects)
         entry["disk"] = report
+        if self.scenario.checkpoints:
+            entry.setdefault("growth", []).append(growth_point(len(self.scenario.projects), report))
         project_reports = [r for r in report["roots"] if r["scope"] not in ("cache", "home")]
         entry["link_mode"], entry["link_mode_files"] = observed_link_mode(project_reports)
         self.record.save()

@@ -14,6 +14,10 @@ from pathlib import Path
 import yaml
 from packaging.requirements import InvalidRequirement, Requirement
 from packaging.utils import canonicalize_name
+from packaging.version import InvalidVersion, Version
+
+from .synth import SynthPackage
+from .yamlnodes import Reader, ScenarioError, decode, describe, scalar_value
 
 # Every tool DESIGN.md names; those without an adapter yet run as `unavailable`.
 KNOWN_TOOLS = (
@@ -30,7 +34,13 @@ KNOWN_TOOLS = (
 )
 NAME_RE = re.compile(r"^[a-z0-9-]+$")
 PYTHON_RE = re.compile(r"^3\.\d{1,2}(\.\d{1,3})?$")
-TOP_KEYS = {"name", "description", "python", "tools", "repetitions", "indexes", "projects", "wheelhouse", "layouts", "source"}
+TOP_KEYS = {
+    "name", "description", "python", "tools", "repetitions", "indexes", "projects", "wheelhouse", "layouts", "source",
+    "synthetic", "checkpoints",
+}  # fmt: skip
+# synthetic: packages envbench generates (harness/synth.py) and serves from its mirror;
+# checkpoints: project counts after which the disk is scanned too, to show how cost grows.
+SYNTHETIC_KEYS = {"name", "version", "files", "file_size", "binary", "dependencies"}
 # mirror: tools install from envbench's local mirror of the scenario's closure (reproducible);
 # live: from the real indexes. A `wheelhouse` makes tools read that folder directly instead.
 KNOWN_SOURCES = ("mirror", "live")
@@ -39,14 +49,6 @@ KNOWN_SOURCES = ("mirror", "live")
 KNOWN_LAYOUTS = ("same-volume", "split-volume")
 PROJECT_KEYS = {"name", "count", "dependencies", "sources"}
 DEFAULT_REPETITIONS = 5
-
-
-class ScenarioError(Exception):
-    """A scenario refused before any work: FILE:LINE: field: what is wrong."""
-
-    def __init__(self, path: str, line: int, field: str, message: str):
-        super().__init__(f"{path}:{line}: {field}: {message}")
-        self.path, self.line, self.field, self.message = path, line, field, message
 
 
 @dataclass(frozen=True)
@@ -72,6 +74,8 @@ class Scenario:
     wheelhouse: str | None = None  # install only from this folder of wheels (offline)
     layouts: tuple[str, ...] = ("same-volume",)
     source: str = "mirror"  # mirror | live | wheelhouse (when a wheelhouse is given)
+    synthetic: tuple[SynthPackage, ...] = ()
+    checkpoints: tuple[int, ...] = ()  # ascending project counts, each below len(projects)
 
     def index_url(self, name: str) -> str:
         return dict(self.indexes)[name]
@@ -83,6 +87,7 @@ class Scenario:
             changes["tools"] = tuple(tools)
         if projects is not None:
             changes["projects"] = self.projects[:projects]
+            changes["checkpoints"] = tuple(n for n in self.checkpoints if n < projects)
         if repetitions is not None:
             changes["repetitions"] = repetitions
         return dataclasses.replace(self, **changes)
@@ -99,83 +104,12 @@ class Scenario:
             "wheelhouse": self.wheelhouse,
             "layouts": list(self.layouts),
             "source": self.source,
+            "synthetic": [dataclasses.asdict(p) for p in self.synthetic],
+            "checkpoints": list(self.checkpoints),
             "projects": [
                 {"name": p.name, "dependencies": list(p.dependencies), "sources": dict(p.sources)} for p in self.projects
             ],
         }
-
-
-class _Reader:
-    """Walks the YAML node tree so every error can name the line of the node at fault."""
-
-    def __init__(self, path: str):
-        self.path = path
-
-    def fail(self, node, field: str, message: str):
-        line = node.start_mark.line + 1 if node is not None else 1
-        raise ScenarioError(self.path, line, field, message)
-
-    def mapping(self, node, field: str, allowed: set[str]) -> dict[str, tuple]:
-        if not isinstance(node, yaml.MappingNode):
-            self.fail(node, field, f"must be a mapping, not {_describe(node)}")
-        out: dict[str, tuple] = {}
-        for key_node, value_node in node.value:
-            key = key_node.value if isinstance(key_node, yaml.ScalarNode) else None
-            where = f"{field}.{key}" if field != "scenario" else str(key)
-            if key not in allowed:
-                known = ", ".join(sorted(allowed))
-                self.fail(key_node, where, f"unknown key (known: {known})")
-            if key in out:
-                self.fail(key_node, where, "duplicate key")
-            out[key] = (key_node, value_node)
-        return out
-
-    def scalar(self, node, field: str, kind: type):
-        if not isinstance(node, yaml.ScalarNode):
-            self.fail(node, field, f"must be {_kind_name(kind)}, not {_describe(node)}")
-        value = _scalar_value(node)
-        if kind is int and (type(value) is not int):
-            self.fail(node, field, f"must be an integer, not {_describe(node)}")
-        if kind is str and not isinstance(value, str):
-            self.fail(node, field, f"must be a string, not {_describe(node)}")
-        return value
-
-    def sequence(self, node, field: str) -> list:
-        if not isinstance(node, yaml.SequenceNode):
-            self.fail(node, field, f"must be a list, not {_describe(node)}")
-        return node.value
-
-
-def _scalar_value(node):
-    """The Python value SafeLoader gives a scalar node (int, float, bool, None or str)."""
-    loader = yaml.SafeLoader("")
-    try:
-        return loader.construct_object(node, deep=True)
-    finally:
-        loader.dispose()
-
-
-def _kind_name(kind: type) -> str:
-    return {int: "an integer", str: "a string"}.get(kind, kind.__name__)
-
-
-def _describe(node) -> str:
-    if isinstance(node, yaml.MappingNode):
-        return "a mapping"
-    if isinstance(node, yaml.SequenceNode):
-        return "a list"
-    value = _scalar_value(node)
-    if value is None:
-        return "empty"
-    return f"{type(value).__name__} {node.value!r}"
-
-
-def _decode(path: str, data: bytes) -> str:
-    try:
-        return data.decode("utf-8")
-    except UnicodeDecodeError as exc:
-        line = data.count(b"\n", 0, exc.start) + 1
-        raise ScenarioError(path, line, "encoding", f"not UTF-8 (byte 0x{data[exc.start]:02x})") from None
 
 
 def load(path: str | Path) -> Scenario:
@@ -185,11 +119,11 @@ def load(path: str | Path) -> Scenario:
         data = Path(path).read_bytes()
     except OSError as exc:
         raise ScenarioError(shown, 1, "file", exc.strerror or str(exc)) from None
-    return parse(_decode(shown, data), shown, base_dir=Path(path).resolve().parent)
+    return parse(decode(shown, data), shown, base_dir=Path(path).resolve().parent)
 
 
 def parse(text: str, path: str = "<scenario>", base_dir: Path | None = None) -> Scenario:
-    reader = _Reader(path)
+    reader = Reader(path)
     try:
         root = yaml.compose(text, Loader=yaml.SafeLoader)
     except yaml.MarkedYAMLError as exc:
@@ -214,7 +148,7 @@ def parse(text: str, path: str = "<scenario>", base_dir: Path | None = None) -> 
     description = reader.scalar(top["description"][1], "description", str).strip() if "description" in top else ""
 
     python_node = required("python")
-    python_value = _scalar_value(python_node) if isinstance(python_node, yaml.ScalarNode) else None
+    python_value = scalar_value(python_node) if isinstance(python_node, yaml.ScalarNode) else None
     if isinstance(python_value, float):
         reader.fail(
             python_node,
@@ -250,16 +184,13 @@ def parse(text: str, path: str = "<scenario>", base_dir: Path | None = None) -> 
 
     repetitions = DEFAULT_REPETITIONS
     if "repetitions" in top:
-        node = top["repetitions"][1]
-        repetitions = reader.scalar(node, "repetitions", int)
-        if repetitions < 1:
-            reader.fail(node, "repetitions", f"must be at least 1, not {repetitions}")
+        repetitions = reader.integer(top["repetitions"][1], "repetitions", 1)
 
     indexes: dict[str, str] = {}
     if "indexes" in top:
         node = top["indexes"][1]
         if not isinstance(node, yaml.MappingNode):
-            reader.fail(node, "indexes", f"must be a mapping of name: URL, not {_describe(node)}")
+            reader.fail(node, "indexes", f"must be a mapping of name: URL, not {describe(node)}")
         for key_node, value_node in node.value:
             key = reader.scalar(key_node, "indexes", str)
             field = f"indexes.{key}"
@@ -282,6 +213,11 @@ def parse(text: str, path: str = "<scenario>", base_dir: Path | None = None) -> 
         wheelhouse = str(folder.resolve())
 
     projects = _projects(reader, required("projects"), indexes)
+    synthetic = tuple(_synthetic(reader, top["synthetic"][1])) if "synthetic" in top else ()
+    checkpoints = tuple(_checkpoints(reader, top["checkpoints"][1], len(projects))) if "checkpoints" in top else ()
+    if synthetic and (source == "live" or wheelhouse):
+        why = "source: live" if source == "live" else "a wheelhouse"
+        reader.fail(top["synthetic"][0], "synthetic", f"synthetic packages are served by the mirror, not with {why}")
     return Scenario(
         path=path,
         name=name,
@@ -294,10 +230,74 @@ def parse(text: str, path: str = "<scenario>", base_dir: Path | None = None) -> 
         wheelhouse=wheelhouse,
         layouts=layouts,
         source="wheelhouse" if wheelhouse else source,
+        synthetic=synthetic,
+        checkpoints=checkpoints,
     )
 
 
-def _names(reader: _Reader, node, field: str, known: tuple[str, ...], what: str) -> list[str]:
+def _synthetic(reader: Reader, node) -> list[SynthPackage]:
+    packages: list[SynthPackage] = []
+    for i, item in enumerate(reader.sequence(node, "synthetic")):
+        field = f"synthetic[{i}]"
+        entry = reader.mapping(item, field, SYNTHETIC_KEYS)
+        if "name" not in entry:
+            reader.fail(item, f"{field}.name", "missing (required)")
+        name_node = entry["name"][1]
+        name = reader.scalar(name_node, f"{field}.name", str)
+        if not NAME_RE.match(name):
+            reader.fail(name_node, f"{field}.name", f"{name!r} must match [a-z0-9-]+")
+        if any(p.name == name for p in packages):
+            reader.fail(name_node, f"{field}.name", f"synthetic package {name!r} declared twice")
+        values: dict = {"name": name}
+        if "version" in entry:
+            version_node = entry["version"][1]
+            values["version"] = reader.scalar(version_node, f"{field}.version", str)
+            try:
+                Version(values["version"])
+            except InvalidVersion:
+                reader.fail(version_node, f"{field}.version", f"{values['version']!r} is not a PEP 440 version")
+        for key, minimum in (("files", 0), ("file_size", 1)):
+            if key in entry:
+                values[key] = reader.integer(entry[key][1], f"{field}.{key}", minimum)
+        if "binary" in entry:
+            values["binary"] = reader.scalar(entry["binary"][1], f"{field}.binary", bool)
+        if "dependencies" in entry:
+            values["dependencies"] = tuple(_requirements(reader, entry["dependencies"][1], f"{field}.dependencies"))
+        packages.append(SynthPackage(**values))
+    return packages
+
+
+def _checkpoints(reader: Reader, node, projects: int) -> list[int]:
+    counts: list[int] = []
+    for i, item in enumerate(reader.sequence(node, "checkpoints")):
+        value = reader.integer(item, f"checkpoints[{i}]", 1)
+        if counts and value <= counts[-1]:
+            reader.fail(item, f"checkpoints[{i}]", f"must be ascending: {value} follows {counts[-1]}")
+        if value >= projects:
+            reader.fail(item, f"checkpoints[{i}]", f"must be below the {projects} projects (the full set is always measured)")
+        counts.append(value)
+    return counts
+
+
+def _requirements(reader: Reader, node, field: str) -> list[str]:
+    """PEP 508 strings, normalized, each package once."""
+    requirements: list[str] = []
+    seen: set[str] = set()
+    for d, dep_node in enumerate(reader.sequence(node, field)):
+        dep_field = f"{field}[{d}]"
+        text = reader.scalar(dep_node, dep_field, str)
+        try:
+            req = Requirement(text)
+        except InvalidRequirement as exc:
+            reader.fail(dep_node, dep_field, f"{text!r} is not a PEP 508 requirement: {str(exc).splitlines()[0]}")
+        if canonicalize_name(req.name) in seen:
+            reader.fail(dep_node, dep_field, f"{req.name!r} listed twice")
+        seen.add(canonicalize_name(req.name))
+        requirements.append(str(req))
+    return requirements
+
+
+def _names(reader: Reader, node, field: str, known: tuple[str, ...], what: str) -> list[str]:
     names: list[str] = []
     for i, item in enumerate(reader.sequence(node, field)):
         value = reader.scalar(item, f"{field}[{i}]", str)
@@ -309,7 +309,7 @@ def _names(reader: _Reader, node, field: str, known: tuple[str, ...], what: str)
     return names
 
 
-def _projects(reader: _Reader, node, indexes: dict[str, str]) -> list[Project]:
+def _projects(reader: Reader, node, indexes: dict[str, str]) -> list[Project]:
     groups = reader.sequence(node, "projects")
     if not groups:
         reader.fail(node, "projects", "empty list: a scenario needs at least one project")
@@ -328,26 +328,11 @@ def _projects(reader: _Reader, node, indexes: dict[str, str]) -> list[Project]:
 
         count = None
         if "count" in group:
-            count_node = group["count"][1]
-            count = reader.scalar(count_node, f"{field}.count", int)
-            if count < 1:
-                reader.fail(count_node, f"{field}.count", f"must be at least 1, not {count}")
+            count = reader.integer(group["count"][1], f"{field}.count", 1)
 
         deps_node = group["dependencies"][1]
-        requirements: list[str] = []
-        by_name: dict[str, int] = {}
-        for d, dep_node in enumerate(reader.sequence(deps_node, f"{field}.dependencies")):
-            dep_field = f"{field}.dependencies[{d}]"
-            text = reader.scalar(dep_node, dep_field, str)
-            try:
-                req = Requirement(text)
-            except InvalidRequirement as exc:
-                reader.fail(dep_node, dep_field, f"{text!r} is not a PEP 508 requirement: {str(exc).splitlines()[0]}")
-            canonical = canonicalize_name(req.name)
-            if canonical in by_name:
-                reader.fail(dep_node, dep_field, f"{req.name!r} listed twice")
-            by_name[canonical] = d
-            requirements.append(str(req))
+        requirements = _requirements(reader, deps_node, f"{field}.dependencies")
+        by_name = {canonicalize_name(Requirement(text).name) for text in requirements}
         if not requirements:
             reader.fail(deps_node, f"{field}.dependencies", "empty list: a project needs at least one dependency")
 
@@ -355,7 +340,7 @@ def _projects(reader: _Reader, node, indexes: dict[str, str]) -> list[Project]:
         if "sources" in group:
             src_node = group["sources"][1]
             if not isinstance(src_node, yaml.MappingNode):
-                reader.fail(src_node, f"{field}.sources", f"must be a mapping of package: index, not {_describe(src_node)}")
+                reader.fail(src_node, f"{field}.sources", f"must be a mapping of package: index, not {describe(src_node)}")
             for key_node, value_node in src_node.value:
                 package = reader.scalar(key_node, f"{field}.sources", str)
                 src_field = f"{field}.sources.{package}"

@@ -2,7 +2,7 @@
 
 Standard library only: it runs inside containers with their Python. Usage:
     python shim.py --result OUT.json --log LOG.txt -- ARGV...
-The command's stdout and stderr go to LOG.txt; OUT.json gets
+The command's stdout and stderr go to LOG.txt; OUT.json (or stdout, for `--result -`) gets
 {"exit_code", "wall_s", "user_s", "sys_s", "max_rss_kib", "tail"}.
 
 user_s and sys_s come from wait4(): the command plus every descendant it waited for.
@@ -33,11 +33,19 @@ def tail(path, lines=TAIL_LINES, limit=TAIL_BYTES):
     return "\n".join(data.splitlines()[-lines:])[-limit:]
 
 
-def run(argv, log_path):
+def run(argv, log_path, env=None, cwd=None):
+    """Run ARGV with its output in LOG_PATH; its record (no tail). ENV None: this process's.
+
+    The command gets its own session, so that stopping it (Ctrl-C in the caller) stops its whole
+    process tree, never only the first process.
+    """
+    os.makedirs(os.path.dirname(os.path.abspath(log_path)), exist_ok=True)
     with open(log_path, "ab") as log:
         start = time.perf_counter()
         try:
-            child = subprocess.Popen(argv, stdin=subprocess.DEVNULL, stdout=log, stderr=subprocess.STDOUT)
+            child = subprocess.Popen(
+                argv, stdin=subprocess.DEVNULL, stdout=log, stderr=subprocess.STDOUT, env=env, cwd=cwd, start_new_session=True
+            )
         except OSError as exc:
             log.write(f"envbench shim: cannot start {argv[0]}: {exc}\n".encode())
             return {"exit_code": 127, "wall_s": 0.0, "user_s": 0.0, "sys_s": 0.0, "max_rss_kib": 0}
@@ -47,6 +55,10 @@ def run(argv, log_path):
                 break
             except InterruptedError:
                 continue
+            except BaseException:
+                os.killpg(child.pid, 9)
+                child.wait()
+                raise
         wall = time.perf_counter() - start
         child.returncode = os.waitstatus_to_exitcode(status)
     code = child.returncode if child.returncode >= 0 else 128 - child.returncode
@@ -61,7 +73,7 @@ def run(argv, log_path):
 
 def main(argv=None):
     parser = argparse.ArgumentParser(prog="shim.py")
-    parser.add_argument("--result", required=True)
+    parser.add_argument("--result", required=True, help="JSON file to write, or - for stdout")
     parser.add_argument("--log", required=True)
     parser.add_argument("command", nargs=argparse.REMAINDER)
     args = parser.parse_args(argv)
@@ -70,6 +82,9 @@ def main(argv=None):
         parser.error("no command after --")
     result = run(command, args.log)
     result["tail"] = tail(args.log)
+    if args.result == "-":  # to stdout: a container's caller reads it without a second round trip
+        json.dump(result, sys.stdout)
+        return 0
     tmp = args.result + ".tmp"
     with open(tmp, "w", encoding="utf-8") as f:
         json.dump(result, f)

@@ -10,12 +10,15 @@ from __future__ import annotations
 
 import base64
 import hashlib
+import random
 import zipfile
 from dataclasses import dataclass
 from pathlib import Path
 
 from packaging.utils import canonicalize_name
 
+# Part of the name of every generated set: a change in how wheels are built gives new names.
+GENERATOR = "envbench-synth 2"
 EPOCH = (2020, 1, 1, 0, 0, 0)  # zip timestamps: fixed so the wheel's bytes are reproducible
 
 
@@ -38,13 +41,12 @@ class SynthPackage:
 
 
 def _payload(seed: str, size: int) -> bytes:
-    """Deterministic, incompressible-looking bytes (a SHA-256 stream), so sizes are real."""
-    out = bytearray()
-    counter = 0
-    while len(out) < size:
-        out += hashlib.sha256(f"{seed}:{counter}".encode()).digest()
-        counter += 1
-    return bytes(out[:size])
+    """Deterministic, incompressible bytes, so sizes on disk are real.
+
+    random.Random seeded with a string is stable across CPython versions (seed version 2) and
+    writes a gigabyte in about a second, where a hash stream took a minute.
+    """
+    return random.Random(seed).randbytes(size)
 
 
 def _record_hash(data: bytes) -> str:
@@ -71,7 +73,8 @@ def build_wheel(package: SynthPackage, out_dir: Path) -> Path:
     files[f"{dist_info}/METADATA"] = (
         f"Metadata-Version: 2.1\nName: {package.name}\nVersion: {package.version}\n{requires}"
     ).encode()
-    files[f"{dist_info}/WHEEL"] = b"Wheel-Version: 1.0\nGenerator: envbench-synth\nRoot-Is-Purelib: true\nTag: py3-none-any\n"
+    wheel_file = f"Wheel-Version: 1.0\nGenerator: {GENERATOR}\nRoot-Is-Purelib: true\nTag: py3-none-any\n"
+    files[f"{dist_info}/WHEEL"] = wheel_file.encode()
     files[f"{dist_info}/top_level.txt"] = f"{module}\n".encode()
     record_lines = [f"{path},{_record_hash(data)},{len(data)}" for path, data in files.items()]
     record_lines.append(f"{dist_info}/RECORD,,")
@@ -82,6 +85,7 @@ def build_wheel(package: SynthPackage, out_dir: Path) -> Path:
         for path, data in files.items():
             info = zipfile.ZipInfo(path, date_time=EPOCH)
             info.external_attr = 0o644 << 16
-            info.compress_type = zipfile.ZIP_DEFLATED
+            # Random payloads do not compress: storing them keeps building a 1 GB stack quick.
+            info.compress_type = zipfile.ZIP_STORED if path.endswith(".so") else zipfile.ZIP_DEFLATED
             wheel.writestr(info, data)
     return target

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import signal
 import textwrap
 import time
 from pathlib import Path
@@ -65,6 +66,15 @@ def wait_for_first_step(out: Path, tool: str, layout: str = "same-volume", timeo
             pass
         time.sleep(0.2)
     raise AssertionError(f"no step of {tool} recorded in {out / 'run.json'} after {timeout} s")
+
+
+def sigint_as_a_terminal_sends_it() -> None:
+    """preexec_fn for a child the test interrupts: SIGINT handled by default, as in a terminal.
+
+    A shell that starts a command in the background (`pytest &`, some CI runners) ignores SIGINT
+    for it, the child inherits that and Python then never raises KeyboardInterrupt.
+    """
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
 
 
 def write(path: Path, text: str) -> Path:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import tomllib
+
 from harness.tools import ADAPTERS, PackageSource, Sandbox
 
 SANDBOX = Sandbox(root="/bench/uv", python="/usr/bin/python3.11", tool_bin="/tools/uv/bin", ca_bundle="/etc/ca.pem")
@@ -83,3 +85,159 @@ def test_no_step_is_a_shell_string():
         assert all(isinstance(step.argv, tuple) for step in steps)
         install = next(step for step in steps if step.operation == "install")
         assert install.argv[-1] == "name with space; rm -rf /"  # one argument, never split or quoted
+    for adapter in ADAPTERS.values():
+        for step in adapter.install_steps(tool_sandbox(adapter.name), "a", REQUIREMENTS, MIRROR):
+            assert isinstance(step.argv, tuple) and all(isinstance(arg, str) for arg in step.argv)
+            assert not any(arg.startswith(("sh -c", "bash -c")) for arg in step.argv)
+
+
+# -- the tools with project files --------------------------------------------------------------
+MIRROR = PackageSource(
+    pinned=(("torch", "http://mirror-cpu:8080/simple/"),),
+    index_url="http://mirror-pypi:8080/simple/",
+    trusted_hosts=("mirror-cpu", "mirror-pypi"),
+    names=(("http://mirror-cpu:8080/simple/", "pytorch-cpu"),),
+    conda_channel="file:///channel",
+)
+
+
+def tool_sandbox(name: str) -> Sandbox:
+    return Sandbox(root=f"/bench/{name}", python="/usr/bin/python3.11", tool_bin=f"/opt/tools/{name}/bin", python_version="3.11")
+
+
+def operations(name: str, source: PackageSource = MIRROR) -> list[tuple[str, tuple[str, ...]]]:
+    steps = ADAPTERS[name].install_steps(tool_sandbox(name), "app-01", REQUIREMENTS, source)
+    return [(step.operation, step.argv) for step in steps]
+
+
+def project_file(name: str, file: str, source: PackageSource = MIRROR) -> dict:
+    return tomllib.loads(ADAPTERS[name].project_files("app-01", REQUIREMENTS, source, "3.11")[file])
+
+
+def test_lock_files_and_env_paths():
+    lock_files = {name: adapter.lock_file for name, adapter in ADAPTERS.items()}
+    assert lock_files == {
+        "pip-venv": None, "virtualenv": None, "uv": None, "uv-project": "uv.lock", "poetry": "poetry.lock",
+        "pdm": "pdm.lock", "pipenv": "Pipfile.lock", "hatch": None, "conda": None, "pixi": "pixi.lock",
+    }  # fmt: skip
+    assert ADAPTERS["pdm"].env_paths == (".venv", ".pdm-python")
+    assert ADAPTERS["pixi"].env_python(tool_sandbox("pixi"), "a") == "/bench/pixi/projects/a/.pixi/envs/default/bin/python"
+
+
+def test_virtualenv_steps():
+    (venv_op, venv), (install_op, install) = operations("virtualenv")
+    assert venv_op == "venv" and venv == (
+        "/opt/tools/virtualenv/bin/virtualenv", "--python", "/usr/bin/python3.11", "/bench/virtualenv/projects/app-01/.venv",
+    )  # fmt: skip
+    assert install_op == "install"
+    assert install[:4] == ("/bench/virtualenv/projects/app-01/.venv/bin/python", "-m", "pip", "install")
+    assert "--index-url" in install and "http://mirror-pypi:8080/simple/" in install
+
+
+def test_uv_project_files_and_steps():
+    data = project_file("uv-project", "pyproject.toml")
+    assert data["project"]["dependencies"] == list(REQUIREMENTS) and data["project"]["requires-python"] == ">=3.11"
+    assert data["tool"]["uv"]["package"] is False
+    assert data["tool"]["uv"]["index"] == [
+        {"name": "mirror", "url": "http://mirror-pypi:8080/simple/", "default": True},
+        {"name": "pytorch-cpu", "url": "http://mirror-cpu:8080/simple/", "explicit": True},
+    ]
+    assert data["tool"]["uv"]["sources"] == {"torch": {"index": "pytorch-cpu"}}
+    assert operations("uv-project") == [
+        ("lock", ("/opt/tools/uv-project/bin/uv", "lock", "--python", "/usr/bin/python3.11")),
+        ("install", ("/opt/tools/uv-project/bin/uv", "sync", "--locked", "--python", "/usr/bin/python3.11")),
+    ]
+    # The project's [tool.uv] table must be read: UV_NO_CONFIG would skip it.
+    step = ADAPTERS["uv-project"].install_steps(tool_sandbox("uv-project"), "a", REQUIREMENTS, MIRROR)[0]
+    assert "UV_NO_CONFIG" not in dict(step.env)
+    offline = project_file("uv-project", "pyproject.toml", PackageSource(wheelhouse="/wheels"))
+    assert offline["tool"]["uv"] == {"package": False, "no-index": True, "find-links": ["/wheels"]}
+
+
+def test_poetry_files_and_steps():
+    data = project_file("poetry", "pyproject.toml")
+    assert data["tool"]["poetry"]["package-mode"] is False
+    assert data["tool"]["poetry"]["dependencies"] == {"torch": {"source": "pytorch-cpu"}}
+    assert data["tool"]["poetry"]["source"] == [
+        {"name": "mirror", "url": "http://mirror-pypi:8080/simple/", "priority": "primary"},  # primary: PyPI is off
+        {"name": "pytorch-cpu", "url": "http://mirror-cpu:8080/simple/", "priority": "explicit"},
+    ]
+    poetry = "/opt/tools/poetry/bin/poetry"
+    assert operations("poetry") == [
+        ("venv", (poetry, "env", "use", "/usr/bin/python3.11")),
+        ("lock", (poetry, "lock")),
+        ("install", (poetry, "install")),
+    ]
+    env = dict(ADAPTERS["poetry"].install_steps(tool_sandbox("poetry"), "a", REQUIREMENTS, MIRROR)[0].env)
+    assert env["POETRY_VIRTUALENVS_IN_PROJECT"] == "true" and env["POETRY_CACHE_DIR"] == "/bench/poetry/cache/poetry"
+    assert "folder of wheels" in ADAPTERS["poetry"].unavailable(PackageSource(wheelhouse="/w"), {})
+
+
+def test_pdm_files_and_steps():
+    data = project_file("pdm", "pyproject.toml")
+    assert data["tool"]["pdm"]["distribution"] is False
+    assert data["tool"]["pdm"]["source"] == [
+        {"name": "pypi", "url": "http://mirror-pypi:8080/simple/", "verify_ssl": False, "exclude_packages": ["torch"]},
+        {"name": "pytorch-cpu", "url": "http://mirror-cpu:8080/simple/", "include_packages": ["torch"], "verify_ssl": False},
+    ]
+    pdm = "/opt/tools/pdm/bin/pdm"
+    assert operations("pdm") == [
+        ("venv", (pdm, "venv", "create", "/usr/bin/python3.11")),
+        ("lock", (pdm, "lock")),
+        ("install", (pdm, "install")),
+    ]
+
+
+def test_pipenv_files_and_steps():
+    data = tomllib.loads(ADAPTERS["pipenv"].project_files("a", ("numpy>=1.26", "requests[socks]; python_version>='3'", "torch"),
+                                                          MIRROR, "3.11")["Pipfile"])  # fmt: skip
+    assert data["source"] == [
+        {"name": "mirror", "url": "http://mirror-pypi:8080/simple/", "verify_ssl": False},
+        {"name": "pytorch-cpu", "url": "http://mirror-cpu:8080/simple/", "verify_ssl": False},
+    ]
+    assert data["packages"] == {
+        "numpy": ">=1.26",
+        "requests": {"version": "*", "extras": ["socks"], "markers": 'python_version >= "3"'},
+        "torch": {"version": "*", "index": "pytorch-cpu"},
+    }
+    assert data["requires"] == {"python_version": "3.11"}
+    pipenv = "/opt/tools/pipenv/bin/pipenv"
+    assert operations("pipenv") == [("lock", (pipenv, "lock")), ("install", (pipenv, "sync"))]
+    env = dict(ADAPTERS["pipenv"].install_steps(tool_sandbox("pipenv"), "a", REQUIREMENTS, MIRROR)[0].env)
+    assert env["PIPENV_VENV_IN_PROJECT"] == "1" and env["PIPENV_PYTHON"] == "/usr/bin/python3.11"
+
+
+def test_hatch_files_and_steps():
+    data = project_file("hatch", "pyproject.toml")
+    assert data["tool"]["hatch"]["envs"]["default"] == {"path": ".venv", "skip-install": True, "dependencies": list(REQUIREMENTS)}
+    [(operation, argv)] = operations("hatch")
+    assert (operation, argv) == ("install", ("/opt/tools/hatch/bin/hatch", "env", "create"))
+    env = dict(ADAPTERS["hatch"].install_steps(tool_sandbox("hatch"), "a", REQUIREMENTS, MIRROR)[0].env)
+    # Hatch runs pip: the mirror reaches it through pip's variables.
+    assert env["PIP_INDEX_URL"] == "http://mirror-pypi:8080/simple/"
+    assert env["PIP_EXTRA_INDEX_URL"] == "http://mirror-cpu:8080/simple/"
+    assert env["PIP_TRUSTED_HOST"] == "mirror-cpu mirror-pypi"
+    assert env["HATCH_PYTHON"] == "/usr/bin/python3.11"
+
+
+def test_conda_and_pixi_are_unavailable_without_binary_or_channel():
+    for name, variable in (("conda", "ENVBENCH_MICROMAMBA"), ("pixi", "ENVBENCH_PIXI")):
+        adapter = ADAPTERS[name]
+        assert variable in adapter.unavailable(MIRROR, {})
+        no_channel = PackageSource(index_url="http://m/simple/")
+        assert "ENVBENCH_CONDA_CHANNEL" in adapter.unavailable(no_channel, {variable: "/bin/true"})
+        assert adapter.unavailable(MIRROR, {variable: "/bin/true"}) is None
+        assert adapter.external_binary({variable: "/x/bin"}) == "/x/bin"
+
+
+def test_conda_and_pixi_steps():
+    [(operation, argv)] = operations("conda")
+    assert operation == "install" and argv == (
+        "/opt/tools/conda/bin/micromamba", "create", "--yes", "--prefix", "/bench/conda/projects/app-01/.conda",
+        "--override-channels", "--channel", "file:///channel", "python=3.11", "numpy>=1.26", "torch",
+    )  # fmt: skip
+    pixi = "/opt/tools/pixi/bin/pixi"
+    assert operations("pixi") == [("lock", (pixi, "lock")), ("install", (pixi, "install"))]
+    manifest = project_file("pixi", "pixi.toml")
+    assert manifest["workspace"] == {"name": "app-01", "channels": ["file:///channel"], "platforms": ["linux-64"]}
+    assert manifest["dependencies"] == {"python": "3.11.*", "numpy": ">=1.26", "torch": "*"}

@@ -15,7 +15,7 @@ from harness.backends.docker import DockerBackend
 from harness.tools import ADAPTERS
 from harness.tools.base import Step
 
-from .conftest import wait_for_first_step, write
+from .conftest import sigint_as_a_terminal_sends_it, wait_for_first_step, write
 
 pytestmark = pytest.mark.docker
 
@@ -114,7 +114,7 @@ def test_sigint_mid_install_leaves_no_container_or_volume(tmp_path, wheelhouse, 
     child = subprocess.Popen(
         [sys.executable, "-m", "harness", "run", str(scenario(tmp_path, wheelhouse, "[same-volume]")), "--backend", "docker",
          "--tools", "pip-venv", "--out", str(out)],
-        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, preexec_fn=sigint_as_a_terminal_sends_it,
     )  # fmt: skip
     wait_for_first_step(out, "pip-venv")
     assert leftovers(docker_client), "the run's container is up while it installs"

@@ -49,10 +49,10 @@ def test_wheelhouse_closure_is_stored_once_and_laid_out(tmp_path, wheelhouse, ho
         stored = home / "wheels" / wheel["sha256"] / wheel["filename"]
         laid = folder / "pypi" / wheel["filename"]
         assert os.path.samefile(stored, laid)  # the mirror links the store, no second copy
-    assert err.count("downloading") == 3
+    assert err.count("storing") == 3
 
     status, out_again, err_again = cli("mirror", scenario)
-    assert status == 0 and "downloading" not in err_again
+    assert status == 0 and "storing" not in err_again
     assert out_again.strip().splitlines()[-1] == out.strip().splitlines()[-1]  # same closure, same name
 
 
@@ -174,3 +174,46 @@ def test_mirror_network_has_no_route_out(tmp_path, offline_host_pip, docker_clie
     finally:
         backend.close()
     assert not client.networks.list(filters={"label": engine.LABEL})
+
+
+SYNTHETIC = """
+name: synth
+python: "3.11"
+checkpoints: [1]
+synthetic:
+  - {name: stack, files: 4, file_size: 65536, binary: true, dependencies: [stack-base>=1]}
+  - {name: stack-base, version: "1.2", files: 3}
+projects:
+  - name: app
+    count: 2
+    dependencies: [stack]
+"""
+
+
+def test_synthetic_packages_are_generated_and_mirrored_offline(tmp_path, home, cli, monkeypatch):
+    monkeypatch.setenv("PIP_INDEX_URL", "http://192.0.2.1:9/simple")  # an index would fail: none is asked
+    scenario = write(tmp_path / "s.yaml", SYNTHETIC)
+    status, out, err = cli("mirror", scenario)
+    assert status == 0, err
+    folder = home / "mirrors" / out.strip().splitlines()[-1].split("/")[-1]
+    wheels = closure(folder)
+    assert {(w["name"], w["version"]) for w in wheels.values()} == {("stack", "1.0.0"), ("stack-base", "1.2")}
+    built = build_wheel(SynthPackage("stack", files=4, file_size=65536, binary=True, dependencies=("stack-base>=1",)),
+                        tmp_path / "again")  # fmt: skip
+    assert wheels["stack"]["sha256"] == hashlib.sha256(built.read_bytes()).hexdigest()  # deterministic
+    assert wheels["stack"]["size"] > 4 * 65536
+    stored = home / "wheels" / wheels["stack"]["sha256"] / wheels["stack"]["filename"]
+    assert os.path.samefile(stored, folder / "pypi" / wheels["stack"]["filename"])
+    assert err.count("generating") == 2
+
+    status, _, err_again = cli("mirror", scenario)
+    assert status == 0 and "generating" not in err_again  # the generated set is kept by its specification
+
+
+def test_synthetic_name_taken_by_an_index_is_refused(tmp_path, home, cli, monkeypatch):
+    other = tmp_path / "other"
+    build_wheel(SynthPackage("stack", version="9.0"), other)
+    monkeypatch.setenv("PIP_FIND_LINKS", str(other))  # the host's configuration offers another "stack"
+    status, _, err = cli("mirror", write(tmp_path / "s.yaml", SYNTHETIC))
+    assert status == 1
+    assert "synthetic package stack collides with file://" in err and "stack-9.0" in err

@@ -16,7 +16,7 @@ import pytest
 from harness.cli import main
 from harness.report import DISK_FIELDS, PACKAGE_FIELDS, TIMING_FIELDS, TOOL_FIELDS
 
-from .conftest import wait_for_first_step, write
+from .conftest import sigint_as_a_terminal_sends_it, wait_for_first_step, write
 
 PROJECTS = 3
 REPETITIONS = 2
@@ -104,9 +104,14 @@ def test_outputs_have_the_contract_columns(finished_run):
 
     fields, timings = read_csv(out / "timings.csv")
     assert fields == TIMING_FIELDS
-    assert len(timings) == 2 * REPETITIONS * PROJECTS * 2  # tools × repetitions × projects × (venv, install)
-    assert {r["state"] for r in timings if r["project"] == "app-01"} == {"cold"}
-    assert {r["state"] for r in timings if r["project"] != "app-01"} == {"warm"}
+    # Each repetition: the first project cold and warm (no lock file: no locked states);
+    # repetition 1 also makes the other projects (warm). Two steps each: venv, install.
+    cells = REPETITIONS * 2 + (PROJECTS - 1)
+    assert len(timings) == 2 * cells * 2  # tools × cells × (venv, install)
+    assert {(r["state"], r["repetition"]) for r in timings if r["project"] == "app-01"} == {
+        (state, str(rep)) for state in ("cold", "warm") for rep in range(1, REPETITIONS + 1)
+    }
+    assert {(r["state"], r["repetition"]) for r in timings if r["project"] != "app-01"} == {("warm", "1")}
     assert all(float(r["wall_s"]) > 0 and r["exit_code"] == "0" for r in timings)
 
     fields, packages = read_csv(out / "packages.csv")
@@ -122,7 +127,8 @@ def test_outputs_have_the_contract_columns(finished_run):
     suite = pyperf.BenchmarkSuite.load(str(out / "timings.pyperf.json"))
     names = set(suite.get_benchmark_names())
     assert "uv/same-volume/warm/install" in names
-    assert suite.get_benchmark("uv/same-volume/warm/install").get_nvalue() == REPETITIONS * (PROJECTS - 1)
+    # The time matrix is the first project's: one value per repetition.
+    assert suite.get_benchmark("uv/same-volume/warm/install").get_nvalue() == REPETITIONS
     stats = subprocess.run(
         [sys.executable, "-m", "pyperf", "stats", str(out / "timings.pyperf.json")], capture_output=True, text=True
     )
@@ -209,7 +215,7 @@ def test_unreachable_index_is_said_not_crashed(tmp_path, tool_venvs, isolated_wo
     assert "0.0" not in row and row.count("not measured") == 6
 
 
-def test_unknown_adapter_is_unavailable_not_failed(tmp_path, wheelhouse, tool_venvs, isolated_work, cli, monkeypatch):
+def test_unavailable_tool_is_said_not_failed(tmp_path, wheelhouse, tool_venvs, isolated_work, cli, monkeypatch):
     """Also: a relative --out and scenario path, as `nox -s bench` gives them."""
     write(tmp_path / "s.yaml", scenario_text(wheelhouse))
     monkeypatch.chdir(tmp_path)
@@ -218,10 +224,10 @@ def test_unknown_adapter_is_unavailable_not_failed(tmp_path, wheelhouse, tool_ve
     run = json.loads((tmp_path / "out" / "run.json").read_text())
     assert run["tools"]["uv"]["status"] == "ok"
     step_log = run["tools"]["uv"]["layouts"]["same-volume"]["steps"][0]["log"]
-    assert step_log == "logs/uv/same-volume/r1-app-01-venv.log" and (tmp_path / "out" / step_log).is_file()
+    assert step_log == "logs/uv/same-volume/r1-app-01-cold-venv.log" and (tmp_path / "out" / step_log).is_file()
     _, tools = read_csv(tmp_path / "out" / "tools.csv")
     pixi = next(r for r in tools if r["tool"] == "pixi")
-    assert pixi["status"] == "unavailable" and "no adapter" in pixi["reason"]
+    assert pixi["status"] == "unavailable" and "no pixi binary: set ENVBENCH_PIXI" in pixi["reason"]
 
 
 def test_sigint_keeps_finished_cells_and_cleans_up(tmp_path, wheelhouse, tool_venvs):
@@ -234,6 +240,7 @@ def test_sigint_keeps_finished_cells_and_cleans_up(tmp_path, wheelhouse, tool_ve
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
         text=True,
+        preexec_fn=sigint_as_a_terminal_sends_it,
     )
     wait_for_first_step(out, "pip-venv")
     child.send_signal(signal.SIGINT)
@@ -244,3 +251,55 @@ def test_sigint_keeps_finished_cells_and_cleans_up(tmp_path, wheelhouse, tool_ve
     assert run["tools"]["pip-venv"]["layouts"]["same-volume"]["steps"], "the finished step is kept"
     assert (out / "timings.csv").exists()
     assert not work.exists() or not any(work.iterdir()), "the tool tree is removed"
+
+
+SYNTHETIC_RUN = """
+name: growth
+python: "3.11"
+repetitions: 1
+checkpoints: [1, 2]
+synthetic:
+  - {name: heavy, files: 8, file_size: 262144, binary: true, dependencies: [light]}
+  - {name: light, files: 20}
+projects:
+  - name: app
+    count: 3
+    dependencies: [heavy]
+"""
+
+
+def test_synthetic_stack_through_the_mirror_with_growth_checkpoints(tmp_path, tool_venvs, isolated_work, cli):
+    scenario = write(tmp_path / "s.yaml", SYNTHETIC_RUN)
+    status, _, err = cli("run", scenario, "--backend", "local", "--tools", "pip-venv,uv", "--out", tmp_path / "out")
+    assert status == 0, err
+    run = json.loads((tmp_path / "out" / "run.json").read_text())
+    assert {w["name"] for w in run["mirror"]["wheels"]} == {"heavy", "light"}
+    assert run["mirror"]["estimate"]["needed_bytes"] > 4 * run["mirror"]["unpacked_bytes"]
+    for tool in ("pip-venv", "uv"):
+        entry = run["tools"][tool]["layouts"]["same-volume"]
+        assert all(env["proved"] for env in entry["envs"].values()) and len(entry["envs"]) == 3
+        growth = entry["growth"]
+        assert [p["projects"] for p in growth] == [1, 2, 3]
+        assert growth[-1]["physical_bytes"] == entry["disk"]["total"]["physical_bytes"]
+        sizes = [p["physical_bytes"] for p in growth]
+        assert sizes[0] < sizes[1] < sizes[2]
+    pip_growth = run["tools"]["pip-venv"]["layouts"]["same-volume"]["growth"]
+    uv_growth = run["tools"]["uv"]["layouts"]["same-volume"]["growth"]
+    # Each pip env holds its own 2 MiB payload; a uv env links it from the cache.
+    assert pip_growth[2]["physical_bytes"] - pip_growth[1]["physical_bytes"] > 2 * 1024 * 1024
+    assert uv_growth[2]["physical_bytes"] - uv_growth[1]["physical_bytes"] < 1024 * 1024
+    tables = (tmp_path / "out" / "tables.md").read_text()
+    assert "## How disk grows with projects" in tables and "| uv | same-volume | 3 |" in tables
+
+
+def test_run_that_would_fill_the_disk_is_refused(tmp_path, tool_venvs, isolated_work, cli, monkeypatch):
+    from harness.backends.local import LocalBackend
+
+    monkeypatch.setattr(LocalBackend, "free_space", lambda self: ("/somewhere", 10**9))
+    scenario = write(tmp_path / "s.yaml", SYNTHETIC_RUN)
+    status, _, err = cli("run", scenario, "--backend", "local", "--tools", "uv", "--out", tmp_path / "out")
+    assert status == 2
+    [line] = [line for line in err.splitlines() if "needs about" in line]
+    assert line.startswith(f"{scenario}: needs about ") and "GB free at /somewhere" in line and "1.0 GB are free" in line
+    run = json.loads((tmp_path / "out" / "run.json").read_text())
+    assert run["status"] == "refused" and run["tools"] == {}

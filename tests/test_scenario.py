@@ -37,6 +37,18 @@ def test_valid_scenario_expands_projects(tmp_path):
     assert scenario.repetitions == 2
 
 
+def test_synthetic_packages_and_checkpoints(tmp_path):
+    text = VALID.replace("projects:", "checkpoints: [1, 2]\nsynthetic:\n  - {name: big, files: 3, file_size: 1024, binary: true,"
+                         " dependencies: [small]}\n  - {name: small, version: '2.0'}\nprojects:")  # fmt: skip
+    scenario = load(write(tmp_path / "s.yaml", text))
+    assert [(p.name, p.version, p.files, p.file_size, p.binary, p.dependencies) for p in scenario.synthetic] == [
+        ("big", "1.0.0", 3, 1024, True, ("small",)),
+        ("small", "2.0", 10, 4096, False, ()),
+    ]
+    assert scenario.checkpoints == (1, 2)
+    assert scenario.with_overrides(projects=2).checkpoints == (1,)
+
+
 def test_shipped_scenarios_are_valid():
     seed = load("scenarios/seed.yaml")
     assert len(seed.projects) == 20
@@ -44,6 +56,8 @@ def test_shipped_scenarios_are_valid():
     smoke = load("scenarios/smoke.yaml")
     assert 2 <= len(smoke.projects) <= 3
 
+
+PROJECT = 'name: x\npython: "3.11"\nprojects:\n  - {name: a, count: 3, dependencies: [big]}\n'
 
 CASES = [
     ("not-yaml", "name: x\nprojects: [\n", 3, "yaml", "not valid YAML"),
@@ -127,6 +141,43 @@ CASES = [
         "projects[0].count",
         "must be an integer, not bool",
     ),
+    (
+        "synthetic-bad-size",
+        PROJECT + "synthetic:\n  - name: big\n    file_size: 0\n",
+        7,
+        "synthetic[0].file_size",
+        "must be at least 1, not 0",
+    ),
+    (
+        "synthetic-bad-binary",
+        PROJECT + "synthetic:\n  - name: big\n    binary: 1\n",
+        7,
+        "synthetic[0].binary",
+        "must be true or false, not int '1'",
+    ),
+    (
+        "synthetic-bad-version",
+        PROJECT + "synthetic:\n  - name: big\n    version: one\n",
+        7,
+        "synthetic[0].version",
+        "'one' is not a PEP 440 version",
+    ),
+    (
+        "synthetic-twice",
+        PROJECT + "synthetic:\n  - name: big\n  - name: big\n",
+        7,
+        "synthetic[1].name",
+        "synthetic package 'big' declared twice",
+    ),
+    (
+        "synthetic-live",
+        "source: live\n" + PROJECT + "synthetic:\n  - name: big\n",
+        6,
+        "synthetic",
+        "served by the mirror, not with source: live",
+    ),
+    ("checkpoint-order", PROJECT + "checkpoints: [2, 1]\n", 5, "checkpoints[1]", "must be ascending: 1 follows 2"),
+    ("checkpoint-all", PROJECT + "checkpoints: [1, 3]\n", 5, "checkpoints[1]", "must be below the 3 projects"),
 ]
 
 

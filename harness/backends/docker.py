@@ -10,12 +10,13 @@ The timing shim, the probe and the scanner run inside, with the image's Python.
 from __future__ import annotations
 
 import json
+import shutil
 import tarfile
 import tempfile
 import time
 import uuid
 from dataclasses import dataclass
-from pathlib import Path
+from pathlib import Path, PurePosixPath
 
 from ..engine import LABEL
 from ..images import UID
@@ -25,6 +26,7 @@ from .local import PASSED_THROUGH, SYSTEM_PATH, host_ca_bundle
 
 BENCH = "/bench"
 SCRATCH = f"{BENCH}/.envbench"  # shim results, logs, probe output: never scanned
+LOGS = f"{SCRATCH}/logs"
 IN_IMAGE = "/opt/envbench"
 WHEELS = "/wheels"
 CA_IN_CONTAINER = "/etc/ssl/certs/ca-certificates.crt"
@@ -56,6 +58,7 @@ class DockerBackend:
         # Offline scenarios get no network at all; live ones reach registries with the host's CA.
         self.network = "none" if host_wheelhouse else "bridge"
         self.ca_bundle = "" if host_wheelhouse else host_ca_bundle()
+        self.environ = environ
         self.passed = {name: environ[name] for name in PASSED_THROUGH if name in environ and not host_wheelhouse}
         self.boxes: dict[str, _Box] = {}
         self._copies: dict[str, str] = {}  # purpose -> volume holding a host folder's copy
@@ -73,6 +76,11 @@ class DockerBackend:
             "user": f"{UID}:{UID}",
             **facts(self.client),
         }
+
+    def free_space(self) -> tuple[str, int] | None:
+        """Free bytes where the engine keeps volumes, when that folder is on this host."""
+        folder = Path(self.client.info().get("DockerRootDir") or "/var/lib/docker") / "volumes"
+        return (str(folder), shutil.disk_usage(folder).free) if folder.is_dir() else None
 
     # -- containers -----------------------------------------------------------------------------
     def python(self, version: str) -> str:
@@ -115,6 +123,13 @@ class DockerBackend:
             mounts.append(Mount(WHEELS, self._volume_from(Path(self.host_wheelhouse), "wheels"), type="volume", read_only=True))
         if self.ca_bundle:
             mounts.append(Mount(CA_IN_CONTAINER, self.ca_bundle, type="bind", read_only=True))
+        tool_bin = f"/opt/tools/{adapter.name}/bin" if adapter.requirements else ""
+        binary = adapter.external_binary(self.environ)
+        if binary:  # a single static binary (micromamba, pixi), read-only: nothing else of the host
+            if not Path(binary).is_file():
+                raise ToolUnavailable(f"{binary} (given for {adapter.name}) is not a file")
+            tool_bin = f"/opt/external/{adapter.name}/bin"
+            mounts.append(Mount(f"{tool_bin}/{adapter.executable}", str(Path(binary).resolve()), type="bind", read_only=True))
         try:
             container = self.client.containers.run(
                 self.image,
@@ -134,7 +149,6 @@ class DockerBackend:
                 volume.remove(force=True)
             raise
         self.boxes[key] = _Box(container, volumes)
-        tool_bin = f"/opt/tools/{adapter.name}/bin" if adapter.requirements else ""
         return Sandbox(root=BENCH, python=python, tool_bin=tool_bin, ca_bundle=CA_IN_CONTAINER if self.ca_bundle else "", key=key)
 
     def _volume_from(self, folder: Path, purpose: str) -> str:
@@ -209,6 +223,8 @@ class DockerBackend:
         raise BackendError(f"the mirror server {name} did not answer in {timeout:.0f} s")
 
     def remove(self, sandbox: Sandbox) -> None:
+        if sandbox.key in self.boxes:
+            self._collect_logs(sandbox)
         box = self.boxes.pop(sandbox.key, None)
         if box is None:
             return
@@ -240,30 +256,58 @@ class DockerBackend:
         return {"LANG": "C.UTF-8", **self.passed, "PATH": SYSTEM_PATH, **dict(step.env)}
 
     def run(self, sandbox: Sandbox, step: Step, log_name: str) -> StepResult:
-        flat = log_name.replace("/", "--")
-        result_path, log_path = f"{SCRATCH}/{flat}.json", f"{SCRATCH}/{flat}.log"
-        shim = [sandbox.python, "-I", f"{IN_IMAGE}/shim.py", "--result", result_path, "--log", log_path, "--"]
-        code, out, err = self._exec(sandbox, shim + list(step.argv), self.environment(step), step.cwd)
+        return self.run_cell(sandbox, {}, [step], [log_name])[0]
+
+    def run_cell(self, sandbox: Sandbox, plan: dict, steps: list[Step], log_names: list[str]) -> list[StepResult]:
+        """One exec per cell (harness/cell.py): the reset and every step, each under the shim.
+
+        An exec costs about 60 ms, more than many of uv's steps take; logs stay in the container
+        and come out in one archive when the sandbox is removed.
+        """
+        spec = {
+            "plan": plan,
+            "steps": [
+                {"argv": list(step.argv), "env": self.environment(step), "cwd": step.cwd, "log": f"{LOGS}/{name}.log"}
+                for step, name in zip(steps, log_names, strict=True)
+            ],
+        }
+        code, out, err = self._exec(sandbox, [sandbox.python, "-I", f"{IN_IMAGE}/cell.py", json.dumps(spec)])
         if code != 0:
-            raise BackendError(
-                f"the timing shim failed (exit {code}) running {step.display()}: {(err or out).decode(errors='replace')[-300:]}"
-            )
-        data = json.loads(self._read(sandbox, result_path))
-        host_log = self.logs_dir / f"{log_name}.log"
-        host_log.parent.mkdir(parents=True, exist_ok=True)
-        host_log.write_bytes(self._read(sandbox, log_path))
-        return StepResult.from_shim(data, str(host_log))
+            shown = " && ".join(step.display() for step in steps)
+            said = (err or out).decode(errors="replace")[-300:]
+            raise BackendError(f"the cell driver failed (exit {code}) running {shown}: {said}")
+        return [
+            StepResult.from_shim(data, str(self.logs_dir / f"{name}.log"))
+            for data, name in zip(json.loads(out), log_names, strict=False)
+        ]
+
+    def prepare(self, sandbox: Sandbox, plan: dict) -> None:
+        """Apply a tree plan (harness/tree.py) inside the container, in one round trip."""
+        code, out, err = self._exec(sandbox, [sandbox.python, "-I", f"{IN_IMAGE}/tree.py", json.dumps(plan)])
+        if code != 0:
+            raise BackendError(f"cannot prepare the sandbox: {(err or out).decode(errors='replace').strip()[-300:]}")
 
     def reset(self, sandbox: Sandbox) -> None:
         """An empty cache, HOME and projects folder (a split cache volume keeps its mount point)."""
         folders = [sandbox.cache, sandbox.home, sandbox.tmp, sandbox.projects]
-        self._exec(sandbox, ["find", *folders, "-mindepth", "1", "-delete"])
-        code, _, err = self._exec(sandbox, ["mkdir", "-p", *folders, SCRATCH])
-        if code != 0:
-            raise BackendError(f"cannot reset the sandbox: {err.decode(errors='replace').strip()}")
+        self.prepare(sandbox, {"empty": folders, "make": [*folders, SCRATCH]})
 
-    def make_project(self, sandbox: Sandbox, project: str) -> None:
-        self._exec(sandbox, ["mkdir", "-p", sandbox.project_dir(project)])
+    def _collect_logs(self, sandbox: Sandbox) -> None:
+        """Copy the steps' logs out of the container (one archive) into the run's logs folder."""
+        try:
+            stream, _ = self.boxes[sandbox.key].container.get_archive(LOGS)
+        except Exception:  # no step ran, so no logs folder: nothing to copy
+            return
+        with tempfile.TemporaryFile() as archive:
+            for chunk in stream:
+                archive.write(chunk)
+            archive.seek(0)
+            with tarfile.open(fileobj=archive) as tar:
+                for member in tar.getmembers():
+                    if member.isfile() and member.name.endswith(".log"):
+                        target = self.logs_dir / PurePosixPath(member.name).relative_to(PurePosixPath(LOGS).name)
+                        target.parent.mkdir(parents=True, exist_ok=True)
+                        target.write_bytes(tar.extractfile(member).read())
 
     def exists(self, sandbox: Sandbox, path: str) -> bool:
         return self._exec(sandbox, ["test", "-e", path])[0] == 0

@@ -20,12 +20,12 @@ import time
 import urllib.request
 from pathlib import Path
 
+from .. import cell, tree
 from .. import scan as scanner
 from ..tools.base import Sandbox, Step, ToolAdapter
 from .base import BackendError, StepResult, ToolUnavailable
 
 HERE = Path(__file__).resolve().parent.parent
-SHIM = HERE / "shim.py"
 PROBE = HERE / "probe.py"
 # Only these of the user's variables reach a tool: locale and how to reach the network.
 PASSED_THROUGH = ("LANG", "LC_ALL", "http_proxy", "https_proxy", "no_proxy", "HTTP_PROXY", "HTTPS_PROXY", "NO_PROXY")
@@ -98,6 +98,13 @@ class LocalBackend:
             "work_fs": scanner.mount_fs_type(str(self.work_dir.parent if not self.work_dir.exists() else self.work_dir)),
         }
 
+    def free_space(self) -> tuple[str, int] | None:
+        """Free bytes on the file system the sandboxes are made on."""
+        folder = self.work_dir
+        while not folder.exists():
+            folder = folder.parent
+        return str(folder), shutil.disk_usage(folder).free
+
     def python(self, version: str) -> str:
         return find_python(version)[0]
 
@@ -141,13 +148,30 @@ class LocalBackend:
     def sandbox(self, adapter: ToolAdapter, python: str, layout: str) -> Sandbox:
         if layout not in self.layouts:
             raise ToolUnavailable(f"the local backend has one file system: the {layout} layout needs the docker backend")
+        binary = adapter.external_binary(dict(os.environ))
+        if binary:
+            tool_bin = self._external(adapter, binary)
+        else:
+            tool_bin = self.tool_venv(adapter.name, adapter.requirements, python) if adapter.requirements else ""
         return Sandbox(
             key=f"{adapter.name}/{layout}",
             root=str(self.work_dir / adapter.name),
             python=python,
-            tool_bin=self.tool_venv(adapter.name, adapter.requirements, python),
+            tool_bin=tool_bin,
             ca_bundle=self.ca_bundle,
         )
+
+    def _external(self, adapter: ToolAdapter, binary: str) -> str:
+        """A bin folder where the adapter's executable name leads to a binary the user named."""
+        if not os.access(binary, os.X_OK):
+            raise ToolUnavailable(f"{binary} (given for {adapter.name}) is not an executable file")
+        folder = self.work_dir.parent / ".external" / adapter.name
+        folder.mkdir(parents=True, exist_ok=True)
+        link = folder / adapter.executable
+        if link.is_symlink() or link.exists():
+            link.unlink()
+        link.symlink_to(Path(binary).resolve())
+        return str(folder)
 
     def reset(self, sandbox: Sandbox) -> None:
         """An empty cache, HOME and projects folder: the cold state."""
@@ -155,8 +179,9 @@ class LocalBackend:
         for folder in (sandbox.cache, sandbox.home, sandbox.tmp, sandbox.projects):
             Path(folder).mkdir(parents=True, exist_ok=True)
 
-    def make_project(self, sandbox: Sandbox, project: str) -> None:
-        Path(sandbox.project_dir(project)).mkdir(parents=True, exist_ok=True)
+    def prepare(self, sandbox: Sandbox, plan: dict) -> None:
+        """Apply a tree plan (harness/tree.py): the same code the containers run."""
+        tree.apply(plan)
 
     def remove(self, sandbox: Sandbox) -> None:
         shutil.rmtree(sandbox.root, ignore_errors=True)
@@ -171,23 +196,22 @@ class LocalBackend:
         return env
 
     def run(self, sandbox: Sandbox, step: Step, log_name: str) -> StepResult:
-        log = self.logs_dir / f"{log_name}.log"
-        log.parent.mkdir(parents=True, exist_ok=True)
-        result_path = log.with_suffix(".result.json")
-        argv = [sys.executable, "-I", str(SHIM), "--result", str(result_path), "--log", str(log), "--", *step.argv]
-        # Its own process group, so an interrupt can stop the tool's whole tree, not just the shim.
-        child = subprocess.Popen(argv, env=self.environment(step), cwd=step.cwd, start_new_session=True)
-        try:
-            child.wait()
-        except BaseException:
-            os.killpg(child.pid, signal.SIGKILL)
-            child.wait()
-            raise
-        if child.returncode != 0:
-            raise BackendError(f"the timing shim failed (exit {child.returncode}) running {step.display()}")
-        data = json.loads(result_path.read_text())
-        result_path.unlink()
-        return StepResult.from_shim(data, str(log))
+        return self.run_cell(sandbox, {}, [step], [log_name])[0]
+
+    def run_cell(self, sandbox: Sandbox, plan: dict, steps: list[Step], log_names: list[str]) -> list[StepResult]:
+        """The cell driver (harness/cell.py) in this process: no interpreter started per step.
+
+        Each tool runs in its own session; an interrupt kills that session's processes.
+        """
+        logs = [self.logs_dir / f"{name}.log" for name in log_names]
+        spec = {
+            "plan": plan,
+            "steps": [
+                {"argv": list(step.argv), "env": self.environment(step), "cwd": step.cwd, "log": str(log)}
+                for step, log in zip(steps, logs, strict=True)
+            ],
+        }
+        return [StepResult.from_shim(data, str(log)) for data, log in zip(cell.run_cell(spec), logs, strict=False)]
 
     def probe(self, sandbox: Sandbox, env_python: str, names: list[str]) -> dict:
         out = Path(sandbox.tmp) / "probe.json"

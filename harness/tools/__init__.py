@@ -1,9 +1,20 @@
 """One adapter per tool; `ADAPTERS` maps the scenario's tool names to them."""
 
 from .base import PackageSource, Sandbox, Step, ToolAdapter
+from .conda import Conda
+from .hatch import Hatch
+from .pdm import Pdm
 from .pip_venv import PipVenv
+from .pipenv import Pipenv
+from .pixi import Pixi
+from .poetry import Poetry
 from .uv import Uv
+from .uv_project import UvProject
+from .virtualenv import Virtualenv
 
-ADAPTERS: dict[str, ToolAdapter] = {adapter.name: adapter for adapter in (PipVenv(), Uv())}
+ADAPTERS: dict[str, ToolAdapter] = {
+    adapter.name: adapter
+    for adapter in (PipVenv(), Virtualenv(), Uv(), UvProject(), Poetry(), Pdm(), Pipenv(), Hatch(), Conda(), Pixi())
+}
 
 __all__ = ["ADAPTERS", "PackageSource", "Sandbox", "Step", "ToolAdapter"]

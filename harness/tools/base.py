@@ -40,6 +40,7 @@ class Sandbox:
     tool_bin: str = ""  # bin folder of the tool's own pinned venv ("" when it needs none)
     ca_bundle: str = ""  # CA bundle for TLS (an intercepting proxy's CA is only there)
     key: str = ""  # which (tool, layout) the backend made it for
+    python_version: str = ""  # the scenario's, e.g. "3.11" (tools that bring their own Python need it)
 
     @property
     def cache(self) -> str:
@@ -87,18 +88,50 @@ class PackageSource:
     pinned: tuple[tuple[str, str], ...] = ()
     index_url: str | None = None  # what replaces PyPI (envbench's mirror), None: PyPI itself
     trusted_hosts: tuple[str, ...] = ()  # plain-HTTP hosts (the mirror)
+    names: tuple[tuple[str, str], ...] = ()  # index URL -> the scenario's name for it
+    conda_channel: str | None = None  # conda packages (conda, pixi): a channel URL or folder
 
     @property
     def extra_indexes(self) -> tuple[str, ...]:
         return tuple(dict.fromkeys(url for _, url in self.pinned))
 
+    def index_name(self, url: str) -> str:
+        """The scenario's name of a pinned index (tools that name their sources need one)."""
+        return dict(self.names).get(url) or f"index-{self.extra_indexes.index(url) + 1}"
+
+    def index_of(self, package: str) -> str | None:
+        """URL of the index PACKAGE (a requirement's name) is pinned to, if any."""
+        from packaging.utils import canonicalize_name
+
+        return dict(self.pinned).get(canonicalize_name(package))
+
 
 class ToolAdapter:
-    """Base of one adapter per tool (after uv's scripts/benchmark and asv's plugins)."""
+    """Base of one adapter per tool (after uv's scripts/benchmark and asv's plugins).
+
+    install_steps() returns every step that makes an env from nothing, in order; a step whose
+    operation is "lock" writes `lock_file`, and is left out when the lock file is already there
+    (the `locked` states). A tool with no lock file has no lock operation and no locked states.
+    """
 
     name: str = ""
+    executable: str = ""  # the command's name, for a tool given as an external binary
     # Pinned requirements of the tool's own venv; empty when the tool ships with Python.
     requirements: tuple[str, ...] = ()
+    lock_file: str | None = None  # relative to the project
+    env_paths: tuple[str, ...] = (".venv",)  # what deleting the env removes, relative to the project
+
+    def unavailable(self, source: PackageSource, environ: dict[str, str]) -> str | None:
+        """Why the tool cannot run with SOURCE here (None: it can)."""
+        return None
+
+    def external_binary(self, environ: dict[str, str]) -> str | None:
+        """A host file the tool's binary comes from (tools not installable from PyPI)."""
+        return None
+
+    def project_files(self, project: str, requirements: tuple[str, ...], source: PackageSource, python: str) -> dict[str, str]:
+        """Files the project folder holds before any step (name -> text): pyproject.toml, Pipfile, ..."""
+        return {}
 
     def env(self, sandbox: Sandbox) -> dict[str, str]:
         """Tool-specific variables on top of the sandbox's base environment."""
@@ -127,6 +160,6 @@ class ToolAdapter:
         """Steps that make the project's env from nothing (cache state is the caller's)."""
         raise NotImplementedError
 
-    def step(self, sandbox: Sandbox, operation: str, argv: list[str], cwd: str | None = None) -> Step:
-        env = {**sandbox.base_env(), **self.env(sandbox)}
+    def step(self, sandbox: Sandbox, operation: str, argv: list[str], cwd: str | None = None, extra: dict | None = None) -> Step:
+        env = {**sandbox.base_env(), **self.env(sandbox), **(extra or {})}
         return Step(operation, tuple(argv), cwd or sandbox.root, tuple(sorted(env.items())))

@@ -47,6 +47,18 @@ class PipVenv(ToolAdapter):
             args += ["--extra-index-url", url]
         return args
 
+    @staticmethod
+    def source_env(source: PackageSource) -> dict[str, str]:
+        """The same choices as source_args, as pip's variables (for tools that run pip themselves)."""
+        if source.wheelhouse:
+            return {"PIP_NO_INDEX": "1", "PIP_FIND_LINKS": source.wheelhouse}
+        env = {"PIP_INDEX_URL": source.index_url} if source.index_url else {}
+        if source.trusted_hosts:
+            env["PIP_TRUSTED_HOST"] = " ".join(source.trusted_hosts)
+        if source.extra_indexes:
+            env["PIP_EXTRA_INDEX_URL"] = " ".join(source.extra_indexes)
+        return env
+
     def install_steps(self, sandbox, project, requirements, source) -> list[Step]:
         cwd = sandbox.project_dir(project)
         return [

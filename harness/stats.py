@@ -1,0 +1,149 @@
+"""Figures derived from run.json: per-tool summaries and timings as pyperf benchmarks.
+
+Shared by the CSV/JSON writer (report.py) and the tables a person reads (tables.py).
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from dataclasses import dataclass
+
+import pyperf
+
+from .results import layouts
+
+MIB = 1024 * 1024
+NOISY = 0.10  # stdev/mean above which a timing is flagged
+
+
+def timing_rows(run: dict) -> list[dict]:
+    return [step for _, _, entry in layouts(run) for step in entry["steps"]]
+
+
+def _benchmark(name: str, values: list[float]) -> pyperf.Benchmark | None:
+    if not values:
+        return None
+    runs = [pyperf.Run([v], metadata={"name": name, "unit": "second"}, collect_metadata=False) for v in values]
+    return pyperf.Benchmark(runs)
+
+
+@dataclass(frozen=True)
+class Sample:
+    """One operation of one cell: its steps' wall and CPU seconds summed, their peak RSS."""
+
+    wall_s: float
+    cpu_s: float
+    max_rss_kib: int
+
+
+def matrix_samples(run: dict) -> dict[tuple[str, str, str, str], list[Sample]]:
+    """The time matrix: (tool, layout, state, operation) -> samples, first project only.
+
+    Operation `lock` is the lock step; `install` is every other step of the cell (making the
+    env and installing into it), so it reads as "time to a ready env once the lock exists".
+    A cell whose steps did not all succeed gives no sample.
+    """
+    first = run["scenario"]["projects"][0]["name"]
+    cells: dict[tuple, list[dict]] = defaultdict(list)
+    for step in timing_rows(run):
+        if step["project"] == first:
+            cells[(step["tool"], step["layout"], step["state"], step["repetition"])].append(step)
+    samples: dict[tuple, list[Sample]] = defaultdict(list)
+    for (tool, layout, state, _), steps in cells.items():
+        if any(s["exit_code"] != 0 for s in steps):
+            continue
+        for operation in ("lock", "install"):
+            chosen = [s for s in steps if (s["operation"] == "lock") == (operation == "lock")]
+            if chosen:
+                samples[(tool, layout, state, operation)].append(
+                    Sample(
+                        wall_s=sum(s["wall_s"] for s in chosen),
+                        cpu_s=sum(s["user_s"] + s["sys_s"] for s in chosen),
+                        max_rss_kib=max(s["max_rss_kib"] for s in chosen),
+                    )
+                )
+    return samples
+
+
+def timing_benchmarks(run: dict) -> list[pyperf.Benchmark]:
+    """One pyperf benchmark per (tool, layout, state, operation) of the time matrix."""
+    benchmarks = []
+    for (tool, layout, state, operation), samples in matrix_samples(run).items():
+        bench = _benchmark(f"{tool}/{layout}/{state}/{operation}", [sample.wall_s for sample in samples])
+        if bench:
+            benchmarks.append(bench)
+    return benchmarks
+
+
+def env_times(entry: dict) -> dict[str, list[float]]:
+    """Time to a ready env (all its steps) per state, for projects whose steps all succeeded."""
+    per_env: dict[tuple, list[dict]] = defaultdict(list)
+    for step in entry["steps"]:
+        per_env[(step["repetition"], step["project"], step["state"])].append(step)
+    times: dict[str, list[float]] = defaultdict(list)
+    for (_, _, state), steps in per_env.items():
+        if all(s["exit_code"] == 0 for s in steps) and any(s["operation"] == "install" for s in steps):
+            times[state].append(sum(s["wall_s"] for s in steps))
+    return times
+
+
+def summaries(run: dict) -> list[Summary]:
+    out = []
+    envs = len(run["scenario"]["projects"])
+    for tool, layout, entry in layouts(run):
+        info = run["tools"][tool]
+        disk = entry.get("disk")
+        total = cache = naive = ratio = marginal = None
+        proved = sum(1 for env in entry["envs"].values() if env["proved"])
+        # A tool that did not make every env would look cheap: its figures are not comparable.
+        complete = proved == envs
+        if disk and complete:
+            total = disk["total"]["physical_bytes"]
+            naive = disk["total"]["naive_bytes"]
+            ratio = disk["total"]["sharing_ratio"]
+            cache = sum(r["physical_bytes"] for r in disk["roots"] if r["scope"] == "cache")
+            projects = [r for r in disk["roots"] if r["scope"] not in ("cache", "home")]
+            later = projects[1:] or projects
+            marginal = sum(r["marginal_bytes"] for r in later) / len(later) if later else None
+        times = env_times(entry) if complete else {}
+        out.append(
+            Summary(
+                tool=tool,
+                layout=layout,
+                version=info["version"] or "",
+                link_mode=entry["link_mode"] or "",
+                status=entry["status"],
+                reason=entry["reason"],
+                total_bytes=total,
+                cache_bytes=cache,
+                naive_bytes=naive,
+                sharing_ratio=ratio,
+                marginal_bytes=marginal,
+                cold=_benchmark(f"{tool}/cold/env", times.get("cold", [])),
+                warm=_benchmark(f"{tool}/warm/env", times.get("warm", [])),
+                proved=proved,
+                envs=envs,
+            )
+        )
+    return out
+
+
+@dataclass(frozen=True)
+class Summary:
+    """One row of the main table: what a tool cost for the whole scenario."""
+
+    tool: str
+    layout: str
+    version: str
+    link_mode: str
+    status: str
+    reason: str
+    total_bytes: int | None
+    cache_bytes: int | None
+    naive_bytes: int | None
+    sharing_ratio: float | None
+    marginal_bytes: float | None  # mean over the projects after the first
+    cold: pyperf.Benchmark | None  # time to a ready env: the first project
+    warm: pyperf.Benchmark | None  # the later projects
+    proved: int
+    envs: int

@@ -1,0 +1,78 @@
+"""PDM: a PEP 621 pyproject.toml (distribution false), `pdm lock`, `pdm install` into `.venv`.
+
+`pdm venv create` makes the in-project env from the scenario's interpreter (a bare interpreter
+in PDM_PYTHON would make PDM install into __pypackages__ instead). PDM's install cache is off
+by default, so files are copied. The mirror replaces the source named "pypi"; a pinned package
+comes from its own source, which the mirror's source excludes.
+"""
+
+from __future__ import annotations
+
+from pathlib import PurePosixPath
+
+from packaging.requirements import Requirement
+
+from . import toml
+from .base import PackageSource, Sandbox, Step, ToolAdapter
+
+VERSION = "2.29.2"
+# PDM's own dependencies move under it: 2.29.3 breaks with hishel 2, 2.29.4 asks for a certifi
+# PyPI does not serve yet. These are the versions PyPI held on 2026-10-15 (uv --exclude-newer).
+PINNED_DEPENDENCIES = ("hishel==1.4.0", "httpx==0.28.1", "httpcore==1.0.9", "unearth==0.18.3", "virtualenv==21.14.7")
+
+
+class Pdm(ToolAdapter):
+    name = "pdm"
+    requirements = (f"pdm=={VERSION}", *PINNED_DEPENDENCIES)
+    lock_file = "pdm.lock"
+    env_paths = (".venv", ".pdm-python")
+
+    def env(self, sandbox: Sandbox) -> dict[str, str]:
+        return {
+            "PDM_CACHE_DIR": str(PurePosixPath(sandbox.cache, "pdm")),
+            "PDM_CHECK_UPDATE": "false",
+            "PDM_NON_INTERACTIVE": "1",
+            "VIRTUALENV_OVERRIDE_APP_DATA": str(PurePosixPath(sandbox.cache, "virtualenv")),
+        }
+
+    def version_step(self, sandbox: Sandbox) -> Step:
+        return self.step(sandbox, "version", [sandbox.tool("pdm"), "--version"])
+
+    def parse_version(self, output: str) -> str:
+        # "PDM, version 2.29.2"
+        return output.strip().split()[-1]
+
+    def link_mode_configured(self) -> str:
+        return "copy"
+
+    def project_files(self, project, requirements, source: PackageSource, python: str) -> dict[str, str]:
+        tables = [
+            toml.project_table(project, requirements, python),
+            toml.table("tool.pdm", {"distribution": False}),
+        ]
+        pinned: dict[str, list[str]] = {}
+        for text in requirements:
+            url = source.index_of(Requirement(text).name)
+            if url:
+                pinned.setdefault(url, []).append(Requirement(text).name)
+        excluded = [name for names in pinned.values() for name in names]
+        if source.wheelhouse:
+            main = {"name": "pypi", "url": "file://" + source.wheelhouse, "type": "find_links"}
+        elif source.index_url:
+            main = {"name": "pypi", "url": source.index_url, "verify_ssl": not source.index_url.startswith("http:")}
+        else:
+            main = {"name": "pypi", "url": "https://pypi.org/simple"}
+        tables.append(toml.table("[tool.pdm.source]", main | ({"exclude_packages": excluded} if excluded else {})))
+        for url, names in pinned.items():
+            entry = {"name": source.index_name(url), "url": url, "include_packages": names}
+            tables.append(toml.table("[tool.pdm.source]", entry | ({"verify_ssl": False} if url.startswith("http:") else {})))
+        return {"pyproject.toml": toml.document(*tables)}
+
+    def install_steps(self, sandbox: Sandbox, project, requirements, source) -> list[Step]:
+        cwd = sandbox.project_dir(project)
+        pdm = sandbox.tool("pdm")
+        return [
+            self.step(sandbox, "venv", [pdm, "venv", "create", sandbox.python], cwd),
+            self.step(sandbox, "lock", [pdm, "lock"], cwd),
+            self.step(sandbox, "install", [pdm, "install"], cwd),
+        ]

@@ -1,0 +1,61 @@
+"""pixi: a pixi.toml workspace, `pixi lock`, `pixi install` into `.pixi/envs/default`.
+
+Like conda, pixi is a binary from GitHub and its packages come from a conda channel, neither
+reachable here: ENVBENCH_PIXI names the binary and ENVBENCH_CONDA_CHANNEL the channel; without
+both the tool is `unavailable` with that reason. pixi links packages from its cache (rattler's:
+hard links, or reflinks where the file system has them).
+"""
+
+from __future__ import annotations
+
+from pathlib import PurePosixPath
+
+from packaging.requirements import Requirement
+
+from . import toml
+from .base import PackageSource, Sandbox, Step
+from .conda import CondaChannelTool
+
+BINARY_VARIABLE = "ENVBENCH_PIXI"
+
+
+class Pixi(CondaChannelTool):
+    name = "pixi"
+    executable = "pixi"
+    binary_variable = BINARY_VARIABLE
+    lock_file = "pixi.lock"
+    env_paths = (".pixi",)
+
+    def env(self, sandbox: Sandbox) -> dict[str, str]:
+        return {
+            "PIXI_CACHE_DIR": str(PurePosixPath(sandbox.cache, "pixi")),
+            "RATTLER_CACHE_DIR": str(PurePosixPath(sandbox.cache, "rattler")),
+            "PIXI_HOME": str(PurePosixPath(sandbox.home, ".pixi")),
+            "PIXI_NO_PROGRESS": "1",
+        }
+
+    def env_dir(self, sandbox: Sandbox, project: str) -> str:
+        return str(PurePosixPath(sandbox.project_dir(project), ".pixi", "envs", "default"))
+
+    def version_step(self, sandbox: Sandbox) -> Step:
+        return self.step(sandbox, "version", [sandbox.tool(self.executable), "--version"])
+
+    def parse_version(self, output: str) -> str:
+        # "pixi 0.50.0"
+        return output.strip().split()[-1]
+
+    def link_mode_configured(self) -> str:
+        return "hardlink"
+
+    def project_files(self, project, requirements, source: PackageSource, python: str) -> dict[str, str]:
+        dependencies = {"python": ".".join(python.split(".")[:2]) + ".*"}
+        for text in requirements:
+            requirement = Requirement(text)
+            dependencies[requirement.name] = str(requirement.specifier) or "*"
+        workspace = {"name": project, "channels": [source.conda_channel or ""], "platforms": ["linux-64"]}
+        return {"pixi.toml": toml.document(toml.table("workspace", workspace), toml.table("dependencies", dependencies))}
+
+    def install_steps(self, sandbox: Sandbox, project, requirements, source) -> list[Step]:
+        cwd = sandbox.project_dir(project)
+        pixi = sandbox.tool(self.executable)
+        return [self.step(sandbox, "lock", [pixi, "lock"], cwd), self.step(sandbox, "install", [pixi, "install"], cwd)]

@@ -1,0 +1,90 @@
+"""Every adapter, for real: each tool installs the same mirrored closure in every state.
+
+Synthetic wheels only (no network): a stack served as the mirror's PyPI and one package pinned
+to a named index, served from a folder as a user's private index would be.
+"""
+
+from __future__ import annotations
+
+import csv
+import json
+
+import pytest
+
+from harness.synth import SynthPackage, build_wheel
+
+from .conftest import write
+
+SCENARIO = """
+name: every-tool
+python: "3.11"
+repetitions: 1
+indexes:
+  private: https://private.example.invalid/simple
+synthetic:
+  - {name: stack, files: 6, file_size: 131072, binary: true, dependencies: [stack-base>=1]}
+  - {name: stack-base, version: "1.2", files: 12}
+projects:
+  - name: app
+    count: 2
+    dependencies: [stack, inhouse>=2]
+    sources: {inhouse: private}
+"""
+RUNNABLE = ("pip-venv", "virtualenv", "uv", "uv-project", "poetry", "pdm", "pipenv", "hatch")
+LOCKING = ("uv-project", "poetry", "pdm", "pipenv")
+
+
+@pytest.fixture
+def private_index(tmp_path, monkeypatch):
+    folder = tmp_path / "private"
+    build_wheel(SynthPackage("inhouse", version="2.1", files=2), folder)
+    build_wheel(SynthPackage("inhouse", version="1.0", files=2), folder)
+    monkeypatch.setenv("ENVBENCH_INDEX_PRIVATE", str(folder))
+    for name in ("ENVBENCH_MICROMAMBA", "ENVBENCH_PIXI", "ENVBENCH_CONDA_CHANNEL"):
+        monkeypatch.delenv(name, raising=False)
+
+
+def check_every_tool(out, backend: str) -> None:
+    run = json.loads((out / "run.json").read_text())
+    statuses = {tool: info["status"] for tool, info in run["tools"].items()}
+    assert statuses == {**dict.fromkeys(RUNNABLE, "ok"), "conda": "unavailable", "pixi": "unavailable"}, run["failures"]
+    assert "ENVBENCH_MICROMAMBA" in run["tools"]["conda"]["reason"] and "ENVBENCH_PIXI" in run["tools"]["pixi"]["reason"]
+    for tool in RUNNABLE:
+        entry = run["tools"][tool]["layouts"]["same-volume"]
+        assert all(env["proved"] for env in entry["envs"].values()) and len(entry["envs"]) == 2, tool
+        ran = {(s["state"], s["operation"]) for s in entry["steps"] if s["project"] == "app-01"}
+        if tool in LOCKING:
+            assert {state for state, _ in ran} == {"cold", "warm", "locked", "warm+locked"}, tool
+            assert ("locked", "lock") not in ran and ("warm+locked", "lock") not in ran  # the lock file is kept
+            assert ("cold", "lock") in ran and ("warm", "lock") in ran
+        else:
+            assert {state for state, _ in ran} == {"cold", "warm"}, tool
+        expected = "hardlink" if tool.startswith("uv") else "copy"
+        assert entry["link_mode"] == expected, (tool, backend)
+    # The same closure everywhere: each tool's envs hold the same files of the same packages.
+    with open(out / "packages.csv", newline="") as f:
+        rows = [r for r in csv.DictReader(f) if r["name"] in ("stack", "stack-base", "inhouse")]
+    by_tool: dict[str, set] = {}
+    for row in rows:
+        by_tool.setdefault(row["tool"], set()).add((row["name"], row["version"], row["sha256"]))
+    assert set(by_tool) == set(RUNNABLE)
+    assert len({frozenset(found) for found in by_tool.values()}) == 1
+    assert {(name, version) for name, version, _ in next(iter(by_tool.values()))} == {
+        ("stack", "1.0.0"), ("stack-base", "1.2"), ("inhouse", "2.1"),
+    }  # fmt: skip
+    tables = (out / "tables.md").read_text()
+    assert "| pdm | same-volume | locked | lock | n/a |" in tables
+    assert "| hatch | same-volume | locked | install | n/a |" in tables
+
+
+def test_every_tool_locally(tmp_path, private_index, tool_venvs, isolated_work, cli):
+    status, _, err = cli("run", write(tmp_path / "s.yaml", SCENARIO), "--backend", "local", "--out", tmp_path / "out")
+    assert status == 0, err
+    check_every_tool(tmp_path / "out", "local")
+
+
+@pytest.mark.docker
+def test_every_tool_in_containers(tmp_path, private_index, docker_client, tools_image, cli):
+    status, _, err = cli("run", write(tmp_path / "s.yaml", SCENARIO), "--backend", "docker", "--out", tmp_path / "out")
+    assert status == 0, err
+    check_every_tool(tmp_path / "out", "docker")
