@@ -119,9 +119,10 @@ def cmd_run(args) -> int:
     tools = scenario.tools
     if args.tools:
         tools = tuple(t.strip() for t in args.tools.split(",") if t.strip())
-        unknown = [t for t in tools if t not in KNOWN_TOOLS]
+        known = KNOWN_TOOLS + tuple(v.name for v in scenario.variants)
+        unknown = [t for t in tools if t not in known]
         if unknown or not tools:
-            raise UsageError(f"--tools: unknown tool {unknown[0] if unknown else '(none)'!r} (known: {', '.join(KNOWN_TOOLS)})")
+            raise UsageError(f"--tools: unknown tool {unknown[0] if unknown else '(none)'!r} (known: {', '.join(known)})")
     repetitions = args.repetitions or (1 if args.quick else None)
     projects = args.projects or (QUICK_PROJECTS if args.quick else None)
     scenario = scenario.with_overrides(tools=tools, projects=projects, repetitions=repetitions)

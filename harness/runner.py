@@ -26,6 +26,7 @@ from .plan import LOCKED, WARM_LOCKED, last_fleet_cell, plan, states_of, tree_pl
 from .results import RunRecord, now
 from .scenario import Scenario
 from .tools import ADAPTERS, PackageSource, Sandbox, ToolAdapter
+from .tools.variant import variant
 
 # Scan classes of env files -> the link mode they show.
 LINK_CLASSES = {
@@ -208,10 +209,12 @@ class Runner:
     def run_tool(self, tool: str, layout: str, blocked: dict[str, str]) -> None:
         info = self.record.tool(tool)
         entry = self.record.layout(tool, layout)
-        adapter = ADAPTERS.get(tool)
+        adapter = self.adapter(tool)
         if adapter is None:
             self.unavailable(tool, layout, f"envbench has no adapter for {tool} yet")
             return
+        if adapter.variant_of:
+            info["variant"] = {"of": adapter.variant_of, "env": adapter.variant_env}
         reason = adapter.unavailable(self.source_for(self.scenario.projects[0]), dict(os.environ))
         if reason:
             self.unavailable(tool, layout, reason)
@@ -245,6 +248,12 @@ class Runner:
         self.record.settle(tool)
         self.record.save()
         self.say(f"[bold]{tool}[/] ({layout}): {entry['status']}")
+
+    def adapter(self, tool: str) -> ToolAdapter | None:
+        declared = self.scenario.variant(tool)
+        if declared:
+            return variant(declared.name, ADAPTERS[declared.tool], dict(declared.env))
+        return ADAPTERS.get(tool)
 
     def unavailable(self, tool: str, layout: str, reason: str) -> None:
         entry = self.record.layout(tool, layout)

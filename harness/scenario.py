@@ -36,10 +36,12 @@ NAME_RE = re.compile(r"^[a-z0-9-]+$")
 PYTHON_RE = re.compile(r"^3\.\d{1,2}(\.\d{1,3})?$")
 TOP_KEYS = {
     "name", "description", "python", "tools", "repetitions", "indexes", "projects", "wheelhouse", "layouts", "source",
-    "synthetic", "checkpoints",
+    "synthetic", "checkpoints", "variants",
 }  # fmt: skip
 # synthetic: packages envbench generates (harness/synth.py) and serves from its mirror;
 # checkpoints: project counts after which the disk is scanned too, to show how cost grows.
+VARIANT_KEYS = {"tool", "env"}
+ENV_NAME_RE = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
 SYNTHETIC_KEYS = {"name", "version", "files", "file_size", "binary", "dependencies"}
 # mirror: tools install from envbench's local mirror of the scenario's closure (reproducible);
 # live: from the real indexes. A `wheelhouse` makes tools read that folder directly instead.
@@ -62,6 +64,15 @@ class Project:
 
 
 @dataclass(frozen=True)
+class Variant:
+    """A tool under its own name with settings changed through its environment."""
+
+    name: str
+    tool: str
+    env: tuple[tuple[str, str], ...]
+
+
+@dataclass(frozen=True)
 class Scenario:
     path: str
     name: str
@@ -76,6 +87,10 @@ class Scenario:
     source: str = "mirror"  # mirror | live | wheelhouse (when a wheelhouse is given)
     synthetic: tuple[SynthPackage, ...] = ()
     checkpoints: tuple[int, ...] = ()  # ascending project counts, each below len(projects)
+    variants: tuple[Variant, ...] = ()
+
+    def variant(self, name: str) -> Variant | None:
+        return next((v for v in self.variants if v.name == name), None)
 
     def index_url(self, name: str) -> str:
         return dict(self.indexes)[name]
@@ -106,6 +121,7 @@ class Scenario:
             "source": self.source,
             "synthetic": [dataclasses.asdict(p) for p in self.synthetic],
             "checkpoints": list(self.checkpoints),
+            "variants": {v.name: {"tool": v.tool, "env": dict(v.env)} for v in self.variants},
             "projects": [
                 {"name": p.name, "dependencies": list(p.dependencies), "sources": dict(p.sources)} for p in self.projects
             ],
@@ -159,10 +175,12 @@ def parse(text: str, path: str = "<scenario>", base_dir: Path | None = None) -> 
     if not PYTHON_RE.match(python):
         reader.fail(python_node, "python", f'{python!r} is not a Python version such as "3.11"')
 
-    tools = KNOWN_TOOLS
+    variants = tuple(_variants(reader, top["variants"][1])) if "variants" in top else ()
+    known_tools = KNOWN_TOOLS + tuple(v.name for v in variants)
+    tools = known_tools
     if "tools" in top:
         tools_node = top["tools"][1]
-        tools = tuple(_names(reader, tools_node, "tools", KNOWN_TOOLS, "tool"))
+        tools = tuple(_names(reader, tools_node, "tools", known_tools, "tool"))
         if not tools:
             reader.fail(tools_node, "tools", "empty list: name at least one tool or leave the key out")
 
@@ -232,16 +250,45 @@ def parse(text: str, path: str = "<scenario>", base_dir: Path | None = None) -> 
         source="wheelhouse" if wheelhouse else source,
         synthetic=synthetic,
         checkpoints=checkpoints,
+        variants=variants,
     )
+
+
+def _variants(reader: Reader, node) -> list[Variant]:
+    if not isinstance(node, yaml.MappingNode):
+        reader.fail(node, "variants", f"must be a mapping of name: {{tool, env}}, not {describe(node)}")
+    variants: list[Variant] = []
+    for key_node, value_node in node.value:
+        name = reader.scalar(key_node, "variants", str)
+        field = f"variants.{name}"
+        if not NAME_RE.match(name):
+            reader.fail(key_node, field, f"{name!r} must match [a-z0-9-]+")
+        if name in KNOWN_TOOLS or any(v.name == name for v in variants):
+            reader.fail(key_node, field, f"{name!r} is already a tool's or another variant's name")
+        entry = reader.mapping(value_node, field, VARIANT_KEYS, required=("tool", "env"))
+        tool_node = entry["tool"][1]
+        tool = reader.scalar(tool_node, f"{field}.tool", str)
+        if tool not in KNOWN_TOOLS:
+            reader.fail(tool_node, f"{field}.tool", f"unknown tool {tool!r} (known: {', '.join(KNOWN_TOOLS)})")
+        env_node = entry["env"][1]
+        if not isinstance(env_node, yaml.MappingNode) or not env_node.value:
+            reader.fail(env_node, f"{field}.env", "must be a mapping of VARIABLE: value with at least one entry")
+        env = []
+        for var_node, val_node in env_node.value:
+            var = reader.scalar(var_node, f"{field}.env", str)
+            if not ENV_NAME_RE.match(var):
+                reader.fail(var_node, f"{field}.env.{var}", f"{var!r} is not an environment variable name")
+            # A string only: YAML would read `false` as a bool and `1` as an int, not as the text.
+            env.append((var, reader.scalar(val_node, f"{field}.env.{var}", str)))
+        variants.append(Variant(name, tool, tuple(env)))
+    return variants
 
 
 def _synthetic(reader: Reader, node) -> list[SynthPackage]:
     packages: list[SynthPackage] = []
     for i, item in enumerate(reader.sequence(node, "synthetic")):
         field = f"synthetic[{i}]"
-        entry = reader.mapping(item, field, SYNTHETIC_KEYS)
-        if "name" not in entry:
-            reader.fail(item, f"{field}.name", "missing (required)")
+        entry = reader.mapping(item, field, SYNTHETIC_KEYS, required=("name",))
         name_node = entry["name"][1]
         name = reader.scalar(name_node, f"{field}.name", str)
         if not NAME_RE.match(name):
@@ -317,10 +364,7 @@ def _projects(reader: Reader, node, indexes: dict[str, str]) -> list[Project]:
     seen: dict[str, str] = {}
     for g, group_node in enumerate(groups):
         field = f"projects[{g}]"
-        group = reader.mapping(group_node, field, PROJECT_KEYS)
-        for required in ("name", "dependencies"):
-            if required not in group:
-                reader.fail(group_node, f"{field}.{required}", "missing (required)")
+        group = reader.mapping(group_node, field, PROJECT_KEYS, required=("name", "dependencies"))
         name_node = group["name"][1]
         name = reader.scalar(name_node, f"{field}.name", str)
         if not NAME_RE.match(name):

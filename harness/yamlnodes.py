@@ -27,7 +27,8 @@ class Reader:
         line = node.start_mark.line + 1 if node is not None else 1
         raise ScenarioError(self.path, line, field, message)
 
-    def mapping(self, node, field: str, allowed: set[str]) -> dict[str, tuple]:
+    def mapping(self, node, field: str, allowed: set[str], required: tuple[str, ...] = ()) -> dict[str, tuple]:
+        """KEY -> (key node, value node); unknown, repeated or missing REQUIRED keys refused."""
         if not isinstance(node, yaml.MappingNode):
             self.fail(node, field, f"must be a mapping, not {describe(node)}")
         out: dict[str, tuple] = {}
@@ -40,6 +41,10 @@ class Reader:
             if key in out:
                 self.fail(key_node, where, "duplicate key")
             out[key] = (key_node, value_node)
+        prefix = "" if field == "scenario" else f"{field}."
+        for key in required:
+            if key not in out:
+                self.fail(node, f"{prefix}{key}", "missing (required)")
         return out
 
     def scalar(self, node, field: str, kind: type):

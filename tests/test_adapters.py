@@ -241,3 +241,15 @@ def test_conda_and_pixi_steps():
     manifest = project_file("pixi", "pixi.toml")
     assert manifest["workspace"] == {"name": "app-01", "channels": ["file:///channel"], "platforms": ["linux-64"]}
     assert manifest["dependencies"] == {"python": "3.11.*", "numpy": ">=1.26", "torch": "*"}
+
+
+def test_a_variant_is_its_tool_with_more_environment():
+    from harness.tools.variant import variant
+
+    copy = variant("uv-copy", ADAPTERS["uv"], {"UV_LINK_MODE": "copy"})
+    assert copy.name == "uv-copy" and copy.venv_name() == "uv" and copy.variant_of == "uv"
+    base_steps = ADAPTERS["uv"].install_steps(tool_sandbox("uv"), "a", REQUIREMENTS, MIRROR)
+    steps = copy.install_steps(tool_sandbox("uv"), "a", REQUIREMENTS, MIRROR)
+    assert [s.argv for s in steps] == [s.argv for s in base_steps]
+    assert all(dict(s.env)["UV_LINK_MODE"] == "copy" for s in steps)
+    assert "UV_LINK_MODE" not in dict(base_steps[0].env) and ADAPTERS["uv"].name == "uv"  # the base is untouched

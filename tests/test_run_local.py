@@ -138,6 +138,23 @@ def test_outputs_have_the_contract_columns(finished_run):
     assert "| tool | layout | version | link mode |" in tables and "marginal MiB/project" in tables
 
 
+def test_pyperf_compare_to_reads_two_runs(finished_run, tmp_path, wheelhouse, isolated_work, cli):
+    _, first, _ = finished_run
+    scenario = write(tmp_path / "s.yaml", scenario_text(wheelhouse))
+    status, _, err = cli("run", scenario, "--backend", "local", "--tools", "uv", "--projects", "1", "--out", tmp_path / "b")
+    assert status == 0, err
+    compared = subprocess.run(
+        [sys.executable, "-m", "pyperf", "compare_to", "--table", str(first / "timings.pyperf.json"),
+         str(tmp_path / "b" / "timings.pyperf.json")],
+        capture_output=True, text=True,
+    )  # fmt: skip
+    assert compared.returncode == 0, compared.stderr
+    assert "uv/same-volume/cold/install" in compared.stdout and "uv/same-volume/warm/install" in compared.stdout
+    suite = json.loads((tmp_path / "b" / "timings.pyperf.json").read_text())
+    assert suite["metadata"] == {"unit": "second"}  # seconds, and none of the host's facts (hostname, CPU, ...)
+    assert all(set(bench["metadata"]) == {"name"} for bench in suite["benchmarks"])
+
+
 def test_report_rewrites_outputs_from_run_json(finished_run, cli):
     _, out, _ = finished_run
     before = {name: (out / name).read_text() for name in ("tools.csv", "disk.csv", "timings.csv", "packages.csv", "tables.md")}
@@ -303,3 +320,15 @@ def test_run_that_would_fill_the_disk_is_refused(tmp_path, tool_venvs, isolated_
     assert line.startswith(f"{scenario}: needs about ") and "GB free at /somewhere" in line and "1.0 GB are free" in line
     run = json.loads((tmp_path / "out" / "run.json").read_text())
     assert run["status"] == "refused" and run["tools"] == {}
+
+
+def test_a_variant_is_measured_under_its_own_name(tmp_path, wheelhouse, tool_venvs, isolated_work, cli):
+    extra = "variants:\n      uv-copy: {tool: uv, env: {UV_LINK_MODE: copy}}"
+    scenario = write(tmp_path / "s.yaml", scenario_text(wheelhouse, extra=extra))
+    status, _, err = cli("run", scenario, "--backend", "local", "--tools", "uv,uv-copy", "--quick", "--out", tmp_path / "out")
+    assert status == 0, err
+    run = json.loads((tmp_path / "out" / "run.json").read_text())
+    assert run["tools"]["uv-copy"]["variant"] == {"of": "uv", "env": {"UV_LINK_MODE": "copy"}}
+    assert run["tools"]["uv-copy"]["version"] == run["tools"]["uv"]["version"] == "0.13.9"
+    modes = {tool: run["tools"][tool]["layouts"]["same-volume"]["link_mode"] for tool in ("uv", "uv-copy")}
+    assert modes == {"uv": "hardlink", "uv-copy": "copy"}  # the setting, seen by the scan

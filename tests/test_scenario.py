@@ -49,6 +49,16 @@ def test_synthetic_packages_and_checkpoints(tmp_path):
     assert scenario.with_overrides(projects=2).checkpoints == (1,)
 
 
+def test_variants_are_tools_of_their_own(tmp_path):
+    declared = 'tools: [uv, uv-copy]\nvariants:\n  uv-copy: {tool: uv, env: {UV_LINK_MODE: "copy"}}'
+    text = VALID.replace("tools: [pip-venv, uv]", declared)
+    scenario = load(write(tmp_path / "s.yaml", text))
+    assert scenario.tools == ("uv", "uv-copy")
+    assert scenario.variant("uv-copy").tool == "uv" and scenario.variant("uv-copy").env == (("UV_LINK_MODE", "copy"),)
+    everything = load(write(tmp_path / "t.yaml", text.replace("tools: [uv, uv-copy]\n", "")))
+    assert everything.tools[-1] == "uv-copy"  # no tools key: every tool and every variant
+
+
 def test_shipped_scenarios_are_valid():
     seed = load("scenarios/seed.yaml")
     assert len(seed.projects) == 20
@@ -175,6 +185,34 @@ CASES = [
         6,
         "synthetic",
         "served by the mirror, not with source: live",
+    ),
+    (
+        "variant-unknown-tool",
+        "variants:\n  uv-copy: {tool: uvx, env: {UV_LINK_MODE: copy}}\n" + PROJECT,
+        2,
+        "variants.uv-copy.tool",
+        "unknown tool 'uvx'",
+    ),
+    (
+        "variant-shadows-tool",
+        "variants:\n  uv: {tool: uv, env: {UV_LINK_MODE: copy}}\n" + PROJECT,
+        2,
+        "variants.uv",
+        "'uv' is already a tool's or another variant's name",
+    ),
+    (
+        "variant-bool-value",
+        "variants:\n  poetry-serial:\n    tool: poetry\n    env: {POETRY_INSTALLER_PARALLEL: false}\n" + PROJECT,
+        4,
+        "variants.poetry-serial.env.POETRY_INSTALLER_PARALLEL",
+        "must be a string, not bool 'false'",
+    ),
+    (
+        "tools-names-undeclared-variant",
+        "tools: [uv, uv-copy]\n" + PROJECT,
+        1,
+        "tools[1]",
+        "unknown tool 'uv-copy'",
     ),
     ("checkpoint-order", PROJECT + "checkpoints: [2, 1]\n", 5, "checkpoints[1]", "must be ascending: 1 follows 2"),
     ("checkpoint-all", PROJECT + "checkpoints: [1, 3]\n", 5, "checkpoints[1]", "must be below the 3 projects"),

@@ -123,7 +123,7 @@ class DockerBackend:
             mounts.append(Mount(WHEELS, self._volume_from(Path(self.host_wheelhouse), "wheels"), type="volume", read_only=True))
         if self.ca_bundle:
             mounts.append(Mount(CA_IN_CONTAINER, self.ca_bundle, type="bind", read_only=True))
-        tool_bin = f"/opt/tools/{adapter.name}/bin" if adapter.requirements else ""
+        tool_bin = f"/opt/tools/{adapter.venv_name()}/bin" if adapter.requirements else ""
         binary = adapter.external_binary(self.environ)
         if binary:  # a single static binary (micromamba, pixi), read-only: nothing else of the host
             if not Path(binary).is_file():

@@ -152,7 +152,7 @@ class LocalBackend:
         if binary:
             tool_bin = self._external(adapter, binary)
         else:
-            tool_bin = self.tool_venv(adapter.name, adapter.requirements, python) if adapter.requirements else ""
+            tool_bin = self.tool_venv(adapter.venv_name(), adapter.requirements, python) if adapter.requirements else ""
         return Sandbox(
             key=f"{adapter.name}/{layout}",
             root=str(self.work_dir / adapter.name),

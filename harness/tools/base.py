@@ -119,7 +119,13 @@ class ToolAdapter:
     # Pinned requirements of the tool's own venv; empty when the tool ships with Python.
     requirements: tuple[str, ...] = ()
     lock_file: str | None = None  # relative to the project
+    variant_of: str | None = None  # the tool a variant changes settings of (tools/variant.py)
+    variant_env: dict[str, str] = {}  # noqa: RUF012 (never mutated: variants get their own dict)
     env_paths: tuple[str, ...] = (".venv",)  # what deleting the env removes, relative to the project
+
+    def venv_name(self) -> str:
+        """Whose pinned venv the tool runs from (a variant runs its base tool's)."""
+        return self.variant_of or self.name
 
     def unavailable(self, source: PackageSource, environ: dict[str, str]) -> str | None:
         """Why the tool cannot run with SOURCE here (None: it can)."""

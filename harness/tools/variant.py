@@ -1,0 +1,25 @@
+"""Tool variants: a tool under another name with settings changed through its environment.
+
+Scenarios declare them (`variants: {uv-copy: {tool: uv, env: {UV_LINK_MODE: copy}}}`), so that
+a tool's defaults, as users get them, stay what the plain name measures, and a changed setting
+is a separate, named row. A variant runs the base tool's own pinned venv and steps.
+"""
+
+from __future__ import annotations
+
+from .base import Sandbox, ToolAdapter
+
+
+def variant(name: str, base: ToolAdapter, env: dict[str, str]) -> ToolAdapter:
+    """An adapter that is BASE in every way but its name and the variables ENV adds."""
+
+    class Variant(type(base)):
+        def env(self, sandbox: Sandbox) -> dict[str, str]:
+            return {**super().env(sandbox), **self.variant_env}
+
+    Variant.__name__ = f"Variant_{type(base).__name__}"
+    adapter = Variant()
+    adapter.name = name
+    adapter.variant_of = base.name
+    adapter.variant_env = dict(env)
+    return adapter
