@@ -136,7 +136,7 @@ def test_virtualenv_steps():
 
 def test_uv_project_files_and_steps():
     data = project_file("uv-project", "pyproject.toml")
-    assert data["project"]["dependencies"] == list(REQUIREMENTS) and data["project"]["requires-python"] == ">=3.11"
+    assert data["project"]["dependencies"] == list(REQUIREMENTS) and data["project"]["requires-python"] == "==3.11.*"
     assert data["tool"]["uv"]["package"] is False
     assert data["tool"]["uv"]["index"] == [
         {"name": "mirror", "url": "http://mirror-pypi:8080/simple/", "default": True},

@@ -39,7 +39,12 @@ def document(*tables: str) -> str:
 
 
 def project_table(project: str, requirements, python: str) -> str:
-    """The PEP 621 [project] table the project-based tools (uv, Poetry, PDM) read."""
-    requires_python = ">=" + ".".join(python.split(".")[:2])
+    """The PEP 621 [project] table the project-based tools (uv, Poetry, PDM) read.
+
+    requires-python is the scenario's Python only (==3.11.*): lockers resolve for every Python the
+    range admits, and with ">=3.11" Poetry refuses torch's closure because networkx excludes
+    Python 3.14.1 (measured on seed.yaml), while the mirror serves wheels for 3.11 alone anyway.
+    """
+    requires_python = "==" + ".".join(python.split(".")[:2]) + ".*"
     entries = {"name": project, "version": "0.0.0", "requires-python": requires_python, "dependencies": list(requirements)}
     return table("project", entries)
