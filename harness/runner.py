@@ -210,9 +210,6 @@ class Runner:
         info = self.record.tool(tool)
         entry = self.record.layout(tool, layout)
         adapter = self.adapter(tool)
-        if adapter is None:
-            self.unavailable(tool, layout, f"envbench has no adapter for {tool} yet")
-            return
         if adapter.variant_of:
             info["variant"] = {"of": adapter.variant_of, "env": adapter.variant_env}
         reason = adapter.unavailable(self.source_for(self.scenario.projects[0]), dict(os.environ))
@@ -249,11 +246,12 @@ class Runner:
         self.record.save()
         self.say(f"[bold]{tool}[/] ({layout}): {entry['status']}")
 
-    def adapter(self, tool: str) -> ToolAdapter | None:
+    def adapter(self, tool: str) -> ToolAdapter:
+        """Every tool a scenario may name has an adapter (a test holds ADAPTERS to KNOWN_TOOLS)."""
         declared = self.scenario.variant(tool)
         if declared:
             return variant(declared.name, ADAPTERS[declared.tool], dict(declared.env))
-        return ADAPTERS.get(tool)
+        return ADAPTERS[tool]
 
     def unavailable(self, tool: str, layout: str, reason: str) -> None:
         entry = self.record.layout(tool, layout)
@@ -283,6 +281,7 @@ class Runner:
         tool = adapter.name
         entry = self.record.layout(tool, layout)
         cells = plan(self.scenario, tool, layout, lockable=adapter.lock_file is not None)
+        entry["states"] = list(states_of(adapter.lock_file is not None))
         measured_after = last_fleet_cell(cells)
         made: set[str] = set()
         for cell in cells:
@@ -293,9 +292,9 @@ class Runner:
             if missing:
                 if cell.fleet:
                     self.record.fail(tool, "install", missing[0], **where)
-            elif self.run_cell(adapter, sandbox, cell, where) and cell.fleet:
+                    self.record.save()
+            elif self.run_cell(adapter, sandbox, cell, where) and cell.fleet:  # run_cell saves the record
                 made.add(project.name)
-            self.record.save()
             if cell.fleet and cell.index + 1 in self.scenario.checkpoints and len(made) == cell.index + 1:
                 with self.timed("scan"):
                     self.checkpoint(adapter, sandbox, layout, cell.index + 1)
@@ -307,7 +306,6 @@ class Runner:
                 with self.timed("reset"):  # the other projects' envs are measured: free their space
                     others = [sandbox.project_dir(p.name) for p in self.scenario.projects[1:]]
                     self.backend.prepare(sandbox, {"remove": others})
-        entry["states"] = list(states_of(adapter.lock_file is not None))
 
     def run_cell(self, adapter: ToolAdapter, sandbox: Sandbox, cell, where: dict) -> bool:
         """Clear what the cell's state says, run its steps; whether every step succeeded.

@@ -1,17 +1,14 @@
 """Put a sandbox's tree into a state: remove paths, empty folders, write project files.
 
-Standard library only: it runs inside containers with their Python, once per cell, so a reset
-costs one round trip however many paths it touches. Usage:
-    python tree.py '{"remove": [...], "empty": [...], "make": [...], "files": {"path": "text"}}'
-`remove` deletes files, links and whole trees; `empty` deletes what a folder holds but keeps the
+Standard library only: harness/cell.py runs it inside containers with their Python, as part
+of the cell's one round trip. A plan is {"remove": [...], "empty": [...], "make": [...],
+"files": {"path": "text"}}: `remove` deletes files, links and whole trees; `empty` deletes what a folder holds but keeps the
 folder (a cache that is a mount point must stay); `make` creates folders; `files` are written
 last, their folders made as needed.
 """
 
-import json
 import os
 import shutil
-import sys
 
 
 def _remove(path):
@@ -35,6 +32,3 @@ def apply(plan):
         with open(path, "w", encoding="utf-8") as out:
             out.write(text)
 
-
-if __name__ == "__main__":
-    apply(json.loads(sys.argv[1]))

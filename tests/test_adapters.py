@@ -115,6 +115,9 @@ def project_file(name: str, file: str, source: PackageSource = MIRROR) -> dict:
 
 
 def test_lock_files_and_env_paths():
+    from harness.scenario import KNOWN_TOOLS
+
+    assert set(ADAPTERS) == set(KNOWN_TOOLS)  # every tool a scenario may name has an adapter
     lock_files = {name: adapter.lock_file for name, adapter in ADAPTERS.items()}
     assert lock_files == {
         "pip-venv": None, "virtualenv": None, "uv": None, "uv-project": "uv.lock", "poetry": "poetry.lock",

@@ -282,10 +282,8 @@ class DockerBackend:
         ]
 
     def prepare(self, sandbox: Sandbox, plan: dict) -> None:
-        """Apply a tree plan (harness/tree.py) inside the container, in one round trip."""
-        code, out, err = self._exec(sandbox, [sandbox.python, "-I", f"{IN_IMAGE}/tree.py", json.dumps(plan)])
-        if code != 0:
-            raise BackendError(f"cannot prepare the sandbox: {(err or out).decode(errors='replace').strip()[-300:]}")
+        """Apply a tree plan (harness/tree.py) inside the container: a cell with no steps."""
+        self.run_cell(sandbox, plan, [], [])
 
     def reset(self, sandbox: Sandbox) -> None:
         """An empty cache, HOME and projects folder (a split cache volume keeps its mount point)."""

@@ -73,6 +73,8 @@ class Sandbox:
             "XDG_DATA_HOME": str(PurePosixPath(self.home, ".local", "share")),
             "XDG_STATE_HOME": str(PurePosixPath(self.home, ".local", "state")),
             "TMPDIR": self.tmp,
+            # virtualenv (run by virtualenv, Poetry, PDM, Pipenv, Hatch) keeps seed wheels here.
+            "VIRTUALENV_OVERRIDE_APP_DATA": str(PurePosixPath(self.cache, "virtualenv")),
         }
         if self.ca_bundle:
             env["SSL_CERT_FILE"] = self.ca_bundle
@@ -104,6 +106,13 @@ class PackageSource:
         from packaging.utils import canonicalize_name
 
         return dict(self.pinned).get(canonicalize_name(package))
+
+    def pins(self, requirements) -> dict[str, str]:
+        """Requirement name (as written) -> name of the index it is pinned to, for those pinned."""
+        from packaging.requirements import Requirement
+
+        names = (Requirement(text).name for text in requirements)
+        return {name: self.index_name(url) for name in names if (url := self.index_of(name))}
 
 
 class ToolAdapter:

@@ -27,11 +27,7 @@ class Hatch(ToolAdapter):
             "HATCH_CACHE_DIR": str(PurePosixPath(sandbox.cache, "hatch")),
             "HATCH_INTERACTIVE": "0",
             "HATCH_PYTHON": sandbox.python,  # the scenario's interpreter, not one Hatch downloads
-            "VIRTUALENV_OVERRIDE_APP_DATA": str(PurePosixPath(sandbox.cache, "virtualenv")),
-            "PIP_CACHE_DIR": str(PurePosixPath(sandbox.cache, "pip")),
-            "PIP_CONFIG_FILE": "/dev/null",
-            "PIP_DISABLE_PIP_VERSION_CHECK": "1",
-            **({"PIP_CERT": sandbox.ca_bundle} if sandbox.ca_bundle else {}),
+            **PipVenv().env(sandbox),  # Hatch installs with pip: pip's cache and no pip.conf, as for pip-venv
         }
 
     def version_step(self, sandbox: Sandbox) -> Step:

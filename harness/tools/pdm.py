@@ -10,8 +10,6 @@ from __future__ import annotations
 
 from pathlib import PurePosixPath
 
-from packaging.requirements import Requirement
-
 from . import toml
 from .base import PackageSource, Sandbox, Step, ToolAdapter
 
@@ -32,7 +30,6 @@ class Pdm(ToolAdapter):
             "PDM_CACHE_DIR": str(PurePosixPath(sandbox.cache, "pdm")),
             "PDM_CHECK_UPDATE": "false",
             "PDM_NON_INTERACTIVE": "1",
-            "VIRTUALENV_OVERRIDE_APP_DATA": str(PurePosixPath(sandbox.cache, "virtualenv")),
         }
 
     def version_step(self, sandbox: Sandbox) -> Step:
@@ -50,12 +47,8 @@ class Pdm(ToolAdapter):
             toml.project_table(project, requirements, python),
             toml.table("tool.pdm", {"distribution": False}),
         ]
-        pinned: dict[str, list[str]] = {}
-        for text in requirements:
-            url = source.index_of(Requirement(text).name)
-            if url:
-                pinned.setdefault(url, []).append(Requirement(text).name)
-        excluded = [name for names in pinned.values() for name in names]
+        pins = source.pins(requirements)
+        excluded = list(pins)
         if source.wheelhouse:
             main = {"name": "pypi", "url": "file://" + source.wheelhouse, "type": "find_links"}
         elif source.index_url:
@@ -63,7 +56,8 @@ class Pdm(ToolAdapter):
         else:
             main = {"name": "pypi", "url": "https://pypi.org/simple"}
         tables.append(toml.table("[tool.pdm.source]", main | ({"exclude_packages": excluded} if excluded else {})))
-        for url, names in pinned.items():
+        for url in source.extra_indexes:
+            names = [name for name, index in pins.items() if index == source.index_name(url)]
             entry = {"name": source.index_name(url), "url": url, "include_packages": names}
             tables.append(toml.table("[tool.pdm.source]", entry | ({"verify_ssl": False} if url.startswith("http:") else {})))
         return {"pyproject.toml": toml.document(*tables)}

@@ -45,7 +45,6 @@ class Pipenv(ToolAdapter):
             "PIPENV_NOSPIN": "1",
             "PIPENV_IGNORE_VIRTUALENVS": "1",
             "PIPENV_DONT_LOAD_ENV": "1",
-            "VIRTUALENV_OVERRIDE_APP_DATA": str(PurePosixPath(sandbox.cache, "virtualenv")),
             **({"REQUESTS_CA_BUNDLE": sandbox.ca_bundle, "PIP_CERT": sandbox.ca_bundle} if sandbox.ca_bundle else {}),
         }
 
@@ -70,11 +69,9 @@ class Pipenv(ToolAdapter):
         tables = [
             toml.table("[source]", {"name": name, "url": url, "verify_ssl": not url.startswith("http:")}) for name, url in indexes
         ]
-        packages = {}
-        for text in requirements:
-            requirement = Requirement(text)
-            url = source.index_of(requirement.name)
-            packages[requirement.name] = pipfile_entry(requirement, source.index_name(url) if url else None)
+        pins = source.pins(requirements)
+        parsed = [Requirement(text) for text in requirements]
+        packages = {requirement.name: pipfile_entry(requirement, pins.get(requirement.name)) for requirement in parsed}
         tables.append(toml.table("packages", packages))
         tables.append(toml.table("requires", {"python_version": ".".join(python.split(".")[:2])}))
         return {"Pipfile": toml.document(*tables)}

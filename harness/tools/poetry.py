@@ -10,8 +10,6 @@ from __future__ import annotations
 
 from pathlib import PurePosixPath
 
-from packaging.requirements import Requirement
-
 from . import toml
 from .base import PackageSource, Sandbox, Step, ToolAdapter
 
@@ -30,7 +28,6 @@ class Poetry(ToolAdapter):
             "POETRY_DATA_DIR": str(PurePosixPath(sandbox.home, ".local", "share", "pypoetry")),
             "POETRY_VIRTUALENVS_IN_PROJECT": "true",
             "POETRY_NO_INTERACTION": "1",
-            "VIRTUALENV_OVERRIDE_APP_DATA": str(PurePosixPath(sandbox.cache, "virtualenv")),
             **({"REQUESTS_CA_BUNDLE": sandbox.ca_bundle} if sandbox.ca_bundle else {}),
         }
 
@@ -54,13 +51,9 @@ class Poetry(ToolAdapter):
             toml.project_table(project, requirements, python),
             toml.table("tool.poetry", {"package-mode": False}),
         ]
-        pinned = {}
-        for text in requirements:
-            url = source.index_of(Requirement(text).name)
-            if url:
-                pinned[Requirement(text).name] = {"source": source.index_name(url)}
-        if pinned:
-            tables.append(toml.table("tool.poetry.dependencies", pinned))
+        pins = source.pins(requirements)
+        if pins:
+            tables.append(toml.table("tool.poetry.dependencies", {name: {"source": index} for name, index in pins.items()}))
         sources = [{"name": "mirror", "url": source.index_url, "priority": "primary"}] if source.index_url else []
         sources += [{"name": source.index_name(url), "url": url, "priority": "explicit"} for url in source.extra_indexes]
         tables += [toml.table("[tool.poetry.source]", entry) for entry in sources]

@@ -7,8 +7,6 @@ named index gets an explicit index and a `tool.uv.sources` entry, so it comes fr
 
 from __future__ import annotations
 
-from packaging.requirements import Requirement
-
 from . import toml
 from .base import PackageSource, Sandbox, Step
 from .uv import Uv
@@ -33,15 +31,11 @@ class UvProject(Uv):
         tables.append(toml.table("tool.uv", settings))
         if source.index_url and not source.wheelhouse:
             tables.append(toml.table("[tool.uv.index]", {"name": "mirror", "url": source.index_url, "default": True}))
-        pinned = {}
         for url in source.extra_indexes:
             tables.append(toml.table("[tool.uv.index]", {"name": source.index_name(url), "url": url, "explicit": True}))
-        for text in requirements:
-            url = source.index_of(Requirement(text).name)
-            if url:
-                pinned[Requirement(text).name] = {"index": source.index_name(url)}
-        if pinned:
-            tables.append(toml.table("tool.uv.sources", pinned))
+        pins = source.pins(requirements)
+        if pins:
+            tables.append(toml.table("tool.uv.sources", {name: {"index": index} for name, index in pins.items()}))
         return {"pyproject.toml": toml.document(*tables)}
 
     def install_steps(self, sandbox: Sandbox, project, requirements, source) -> list[Step]:

@@ -7,8 +7,6 @@ copies every file.
 
 from __future__ import annotations
 
-from pathlib import PurePosixPath
-
 from .base import Sandbox, Step
 from .pip_venv import PipVenv
 
@@ -18,9 +16,6 @@ VERSION = "21.15.8"
 class Virtualenv(PipVenv):
     name = "virtualenv"
     requirements = (f"virtualenv=={VERSION}",)
-
-    def env(self, sandbox: Sandbox) -> dict[str, str]:
-        return {**super().env(sandbox), "VIRTUALENV_OVERRIDE_APP_DATA": str(PurePosixPath(sandbox.cache, "virtualenv"))}
 
     def version_step(self, sandbox: Sandbox) -> Step:
         return self.step(sandbox, "version", [sandbox.tool("virtualenv"), "--version"])
