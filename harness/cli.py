@@ -14,13 +14,15 @@ from pathlib import Path
 from rich.console import Console
 from rich.table import Table
 
-from . import engine, images, mirror, report, scan, tables
+from . import engine, images, mirror, report, scan
 from .backends.base import BackendError
 from .backends.docker import DockerBackend
-from .backends.local import LocalBackend, envbench_home
-from .results import RunRecord
+from .backends.local import LocalBackend
+from .report import tables
+from .results import RunRecord, write_atomic
 from .runner import NotEnoughDisk, Runner
 from .scenario import KNOWN_TOOLS, ScenarioError, load
+from .settings import envbench_home
 
 QUICK_PROJECTS = 2  # --quick: one cold and one warm project
 EXIT_OK, EXIT_FAILED, EXIT_USAGE = 0, 1, 2
@@ -60,12 +62,17 @@ def parser() -> argparse.ArgumentParser:
     rep = sub.add_parser("report", help="(re)write tables and charts from RUN_DIR/run.json")
     rep.add_argument("run_dir")
 
+    verify_cmd = sub.add_parser("verify", help="check published claims against runs: confirmed / refuted / not measured")
+    verify_cmd.add_argument("run_dirs", nargs="+", metavar="RUN_DIR")
+    verify_cmd.add_argument("--claims", nargs="+", metavar="FILE", help="claims files (default: results/published/*.yaml)")
+    verify_cmd.add_argument("--out", help="where claims.md goes (default: RUN_DIR/claims.md for one run, else ./claims.md)")
+
     image = sub.add_parser("image", help="container images")
     image.add_argument("action", choices=["build"], help="build the base and tools images (reused while their inputs match)")
 
     sub.add_parser("clean", help="remove every container, volume, network and image labelled envbench")
 
-    mirror_cmd = sub.add_parser("mirror", help="fetch the scenario's wheels into the local mirror")
+    mirror_cmd = sub.add_parser("mirror", help="resolve and fetch the scenario's packages into the local mirror")
     mirror_cmd.add_argument("scenario")
     return top
 
@@ -83,6 +90,8 @@ def main(argv: list[str] | None = None) -> int:
             return cmd_clean(args)
         if args.command == "mirror":
             return cmd_mirror(args)
+        if args.command == "verify":
+            return cmd_verify(args)
         return cmd_report(args)
     except (ScenarioError, UsageError, BackendError) as exc:
         print(exc, file=sys.stderr)
@@ -270,14 +279,61 @@ def cmd_mirror(args) -> int:
     except mirror.MirrorError as exc:
         print(f"envbench mirror: {exc}", file=sys.stderr)
         return EXIT_FAILED
-    wheels = [mirror.Wheel(**w) for w in json.loads((folder / "closure.json").read_text())["wheels"]]
-    table = Table(title=f"{scenario.name}: {len(wheels)} wheels, {sum(w.size for w in wheels) / 2**20:,.1f} MiB")
-    for header in ("name", "version", "index", "MiB", "sha256"):
+    files = mirror.files_of(json.loads((folder / "closure.json").read_text()))
+    installed = [f for f in files if f.get("role", "install") == "install"]
+    roles = ", ".join(f"{sum(f.get('role', 'install') == r for f in files)} {r}" for r in ("install", "resolve", "build"))
+    size = sum(f["size"] for f in installed) / 2**20
+    table = Table(title=f"{scenario.name}: {len(files)} files ({roles}); the target installs {size:,.1f} MiB")
+    for header in ("name", "version", "file", "role", "index", "MiB", "sha256"):
         table.add_column(header, justify="right" if header == "MiB" else "left")
-    for wheel in wheels:
-        table.add_row(wheel.name, wheel.version, wheel.index, tables.mib(wheel.size), wheel.sha256[:16])
+    for entry in files:
+        role = entry.get("role", "install")
+        table.add_row(entry["name"], entry["version"], entry["filename"], role, entry["index"], tables.mib(entry["size"]),
+                      entry["sha256"][:16])  # fmt: skip
     stdout_console().print(table)
     print(f"mirror: {folder}")
+    return EXIT_OK
+
+
+def published_claims() -> list[Path]:
+    """results/published/*.yaml here, else beside envbench's own code (a checkout)."""
+    for folder in (Path("results/published"), Path(__file__).resolve().parents[1] / "results" / "published"):
+        if folder.is_dir():
+            return sorted(folder.glob("*.yaml"))
+    raise UsageError("no results/published/ folder here: name claims files with --claims")
+
+
+def cmd_verify(args) -> int:
+    from .report import claims
+    from .results import load as load_run
+
+    runs = []
+    for run_dir in args.run_dirs:
+        if not (Path(run_dir) / "run.json").is_file():
+            if Path(run_dir).name == "published" and any(Path(run_dir).glob("*.yaml")):
+                continue  # `envbench verify results/*/` names the claims folder too
+            raise UsageError(f"{run_dir}: no run.json here")
+        try:
+            runs.append(load_run(Path(run_dir)))
+        except ValueError as exc:
+            raise UsageError(str(exc)) from None
+    files = [Path(f) for f in args.claims] if args.claims else published_claims()
+    try:
+        verdicts = claims.verify_all(files, runs)
+    except claims.ClaimsError as exc:
+        raise UsageError(str(exc)) from None
+    text = claims.markdown(verdicts)
+    out = Path(args.out) if args.out else (Path(args.run_dirs[0]) / "claims.md" if len(args.run_dirs) == 1 else Path("claims.md"))
+    write_atomic(out, text)
+    table = Table(title=text.splitlines()[2])
+    for header in ("claim", "published", "measured", "measured / published", "verdict", "why"):
+        table.add_column(header, overflow="fold")
+    colours = {"confirmed": "green", "refuted": "red", "not measured": "yellow"}
+    for v in verdicts:
+        table.add_row(v.claim["id"], str(v.claim["published"]), claims.show(v.measured), claims.show(v.ratio),
+                      f"[{colours[v.verdict]}]{v.verdict}[/]", v.why[:200])  # fmt: skip
+    stdout_console().print(table)
+    print(f"claims: {out}")
     return EXIT_OK
 
 

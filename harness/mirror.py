@@ -1,16 +1,13 @@
-"""The local package mirror, part one: a scenario's closure, resolved and downloaded once.
+"""The local package mirror: a scenario's closure, resolved once, stored once, served offline.
 
-For every project, pip (with the host's own configuration, so local wheel folders and corporate
-indexes work) resolves the full closure for the target platform (the scenario's Python,
-manylinux) without installing anything (`pip install --dry-run --report`). Every wheel is
-downloaded once into a content-addressed store (`<store>/<sha256>/<file>`), checked against the
-hash its index gave, and laid out as one flat folder per index, the mirror, named by a hash of
-the closure, with `closure.json` beside the folders.
+harness/closure.py resolves what every project needs for every platform lockers resolve for;
+each file is downloaded once into a content-addressed store (harness/store.py) and laid out as
+one flat folder per index, the mirror, named by a hash of the closure, with `closure.json`
+beside the folders: every file with its role (install, resolve, build) and each distinct
+project's install set on the target.
 
-A package pinned to a named index comes from that index's files: it is resolved there first
-(alone), then the closure is resolved with it fixed to that exact file. Where a named index is
-unreachable from here, `ENVBENCH_INDEX_<NAME>` (the name upper-cased, `-` as `_`) may name a URL
-or a folder of wheels that serves the same files.
+Where a named index is unreachable from here, `ENVBENCH_INDEX_<NAME>` (the name upper-cased,
+`-` as `_`) may name a URL or a folder of files that serves the same files.
 """
 
 from __future__ import annotations
@@ -19,100 +16,30 @@ import hashlib
 import json
 import os
 import shutil
-import subprocess
-import sys
 import tempfile
-import urllib.request
 import zipfile
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, replace
 from pathlib import Path
-from urllib.parse import unquote
 
 from packaging.requirements import Requirement
 from packaging.utils import canonicalize_name
 
-from . import synth
-from .backends.local import envbench_home, host_ca_bundle
-from .images import wheel_platforms
+from . import closure, synth
 from .scenario import Project, Scenario
+from .settings import envbench_home
+from .store import Dist, MirrorError
 
-PYPI = "pypi"
+PYPI = closure.PYPI
+__all__ = ["Dist", "MirrorError", "prepare"]
 
 
-class MirrorError(Exception):
-    """Resolution or download failed: one line, with what pip or the index said."""
-
-
-@dataclass(frozen=True)
-class Wheel:
-    name: str  # canonical
-    version: str
-    filename: str
-    sha256: str
-    size: int
-    index: str  # the scenario's index name it comes from, or "pypi"
-    url: str  # where it was found
-
-    def to_json(self) -> dict:
-        return asdict(self)
+def index_variable(name: str) -> str:
+    return "ENVBENCH_INDEX_" + name.upper().replace("-", "_")
 
 
 def index_location(scenario: Scenario, name: str) -> str:
-    """URL or wheel folder that serves the named index: the override, else the scenario's URL."""
-    override = os.environ.get("ENVBENCH_INDEX_" + name.upper().replace("-", "_"))
-    return override or scenario.index_url(name)
-
-
-def _source_args(location: str) -> list[str]:
-    if location.startswith(("http://", "https://", "file://")) and not Path(location.removeprefix("file://")).is_dir():
-        return ["--index-url", location]
-    return ["--no-index", "--find-links", location.removeprefix("file://")]
-
-
-def _report(
-    scenario: Scenario, requirements: list[str], source: list[str], extra: list[str], isolated: bool = False
-) -> list[dict]:
-    """pip's install report for REQUIREMENTS on the target platform (nothing is installed).
-
-    isolated: only SOURCE counts; the host's pip configuration and PIP_* variables, which may
-    add other indexes or wheel folders, are left out (for packages pinned to a named index).
-    """
-    env = dict(os.environ)
-    if isolated:
-        env = {k: v for k, v in env.items() if not k.startswith("PIP_")}
-        env["PIP_CONFIG_FILE"] = os.devnull
-        if host_ca_bundle():
-            source = [*source, "--cert", host_ca_bundle()]
-    with tempfile.TemporaryDirectory(prefix="envbench-resolve-") as tmp:
-        report = Path(tmp) / "report.json"
-        argv = [sys.executable, "-m", "pip", "install", "--dry-run", "--ignore-installed", "--quiet",
-                "--disable-pip-version-check", "--report", str(report), "--target", str(Path(tmp) / "target"),
-                "--only-binary=:all:", "--python-version", scenario.python, "--implementation", "cp",
-                *source, *extra]  # fmt: skip
-        for platform_tag in wheel_platforms():
-            argv += ["--platform", platform_tag]
-        done = subprocess.run(argv + requirements, capture_output=True, text=True, env=env)
-        if done.returncode != 0:
-            said = [line for line in (done.stderr or done.stdout).splitlines() if line.startswith("ERROR")] or ["no output"]
-            raise MirrorError(f"resolving {' '.join(requirements)} failed: {said[-1]}")
-        return json.loads(report.read_text())["install"]
-
-
-def _wheel(entry: dict, index: str) -> Wheel:
-    info = entry["download_info"]
-    url = info["url"]
-    digest = info.get("archive_info", {}).get("hashes", {}).get("sha256")
-    if not digest:
-        raise MirrorError(f"{url}: the index gave no sha256, so the mirror cannot check the file")
-    return Wheel(
-        name=canonicalize_name(entry["metadata"]["name"]),
-        version=entry["metadata"]["version"],
-        filename=unquote(url.rsplit("/", 1)[-1].split("#")[0]),
-        sha256=digest,
-        size=0,
-        index=index,
-        url=url,
-    )
+    """URL or folder that serves the named index: the override, else the scenario's URL."""
+    return os.environ.get(index_variable(name)) or scenario.index_url(name)
 
 
 def _synthetic_only(scenario: Scenario, project: Project) -> bool:
@@ -122,178 +49,103 @@ def _synthetic_only(scenario: Scenario, project: Project) -> bool:
     return all(canonicalize_name(Requirement(text).name) in names for text in requirements)
 
 
-def resolve_project(scenario: Scenario, project: Project, synthetic: Path | None = None) -> list[Wheel]:
-    """The closure of one project: pinned packages from their index, the rest from PyPI.
-
-    SYNTHETIC is the folder of the scenario's generated wheels; pip finds them there beside the
-    indexes (and only there when nothing else is needed).
-    """
-    base = ["--no-index", "--find-links", scenario.wheelhouse] if scenario.wheelhouse else []
-    if synthetic is not None and _synthetic_only(scenario, project):
-        base = ["--no-index"]
-    local = ["--find-links", str(synthetic)] if synthetic is not None else []
-    pinned: dict[str, Wheel] = {}
-    for requirement in project.dependencies:
-        index = project.index_of(Requirement(requirement).name)
-        if index is None:
-            continue
-        location = index_location(scenario, index)
-        try:
-            entry = _report(scenario, [requirement], base or _source_args(location), ["--no-deps"], isolated=True)[0]
-        except MirrorError as exc:
-            variable = "ENVBENCH_INDEX_" + index.upper().replace("-", "_")
-            raise MirrorError(
-                f"index {index} ({location}): {exc}; where it is unreachable, {variable} may name a mirror URL "
-                "or a folder of wheels that serves the same files"
-            ) from None
-        pinned[canonicalize_name(entry["metadata"]["name"])] = _wheel(entry, index)
-    extra: list[str] = []
-    with tempfile.TemporaryDirectory(prefix="envbench-pins-") as pins:
-        if pinned:
-            # The closure is resolved with each pinned package fixed to the file its index gave.
-            constraints = Path(pins) / "constraints.txt"
-            constraints.write_text("".join(f"{w.name}=={w.version}\n" for w in pinned.values()))
-            for wheel in pinned.values():
-                _download(wheel, Path(pins) / wheel.filename)
-            extra = ["--constraint", str(constraints), "--find-links", pins]
-        entries = _report(scenario, list(project.dependencies), base, extra + local)
-    closure = []
-    for entry in entries:
-        name = canonicalize_name(entry["metadata"]["name"])
-        closure.append(pinned.get(name) or _wheel(entry, PYPI))
-    return closure
-
-
-def resolve(scenario: Scenario, synthetic: Path | None = None) -> list[Wheel]:
-    """Every wheel any project of the scenario needs, once (projects often share their closure)."""
-    seen: dict[tuple[str, str], Wheel] = {}
-    done: set[tuple] = set()
-    for project in scenario.projects:
-        key = (project.dependencies, project.sources)
-        if key in done:
-            continue
-        done.add(key)
-        for wheel in resolve_project(scenario, project, synthetic):
-            seen.setdefault((wheel.index, wheel.sha256), wheel)
-    if synthetic is not None:
-        _check_synthetic(seen.values(), synthetic)
-    return sorted(seen.values(), key=lambda w: (w.index, w.name, w.version))
+def sources_for(scenario: Scenario, synthetic: Path | None) -> closure.Sources:
+    """Where the scenario's packages are resolved from (see closure.py)."""
+    named = tuple((name, index_location(scenario, name)) for name, _ in scenario.indexes)
+    if scenario.wheelhouse:
+        return closure.Sources(default=None, folders=(scenario.wheelhouse,), named=named)
+    host = closure.host_sources()
+    if synthetic is not None and all(_synthetic_only(scenario, p) for p in scenario.projects):
+        # No index at all, so no network; the host's local folders still show a name collision.
+        return closure.Sources(default=None, folders=(str(synthetic), *host.folders), named=named)
+    folders = ((str(synthetic),) if synthetic is not None else ()) + host.folders
+    return replace(host, folders=folders, named=named)
 
 
 def build_synthetic(scenario: Scenario, root: Path, say=lambda text: None) -> Path | None:
-    """The scenario's synthetic wheels, built once into a folder named by their specification."""
+    """The scenario's synthetic packages, built once into a folder named by their specification.
+
+    Sdists come with the backend wheel that builds them (their one build requirement).
+    """
     if not scenario.synthetic:
         return None
     spec = json.dumps([synth.GENERATOR, *(asdict(p) for p in scenario.synthetic)], sort_keys=True)
     folder = root / hashlib.sha256(spec.encode()).hexdigest()[:12]
-    for package in scenario.synthetic:
-        if not (folder / package.wheel_name).exists():
-            say(f"generating {package.wheel_name} ({package.files} × {package.file_size:,} B)")
+    wanted = [(p.file_name, p, synth.build) for p in scenario.synthetic]
+    if any(p.sdist for p in scenario.synthetic):
+        wanted.append((synth.BACKEND.wheel_name, synth.BACKEND, lambda _, out: synth.build_backend_wheel(out)))
+    for name, package, build in wanted:
+        if not (folder / name).exists():
+            say(f"generating {name} ({package.files} × {package.file_size:,} B)")
             folder.mkdir(parents=True, exist_ok=True)
             with tempfile.TemporaryDirectory(prefix=".building-", dir=root) as tmp:
-                os.replace(synth.build_wheel(package, Path(tmp)), folder / package.wheel_name)
+                os.replace(build(package, Path(tmp)), folder / name)
     return folder
 
 
-def _check_synthetic(wheels, folder: Path) -> None:
+def _check_synthetic(dists: list[Dist], folder: Path) -> None:
     """A synthetic name that resolved to some index's file instead of ours is a collision."""
-    ours = {canonicalize_name(path.name.split("-")[0]): path for path in folder.glob("*.whl")}
-    for wheel in wheels:
-        if wheel.name in ours and not wheel.url.startswith(Path(folder).resolve().as_uri()):
-            raise MirrorError(f"synthetic package {wheel.name} collides with {wheel.url}: give it a name no index uses")
+    ours = {canonicalize_name(path.name.split("-")[0].replace("_", "-")) for path in folder.iterdir()}
+    for dist in dists:
+        if dist.name in ours and not dist.url.startswith(Path(folder).resolve().as_uri()):
+            raise MirrorError(f"synthetic package {dist.name} collides with {dist.url}: give it a name no index uses")
 
 
-def _download(wheel: Wheel, target: Path) -> None:
-    """Fetch WHEEL to TARGET, checking its sha256; a folder or file:// URL is copied."""
-    target.parent.mkdir(parents=True, exist_ok=True)
-    partial = target.with_name(target.name + ".partial")
-    digest = hashlib.sha256()
-    url = wheel.url.split("#")[0]
-    if url.startswith("file://") and _link_local(Path(urllib.request.url2pathname(url.removeprefix("file://"))), wheel, target):
-        return
-    try:
-        if url.startswith("file://"):
-            source = open(urllib.request.url2pathname(url.removeprefix("file://")), "rb")
-        else:
-            source = urllib.request.urlopen(url, timeout=300)
-    except OSError as exc:
-        raise MirrorError(f"cannot fetch {url}: {exc}") from None
-    with source, open(partial, "wb") as out:
-        while chunk := source.read(1 << 20):
-            digest.update(chunk)
-            out.write(chunk)
-    if digest.hexdigest() != wheel.sha256:
-        partial.unlink()
-        raise MirrorError(f"{url}: sha256 {digest.hexdigest()} is not the {wheel.sha256} its index gave")
-    os.replace(partial, target)
+def record_digest(wheel: Path) -> str:
+    """The digest probe.py computes for an installed distribution, from the wheel's RECORD."""
+    from . import probe
+
+    with zipfile.ZipFile(wheel) as archive:
+        record = next(n for n in archive.namelist() if n.count("/") == 1 and n.endswith(".dist-info/RECORD"))
+        return probe.wheel_record_digest(archive.read(record).decode("utf-8"))
 
 
-def _link_local(source: Path, wheel: Wheel, target: Path) -> bool:
-    """A local wheel with the expected digest hard-linked into place (no second copy)."""
-    digest = hashlib.sha256()
-    try:
-        with open(source, "rb") as file:
-            while chunk := file.read(1 << 20):
-                digest.update(chunk)
-        if digest.hexdigest() != wheel.sha256:
-            return False
-        os.link(source, target)
-    except OSError:
-        return False
-    return True
-
-
-def fetch(wheels: list[Wheel], store: Path, say=lambda text: None) -> list[Wheel]:
-    """Each wheel in the content-addressed STORE (downloaded only when missing), with its size."""
-    fetched = []
-    for wheel in wheels:
-        path = store / wheel.sha256 / wheel.filename
-        if not path.exists():
-            say(f"{'storing' if wheel.url.startswith('file://') else 'downloading'} {wheel.filename}")
-            _download(wheel, path)
-        fetched.append(Wheel(**{**wheel.to_json(), "size": path.stat().st_size}))
-    return fetched
-
-
-def closure_id(wheels: list[Wheel]) -> str:
-    return hashlib.sha256("".join(f"{w.index} {w.sha256} {w.filename}\n" for w in wheels).encode()).hexdigest()[:12]
-
-
-def lay_out(wheels: list[Wheel], store: Path, mirrors: Path, scenario: Scenario) -> Path:
-    """The mirror folder for WHEELS: one folder of wheels per index, hard-linked from the store."""
-    target = mirrors / f"{scenario.name}-{closure_id(wheels)}"
+def lay_out(dists: list[Dist], sets: list, store: Path, mirrors: Path, scenario: Scenario) -> Path:
+    """The mirror folder: one folder of files per index, hard-linked from the store, and closure.json."""
+    target = mirrors / f"{scenario.name}-{closure.closure_id(dists)}"
     if (target / "closure.json").exists():
         return target
     building = target.with_name(target.name + ".partial")
     shutil.rmtree(building, ignore_errors=True)
-    for wheel in wheels:
-        source = store / wheel.sha256 / wheel.filename
-        destination = building / wheel.index / wheel.filename
+    files = []
+    for dist in dists:
+        source = store / dist.sha256 / dist.filename
+        destination = building / dist.index / dist.filename
         destination.parent.mkdir(parents=True, exist_ok=True)
         try:
             os.link(source, destination)
         except OSError:
             shutil.copy2(source, destination)
-    record = {"schema": 1, "scenario": scenario.name, "python": scenario.python, "wheels": [w.to_json() for w in wheels]}
+        entry = dist.to_json()
+        if dist.is_wheel and dist.role == "install":
+            entry["record_digest"] = record_digest(source)
+            entry["unpacked_bytes"], entry["source_bytes"] = unpacked_bytes(source)
+        files.append(entry)
+    record = {"schema": 2, "scenario": scenario.name, "python": scenario.python, "files": files,
+              "projects": [s.to_json() for s in sets]}  # fmt: skip
     (building / "closure.json").write_text(json.dumps(record, indent=1) + "\n")
     shutil.rmtree(target, ignore_errors=True)
     os.replace(building, target)
     return target
 
 
-def unpacked_bytes(folder: Path) -> tuple[int, int]:
-    """What the mirror's wheels hold uncompressed, and how much of it is Python source (.py).
+def unpacked_bytes(wheel: Path) -> tuple[int, int]:
+    """What a wheel holds uncompressed, and how much of it is Python source (.py).
 
-    Read from each zip's directory, nothing extracted. The source counts twice in an env made
+    Read from the zip's directory, nothing extracted. The source counts twice in an env made
     by an installer that compiles it (pip writes a .pyc beside each .py).
     """
     total = source = 0
-    for wheel in folder.glob("*/*.whl"):
-        with zipfile.ZipFile(wheel) as archive:
-            for info in archive.infolist():
-                total += info.file_size
-                source += info.file_size if info.filename.endswith(".py") else 0
+    with zipfile.ZipFile(wheel) as archive:
+        for info in archive.infolist():
+            total += info.file_size
+            source += info.file_size if info.filename.endswith(".py") else 0
     return total, source
+
+
+def files_of(record: dict) -> list[dict]:
+    """The files of a closure.json or a run's mirror record (older ones call them wheels)."""
+    return record.get("files") or record.get("wheels") or []
 
 
 # -- serving ---------------------------------------------------------------------------------
@@ -320,5 +172,7 @@ def prepare(scenario: Scenario, say=lambda text: None) -> Path:
     """The scenario's mirror folder: resolved, fetched and laid out (reused while it matches)."""
     home = envbench_home()
     synthetic = build_synthetic(scenario, home / "synthetic", say)
-    wheels = fetch(resolve(scenario, synthetic), home / "wheels", say)
-    return lay_out(wheels, home / "wheels", home / "mirrors", scenario)
+    dists, sets = closure.resolve(scenario, sources_for(scenario, synthetic), home / "wheels", say)
+    if synthetic is not None:
+        _check_synthetic(dists, synthetic)
+    return lay_out(dists, sets, home / "wheels", home / "mirrors", scenario)

@@ -7,13 +7,19 @@ writes {"python", "packages": [...], "imports": {module: null or error}} to OUT.
 (not to stdout: some packages print when they are imported).
 
 For each NAME (a requested distribution) the probe imports its top-level module: the one
-named like the distribution when there is one, else every public top-level module it ships.
+named like the distribution when there is one, else every top-level module it ships, private
+ones too (argon2-cffi-bindings ships only `_argon2_cffi_bindings`).
+
+Every installed distribution's RECORD is checked: each file it lists with a hash must be there
+with that hash (files outside site-packages, such as scripts, are left out).
 
 A package's sha256 is a digest of the file hashes its RECORD declares (sorted), leaving out
 what installers write themselves (RECORD, INSTALLER, REQUESTED, direct_url.json, scripts in
 bin/, bytecode), so the same wheel gives the same digest whichever tool installed it.
 """
 
+import base64
+import csv
 import hashlib
 import importlib
 import importlib.metadata as metadata
@@ -36,22 +42,71 @@ def _installer_written(path):
     return len(parts) == 2 and parts[0].endswith(".dist-info") and parts[1] in INSTALLER_FILES
 
 
+def _digest(entries):
+    """sha256 over (path, hash mode, hash value) of the entries installers do not write."""
+    digest = hashlib.sha256()
+    for path, mode, value in sorted(entries):
+        if not _installer_written(path):
+            digest.update(f"{path}\0{mode}={value}\n".encode())
+    return digest.hexdigest()
+
+
+def wheel_record_digest(record_text):
+    """The digest an env's copy of a wheel gets, from the wheel's own RECORD (run on the host).
+
+    Installers move `NAME.data/purelib|platlib/` files into site-packages and everything else
+    under `.data/` out of it (bin, include: `..` paths in the env's RECORD, left out).
+    """
+    entries = []
+    for row in csv.reader(record_text.splitlines()):
+        if len(row) < 2 or not row[1]:
+            continue
+        path = row[0]
+        parts = path.split("/")
+        if parts[0].endswith(".data"):
+            if len(parts) < 3 or parts[1] not in ("purelib", "platlib"):
+                continue
+            path = "/".join(parts[2:])
+        mode, _, value = row[1].partition("=")
+        entries.append((path, mode, value))
+    return _digest(entries)
+
+
+def _file_hash(path, mode):
+    digest = hashlib.new(mode)
+    with open(path, "rb") as f:
+        for chunk in iter(lambda: f.read(1 << 20), b""):
+            digest.update(chunk)
+    return base64.urlsafe_b64encode(digest.digest()).rstrip(b"=").decode()
+
+
 def describe(dist):
     files = dist.files or []
-    digest = hashlib.sha256()
     installed = 0
-    for entry in sorted(files, key=lambda f: str(f)):
+    checked, bad = 0, []
+    for entry in files:
+        path = entry.locate()
         try:
-            installed += os.lstat(entry.locate()).st_size
+            installed += os.lstat(path).st_size
         except OSError:
             pass
-        if entry.hash is not None and not _installer_written(str(entry)):
-            digest.update(f"{entry}\0{entry.hash.mode}={entry.hash.value}\n".encode())
+        if entry.hash is None or str(entry).startswith(".."):
+            continue
+        checked += 1
+        try:
+            if _file_hash(path, entry.hash.mode) != entry.hash.value:
+                bad.append(f"{entry}: hash differs")
+        except (OSError, ValueError) as exc:
+            bad.append(f"{entry}: {type(exc).__name__}")
+    entries = [(str(e), e.hash.mode, e.hash.value) for e in files if e.hash is not None]
     return {
         "name": canonical(dist.metadata["Name"]),
         "version": dist.version,
-        "sha256": digest.hexdigest(),
+        "sha256": _digest(entries),
         "installed_bytes": installed,
+        "record_files": checked,
+        "record_bad": bad[:5],
+        "record_bad_count": len(bad),
     }
 
 
@@ -67,7 +122,7 @@ def top_level_modules(dist):
     own = canonical(dist.metadata["Name"]).replace("-", "_")
     if own in names:
         return [own]
-    return sorted(n for n in names if n and not n.startswith("_") and n not in ("test", "tests"))
+    return sorted(n for n in names if n and n.isidentifier() and n not in ("test", "tests"))
 
 
 def main(out_path, requested):

@@ -14,13 +14,13 @@ import urllib.error
 import urllib.request
 from collections import Counter
 from contextlib import contextmanager
+from pathlib import PurePosixPath
 from urllib.parse import urlparse
 
 from packaging.requirements import Requirement
-from packaging.utils import canonicalize_name
 from rich.console import Console
 
-from . import mirror
+from . import closure, mirror, proof
 from .backends.base import BackendError, StepResult, ToolUnavailable
 from .plan import LOCKED, WARM_LOCKED, last_fleet_cell, plan, states_of, tree_plan
 from .results import RunRecord, now
@@ -163,15 +163,21 @@ class Runner:
         except (mirror.MirrorError, BackendError) as exc:
             return {"*": f"the mirror could not be made: {exc}"}
         self.record.data["backend"].update(self.backend.describe())  # serving changed its network
-        closure = json.loads((folder / "closure.json").read_text())["wheels"]
+        record = json.loads((folder / "closure.json").read_text())
+        closure = mirror.files_of(record)
+        installed = [f for f in closure if f.get("role", "install") == "install"]
         self.record.data["mirror"] = {
             "folder": str(folder),
             "urls": self.urls,
-            "wheels": closure,
-            "bytes": sum(w["size"] for w in closure),
+            "files": closure,
+            "projects": record.get("projects", []),
+            "bytes": sum(f["size"] for f in installed),
+            "unpacked_bytes": sum(f.get("unpacked_bytes", f["size"]) for f in installed),
+            "source_bytes": sum(f.get("source_bytes", 0) for f in installed),
+            "roles": dict(Counter(f.get("role", "install") for f in closure)),
         }
-        self.record.data["mirror"]["unpacked_bytes"], self.record.data["mirror"]["source_bytes"] = mirror.unpacked_bytes(folder)
-        self.say(f"mirror: {len(closure)} wheels served at {', '.join(self.urls.values())}")
+        roles = ", ".join(f"{count} {role}" for role, count in self.record.data["mirror"]["roles"].items())
+        self.say(f"mirror: {len(closure)} files ({roles}) served at {', '.join(self.urls.values())}")
         self.record.save()
         return {}
 
@@ -303,6 +309,7 @@ class Runner:
                     self.prove(adapter, sandbox, layout, made)
                 with self.timed("scan"):
                     self.measure_disk(adapter, sandbox, layout)
+                self.keep_lock(adapter, sandbox, layout)
                 with self.timed("reset"):  # the other projects' envs are measured: free their space
                     others = [sandbox.project_dir(p.name) for p in self.scenario.projects[1:]]
                     self.backend.prepare(sandbox, {"remove": others})
@@ -359,28 +366,28 @@ class Runner:
         return record
 
     def prove(self, adapter: ToolAdapter, sandbox: Sandbox, layout: str, projects: set[str]) -> None:
-        """Import each env's requested packages: a tool that installs nothing cannot look efficient."""
+        """Check each env against what was asked and locked (harness/proof.py), and import it."""
         entry = self.record.layout(adapter.name, layout)
+        target = closure.target_environment(self.scenario.python)
         for project in self.scenario.projects:
             if project.name not in projects:
                 continue
-            names = [Requirement(dep).name for dep in project.dependencies]
-            probe = self.backend.probe(sandbox, adapter.env_python(sandbox, project.name), names)
-            imports = probe.get("imports", {})
-            foreign = self.not_from_mirror(probe.get("packages", []))
-            proved = "error" not in probe and bool(imports) and all(error is None for error in imports.values()) and not foreign
+            # A requirement whose marker the target does not meet installs nothing there.
+            wanted = [d for d in project.dependencies if Requirement(d).marker is None or Requirement(d).marker.evaluate(target)]
+            probe = self.backend.probe(sandbox, adapter.env_python(sandbox, project.name), [Requirement(d).name for d in wanted])
+            expected = proof.expected_for(self.record.data.get("mirror"), project.dependencies, dict(project.sources))
+            verdict = proof.judge(probe, wanted, expected)
             entry["envs"][project.name] = {
-                "proved": proved,
+                "proved": verdict.proved,
                 "python": probe.get("python"),
-                "imports": imports,
+                "imports": probe.get("imports", {}),
+                "import_needs": verdict.import_needs,
+                "faults": verdict.faults,
                 "packages": probe.get("packages", []),
                 **({"error": probe["error"]} if "error" in probe else {}),
             }
-            if not proved:
-                bad = probe.get("error") or "; ".join(f"{m}: {e}" for m, e in imports.items() if e)
-                reason = f"env of {project.name} does not import: {bad}"[:500]
-                if foreign:
-                    reason = f"env of {project.name} holds packages the mirror does not serve: {', '.join(foreign)}"[:500]
+            if not verdict.proved:
+                reason = f"env of {project.name} is not what was asked: {'; '.join(verdict.faults)}"[:500]
                 self.record.fail(adapter.name, "prove", reason, layout=layout, project=project.name)
         self.record.save()
 
@@ -404,22 +411,18 @@ class Runner:
         self.record.save()
         self.say(f"  {adapter.name} {layout}: {count} projects take {report['total']['physical_bytes'] / 2**20:,.1f} MiB")
 
-    def not_from_mirror(self, packages: list[dict]) -> list[str]:
-        """Installed name==version pairs of the mirror's packages that the mirror does not serve.
-
-        Importing proves an env works, not that it holds what was asked for: a tool that ignored
-        the mirror would install another release (or another package of the same name) from
-        elsewhere. Packages the mirror has no file of at all (pip, setuptools seeded into envs)
-        are not judged.
-        """
-        served: dict[str, set[str]] = {}
-        for wheel in (self.record.data.get("mirror") or {}).get("wheels", []):
-            served.setdefault(wheel["name"], set()).add(wheel["version"])
-        return [
-            f"{p['name']}=={p['version']}"
-            for p in packages
-            if canonicalize_name(p["name"]) in served and p["version"] not in served[canonicalize_name(p["name"])]
-        ]
+    def keep_lock(self, adapter: ToolAdapter, sandbox: Sandbox, layout: str) -> None:
+        """The first project's lock file, kept as RUN_DIR/locks/TOOL/LAYOUT/FILE: what the tool locked."""
+        if adapter.lock_file is None:
+            return
+        path = str(PurePosixPath(sandbox.project_dir(self.scenario.projects[0].name), adapter.lock_file))
+        data = self.backend.read(sandbox, path)
+        if data is None:
+            return
+        target = self.record.out_dir / "locks" / adapter.name / layout / adapter.lock_file
+        target.parent.mkdir(parents=True, exist_ok=True)
+        target.write_bytes(data)
+        self.record.layout(adapter.name, layout)["lock"] = os.path.relpath(target, self.record.out_dir)
 
     def measure_disk(self, adapter: ToolAdapter, sandbox: Sandbox, layout: str) -> None:
         entry = self.record.layout(adapter.name, layout)

@@ -19,10 +19,11 @@ from packaging.version import InvalidVersion, Version
 from .synth import SynthPackage
 from .yamlnodes import Reader, ScenarioError, decode, describe, scalar_value
 
-# Every tool DESIGN.md names; those without an adapter yet run as `unavailable`.
+# Every tool DESIGN.md names (each has an adapter in harness/tools/).
 KNOWN_TOOLS = (
     "pip-venv",
     "virtualenv",
+    "pip-tools",
     "uv",
     "uv-project",
     "poetry",
@@ -42,7 +43,7 @@ TOP_KEYS = {
 # checkpoints: project counts after which the disk is scanned too, to show how cost grows.
 VARIANT_KEYS = {"tool", "env"}
 ENV_NAME_RE = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
-SYNTHETIC_KEYS = {"name", "version", "files", "file_size", "binary", "dependencies"}
+SYNTHETIC_KEYS = {"name", "version", "files", "file_size", "binary", "dependencies", "platform", "sdist"}
 # mirror: tools install from envbench's local mirror of the scenario's closure (reproducible);
 # live: from the real indexes. A `wheelhouse` makes tools read that folder directly instead.
 KNOWN_SOURCES = ("mirror", "live")
@@ -306,8 +307,14 @@ def _synthetic(reader: Reader, node) -> list[SynthPackage]:
         for key, minimum in (("files", 0), ("file_size", 1)):
             if key in entry:
                 values[key] = reader.integer(entry[key][1], f"{field}.{key}", minimum)
-        if "binary" in entry:
-            values["binary"] = reader.scalar(entry["binary"][1], f"{field}.binary", bool)
+        for key in ("binary", "sdist"):
+            if key in entry:
+                values[key] = reader.scalar(entry[key][1], f"{field}.{key}", bool)
+        if "platform" in entry:
+            node = entry["platform"][1]
+            values["platform"] = reader.scalar(node, f"{field}.platform", str)
+            if not re.match(r"^[a-z0-9_]+$", values["platform"]):
+                reader.fail(node, f"{field}.platform", f"{values['platform']!r} is not a wheel platform tag such as win_amd64")
         if "dependencies" in entry:
             values["dependencies"] = tuple(_requirements(reader, entry["dependencies"][1], f"{field}.dependencies"))
         packages.append(SynthPackage(**values))

@@ -120,8 +120,8 @@ def test_lock_files_and_env_paths():
     assert set(ADAPTERS) == set(KNOWN_TOOLS)  # every tool a scenario may name has an adapter
     lock_files = {name: adapter.lock_file for name, adapter in ADAPTERS.items()}
     assert lock_files == {
-        "pip-venv": None, "virtualenv": None, "uv": None, "uv-project": "uv.lock", "poetry": "poetry.lock",
-        "pdm": "pdm.lock", "pipenv": "Pipfile.lock", "hatch": None, "conda": None, "pixi": "pixi.lock",
+        "pip-venv": None, "virtualenv": None, "pip-tools": "requirements.txt", "uv": None, "uv-project": "uv.lock",
+        "poetry": "poetry.lock", "pdm": "pdm.lock", "pipenv": "Pipfile.lock", "hatch": None, "conda": None, "pixi": "pixi.lock",
     }  # fmt: skip
     assert ADAPTERS["pdm"].env_paths == (".venv", ".pdm-python")
     assert ADAPTERS["pixi"].env_python(tool_sandbox("pixi"), "a") == "/bench/pixi/projects/a/.pixi/envs/default/bin/python"
@@ -256,3 +256,36 @@ def test_a_variant_is_its_tool_with_more_environment():
     assert [s.argv for s in steps] == [s.argv for s in base_steps]
     assert all(dict(s.env)["UV_LINK_MODE"] == "copy" for s in steps)
     assert "UV_LINK_MODE" not in dict(base_steps[0].env) and ADAPTERS["uv"].name == "uv"  # the base is untouched
+
+
+def test_pip_tools_compiles_then_syncs_into_a_venv():
+    adapter = ADAPTERS["pip-tools"]
+    sandbox = Sandbox(root="/bench/pt", python="/usr/bin/python3.11", tool_bin="/opt/tools/pip-tools/bin")
+    source = PackageSource(index_url="http://mirror:8080/simple/", trusted_hosts=("mirror",), pinned=TORCH_CPU.pinned)
+    files = adapter.project_files("app-01", REQUIREMENTS, source, "3.11")
+    assert files == {"requirements.in": "numpy>=1.26\ntorch\n"}
+    venv, lock, install = adapter.install_steps(sandbox, "app-01", REQUIREMENTS, source)
+    assert venv.argv == ("/usr/bin/python3.11", "-m", "venv", "/bench/pt/projects/app-01/.venv")
+    mirror_args = ("--index-url", "http://mirror:8080/simple/", "--trusted-host", "mirror",
+                   "--extra-index-url", "https://download.pytorch.org/whl/cpu")  # fmt: skip
+    assert lock.operation == "lock" and lock.cwd == "/bench/pt/projects/app-01"
+    assert lock.argv == (
+        "/opt/tools/pip-tools/bin/pip-compile", "--quiet", "--strip-extras", "--cache-dir", "/bench/pt/cache/pip-tools",
+        *mirror_args, "--output-file", "requirements.txt", "requirements.in",
+    )  # fmt: skip
+    assert install.argv == (
+        "/opt/tools/pip-tools/bin/pip-sync", "--python-executable", "/bench/pt/projects/app-01/.venv/bin/python",
+        *mirror_args, "requirements.txt",
+    )  # fmt: skip
+    assert dict(install.env)["PIP_CONFIG_FILE"] == "/dev/null"
+    assert adapter.lock_file == "requirements.txt" and adapter.parse_version("pip-compile, version 7.6.2\n") == "7.6.2"
+
+
+def test_the_mirror_resolves_with_the_uv_the_adapter_measures():
+    import tomllib
+    from pathlib import Path
+
+    from harness.tools.uv import VERSION
+
+    pins = tomllib.loads((Path(__file__).parent.parent / "pyproject.toml").read_text())["project"]["dependencies"]
+    assert f"uv=={VERSION}" in pins

@@ -30,8 +30,8 @@ projects:
     dependencies: [stack, inhouse>=2]
     sources: {inhouse: private}
 """
-RUNNABLE = ("pip-venv", "virtualenv", "uv", "uv-project", "poetry", "pdm", "pipenv", "hatch")
-LOCKING = ("uv-project", "poetry", "pdm", "pipenv")
+RUNNABLE = ("pip-venv", "virtualenv", "pip-tools", "uv", "uv-project", "poetry", "pdm", "pipenv", "hatch")
+LOCKING = ("pip-tools", "uv-project", "poetry", "pdm", "pipenv")
 
 
 @pytest.fixture

@@ -21,7 +21,7 @@ def home(tmp_path, monkeypatch):
 
 
 def closure(folder):
-    return {w["name"]: w for w in json.loads((folder / "closure.json").read_text())["wheels"]}
+    return {w["name"]: w for w in json.loads((folder / "closure.json").read_text())["files"]}
 
 
 def test_wheelhouse_closure_is_stored_once_and_laid_out(tmp_path, wheelhouse, home, cli):
@@ -127,7 +127,7 @@ def test_local_runs_install_the_mirrored_closure(tmp_path, offline_host_pip, too
     assert status == 0, err
     run = json.loads((tmp_path / "a" / "run.json").read_text())
     assert run["scenario"]["source"] == "mirror"
-    assert sorted(w["name"] for w in run["mirror"]["wheels"]) == ["alpha", "beta", "gamma"]
+    assert sorted(w["name"] for w in run["mirror"]["files"]) == ["alpha", "beta", "gamma"]
     assert run["mirror"]["urls"]["pypi"].startswith("http://127.0.0.1:")
     # Both tools installed exactly the mirrored files: the same digests as the closure's wheels.
     rows = packages(tmp_path / "a")

@@ -290,7 +290,7 @@ def test_synthetic_stack_through_the_mirror_with_growth_checkpoints(tmp_path, to
     status, _, err = cli("run", scenario, "--backend", "local", "--tools", "pip-venv,uv", "--out", tmp_path / "out")
     assert status == 0, err
     run = json.loads((tmp_path / "out" / "run.json").read_text())
-    assert {w["name"] for w in run["mirror"]["wheels"]} == {"heavy", "light"}
+    assert {w["name"] for w in run["mirror"]["files"]} == {"heavy", "light"}
     assert run["mirror"]["estimate"]["needed_bytes"] > 4 * run["mirror"]["unpacked_bytes"]
     for tool in ("pip-venv", "uv"):
         entry = run["tools"][tool]["layouts"]["same-volume"]

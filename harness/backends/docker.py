@@ -20,9 +20,10 @@ from pathlib import Path, PurePosixPath
 
 from ..engine import LABEL
 from ..images import UID
+from ..settings import host_ca_bundle
 from ..tools.base import Sandbox, Step, ToolAdapter
 from .base import BackendError, StepResult, ToolUnavailable
-from .local import PASSED_THROUGH, SYSTEM_PATH, host_ca_bundle
+from .local import PASSED_THROUGH, SYSTEM_PATH
 
 BENCH = "/bench"
 SCRATCH = f"{BENCH}/.envbench"  # shim results, logs, probe output: never scanned
@@ -306,6 +307,13 @@ class DockerBackend:
                         target = self.logs_dir / PurePosixPath(member.name).relative_to(PurePosixPath(LOGS).name)
                         target.parent.mkdir(parents=True, exist_ok=True)
                         target.write_bytes(tar.extractfile(member).read())
+
+    def read(self, sandbox: Sandbox, path: str) -> bytes | None:
+        """A file of the sandbox (a lock file), None when there is none."""
+        try:
+            return self._read(sandbox, path)
+        except BackendError:
+            return None
 
     def exists(self, sandbox: Sandbox, path: str) -> bool:
         return self._exec(sandbox, ["test", "-e", path])[0] == 0

@@ -8,7 +8,6 @@ of Python runs from its own venv at a pinned version, named by a hash of its inp
 from __future__ import annotations
 
 import contextlib
-import hashlib
 import json
 import os
 import shutil
@@ -22,6 +21,7 @@ from pathlib import Path
 
 from .. import cell, tree
 from .. import scan as scanner
+from ..settings import PinnedVenvError, envbench_home, host_ca_bundle, pinned_venv
 from ..tools.base import Sandbox, Step, ToolAdapter
 from .base import BackendError, StepResult, ToolUnavailable
 
@@ -30,19 +30,6 @@ PROBE = HERE / "probe.py"
 # Only these of the user's variables reach a tool: locale and how to reach the network.
 PASSED_THROUGH = ("LANG", "LC_ALL", "http_proxy", "https_proxy", "no_proxy", "HTTP_PROXY", "HTTPS_PROXY", "NO_PROXY")
 SYSTEM_PATH = "/usr/local/bin:/usr/bin:/bin"
-COMPLETE_MARK = ".envbench-complete"
-
-
-def envbench_home() -> Path:
-    default = Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache") / "envbench"
-    return Path(os.environ.get("ENVBENCH_HOME") or default)
-
-
-def host_ca_bundle() -> str:
-    for candidate in (os.environ.get("SSL_CERT_FILE"), "/etc/ssl/certs/ca-certificates.crt"):
-        if candidate and Path(candidate).is_file():
-            return candidate
-    return ""
 
 
 def _wait_until_served(url: str, server: subprocess.Popen, log: Path, timeout: float = 60) -> None:
@@ -111,6 +98,13 @@ class LocalBackend:
     def exists(self, sandbox: Sandbox, path: str) -> bool:
         return Path(path).exists()
 
+    def read(self, sandbox: Sandbox, path: str) -> bytes | None:
+        """A file of the sandbox (a lock file), None when there is none."""
+        try:
+            return Path(path).read_bytes()
+        except OSError:
+            return None
+
     def wheelhouse(self, path: str | None) -> str | None:
         """Where a host folder of wheels is seen by the tools (here: where it is)."""
         return path
@@ -120,30 +114,10 @@ class LocalBackend:
         """bin folder of a pinned venv (a tool's, the mirror server's), made once per inputs."""
         if not requirements:
             return ""
-        key = hashlib.sha256(json.dumps([list(requirements), python]).encode()).hexdigest()[:12]
-        venv = self.tools_dir / f"{name}-{key}"
-        if not (venv / COMPLETE_MARK).exists():
-            shutil.rmtree(venv, ignore_errors=True)
-            venv.parent.mkdir(parents=True, exist_ok=True)
-            commands = [
-                [python, "-m", "venv", str(venv)],
-                [
-                    str(venv / "bin" / "python"),
-                    "-m",
-                    "pip",
-                    "install",
-                    "--disable-pip-version-check",
-                    "-q",
-                    *requirements,
-                ],
-            ]
-            for argv in commands:
-                done = subprocess.run(argv, capture_output=True, text=True)
-                if done.returncode != 0:
-                    last = (done.stderr or done.stdout).strip().splitlines()[-1:] or ["no output"]
-                    raise ToolUnavailable(f"installing {' '.join(requirements)} failed: {last[0]}")
-            (venv / COMPLETE_MARK).write_text("\n".join(requirements) + "\n")
-        return str(venv / "bin")
+        try:
+            return str(pinned_venv(name, requirements, python, self.tools_dir))
+        except PinnedVenvError as exc:
+            raise ToolUnavailable(str(exc)) from None
 
     def sandbox(self, adapter: ToolAdapter, python: str, layout: str) -> Sandbox:
         if layout not in self.layouts:

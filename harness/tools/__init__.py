@@ -4,6 +4,7 @@ from .base import PackageSource, Sandbox, Step, ToolAdapter
 from .conda import Conda
 from .hatch import Hatch
 from .pdm import Pdm
+from .pip_tools import PipTools
 from .pip_venv import PipVenv
 from .pipenv import Pipenv
 from .pixi import Pixi
@@ -14,7 +15,7 @@ from .virtualenv import Virtualenv
 
 ADAPTERS: dict[str, ToolAdapter] = {
     adapter.name: adapter
-    for adapter in (PipVenv(), Virtualenv(), Uv(), UvProject(), Poetry(), Pdm(), Pipenv(), Hatch(), Conda(), Pixi())
+    for adapter in (PipVenv(), Virtualenv(), PipTools(), Uv(), UvProject(), Poetry(), Pdm(), Pipenv(), Hatch(), Conda(), Pixi())
 }
 
 __all__ = ["ADAPTERS", "PackageSource", "Sandbox", "Step", "ToolAdapter"]

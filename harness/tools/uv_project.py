@@ -22,9 +22,7 @@ class UvProject(Uv):
         return {key: value for key, value in super().env(sandbox).items() if key != "UV_NO_CONFIG"}
 
     def project_files(self, project, requirements, source: PackageSource, python: str) -> dict[str, str]:
-        tables = [
-            toml.project_table(project, requirements, python)
-        ]
+        tables = [toml.project_table(project, requirements, python)]
         settings: dict = {"package": False}
         if source.wheelhouse:
             settings |= {"no-index": True, "find-links": [source.wheelhouse]}

@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pyperf
 
-from .results import layouts, load, write_atomic
+from ..results import layouts, load, write_atomic
 from .stats import timing_benchmarks, timing_rows
 from .tables import tables_markdown
 

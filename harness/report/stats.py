@@ -10,7 +10,7 @@ from dataclasses import dataclass
 
 import pyperf
 
-from .results import layouts
+from ..results import layouts
 
 MIB = 1024 * 1024
 NOISY = 0.10  # stdev/mean above which a timing is flagged

@@ -10,8 +10,8 @@ from collections import defaultdict
 
 import pyperf
 
-from .plan import LOCKED, STATES, WARM_LOCKED
-from .results import layouts
+from ..plan import LOCKED, STATES, WARM_LOCKED
+from ..results import layouts
 from .stats import MIB, NOISY, matrix_samples, summaries, timing_benchmarks
 
 

@@ -1,0 +1,373 @@
+"""The closure of a scenario for every environment a locker resolves for, not the target alone.
+
+Lockers (uv lock, Poetry, PDM) resolve for every platform and Python a project admits, so a
+mirror holding only what the target installs fails them on the first platform-conditional
+dependency (sphinx's `colorama; sys_platform == "win32"`). The closure is therefore resolved
+the way those lockers do it: with uv's universal resolver (`uv lock`, pinned, on the host),
+once per distinct project, for linux, macOS and Windows on every architecture and the
+scenario's Python. From the lock file every release gets, by role:
+- install: a release the target installs: its best wheel for the target (the scenario's
+  CPython on manylinux), else its sdist;
+- resolve: a release only other platforms install: one distribution lockers can read its
+  metadata from, a wheel where there is one (smallest first), else the sdist;
+- build: what building one of those sdists asks for (`build-system.requires`, setuptools'
+  default where there is none), resolved for the target the same way.
+
+Sources, as pip on this host sees them: its configuration's index-url, extra-index-url,
+find-links and no-index (`pip config list`, PIP_* variables), with pip's rule that the best
+version across indexes wins; `ENVBENCH_INDEX_PYPI` replaces PyPI itself. A package pinned to a
+named index comes from that index alone (`ENVBENCH_INDEX_<NAME>` may serve it from a URL or a
+folder of files).
+"""
+
+from __future__ import annotations
+
+import ast
+import hashlib
+import json
+import os
+import platform
+import subprocess
+import sys
+import tarfile
+import tempfile
+import tomllib
+import zipfile
+from dataclasses import dataclass, replace
+from pathlib import Path
+from urllib.parse import unquote
+
+from packaging import tags
+from packaging.requirements import Requirement
+from packaging.utils import canonicalize_name, parse_wheel_filename
+from uv import find_uv_bin
+
+from .settings import envbench_home, host_ca_bundle
+from .store import Dist, MirrorError, fetch, path_of, sha256_of
+from .tools import toml
+
+PYPI = "pypi"
+PYPI_URL = "https://pypi.org/simple"
+SETUPTOOLS_DEFAULT = ("setuptools>=40.8.0", "wheel")  # pip's and uv's build requirements without pyproject.toml
+BUILD_ROUNDS = 3  # a build requirement that is itself an sdist needs its own; deeper is refused
+# Wheel platforms of a bookworm (glibc 2.36) image, newest first, with the legacy manylinux aliases.
+GLIBC_MINORS = range(36, 4, -1)
+
+
+@dataclass(frozen=True)
+class Sources:
+    """Where the resolver looks: the default index, pip's extras and folders, named indexes."""
+
+    default: str | None  # URL or folder standing for PyPI; None: no index (pip's no-index)
+    extra: tuple[str, ...] = ()  # more indexes whose best version wins, as pip's extra-index-url
+    folders: tuple[str, ...] = ()  # folders of files (find-links, a wheelhouse, synthetic packages)
+    named: tuple[tuple[str, str], ...] = ()  # (scenario's index name, URL or folder)
+
+    def index_of(self, registry: str) -> str:
+        """The mirror folder a lock entry's registry belongs in: a named index's, else PyPI's."""
+        for name, location in self.named:
+            if _same_place(registry, location):
+                return name
+        return PYPI
+
+
+def _same_place(a: str, b: str) -> bool:
+    def norm(text: str) -> str:
+        return text.removeprefix("file://").rstrip("/")
+
+    return norm(a) == norm(b)
+
+
+def _is_folder(location: str) -> bool:
+    return not location.startswith(("http://", "https://")) and Path(location.removeprefix("file://")).is_dir()
+
+
+def pip_configuration(environ: dict[str, str] | None = None) -> dict[str, str]:
+    """pip's own view of its settings here (`pip config list`: files, then PIP_* variables)."""
+    done = subprocess.run([sys.executable, "-m", "pip", "config", "list"], capture_output=True, text=True,
+                          env=dict(os.environ if environ is None else environ))  # fmt: skip
+    files: dict[str, str] = {}
+    variables: dict[str, str] = {}  # PIP_* variables, printed as ":env:.key", override every file
+    for line in done.stdout.splitlines():
+        key, sep, value = line.partition("=")
+        if sep:
+            try:
+                (variables if key.startswith(":env:") else files)[key.rsplit(".", 1)[-1]] = str(ast.literal_eval(value))
+            except (ValueError, SyntaxError):
+                continue
+    return files | variables
+
+
+def host_sources(environ: dict[str, str] | None = None) -> Sources:
+    """The indexes and folders pip on this host would use, PyPI replaced by ENVBENCH_INDEX_PYPI."""
+    environ = dict(os.environ if environ is None else environ)
+    config = pip_configuration(environ)
+    override = environ.get("ENVBENCH_INDEX_PYPI")
+    no_index = config.get("no-index", "").lower() in ("1", "true", "yes", "on")
+    default = override or (None if no_index else config.get("index-url") or PYPI_URL)
+    extra = () if (no_index or override) else tuple(config.get("extra-index-url", "").split())
+    return Sources(default=default, extra=extra, folders=tuple(config.get("find-links", "").split()))
+
+
+def target_tags(python: str) -> list[tags.Tag]:
+    """Wheel tags the target installs, best first: CPython X.Y on manylinux (glibc 2.36)."""
+    version = tuple(int(part) for part in python.split(".")[:2])
+    machine = platform.machine()
+    platforms = [f"manylinux_2_{minor}_{machine}" for minor in GLIBC_MINORS]
+    platforms += [f"manylinux2014_{machine}", f"manylinux2010_{machine}", f"manylinux1_{machine}", f"linux_{machine}"]
+    return [*tags.cpython_tags(version, platforms=platforms), *tags.compatible_tags(version, platforms=platforms)]
+
+
+def target_environment(python: str) -> dict[str, str]:
+    """PEP 508 marker values of the target (the image's CPython on Linux)."""
+    full = python if python.count(".") == 2 else python + ".0"
+    return {
+        "implementation_name": "cpython", "implementation_version": full, "os_name": "posix",
+        "platform_machine": platform.machine(), "platform_python_implementation": "CPython", "platform_release": "",
+        "platform_system": "Linux", "platform_version": "", "python_full_version": full,
+        "python_version": ".".join(python.split(".")[:2]), "sys_platform": "linux",
+    }  # fmt: skip
+
+
+# -- one universal resolution ------------------------------------------------------------------
+@dataclass(frozen=True)
+class Locked:
+    """A release of the lock: its files, and whether the target installs it."""
+
+    name: str
+    version: str
+    index: str
+    files: tuple[Dist, ...]
+    on_target: bool
+
+
+def scratch_project(requirements, sources: Sources, python: str, pins: dict[str, str], empty: Path) -> str:
+    """pyproject.toml of a throwaway project that asks for REQUIREMENTS as the scenario does."""
+    project = {"name": "envbench-closure", "version": "0", "requires-python": "==" + ".".join(python.split(".")[:2]) + ".*",
+               "dependencies": list(requirements)}  # fmt: skip
+    settings: dict = {"package": False}
+    if sources.extra:
+        settings["index-strategy"] = "unsafe-best-match"  # pip's rule: the best version across indexes
+    if sources.folders:
+        settings["find-links"] = list(sources.folders)
+    tables = [toml.table("project", project), toml.table("tool.uv", settings)]
+    for url in sources.extra:
+        tables.append(toml.table("[tool.uv.index]", {"url": url}))
+    # No default index at all (pip's no-index): an EMPTY folder stands in for PyPI.
+    default = sources.default or str(empty)
+    tables.append(toml.table("[tool.uv.index]", {"name": PYPI, "url": default, "default": True}
+                             | ({"format": "flat"} if _is_folder(default) else {})))  # fmt: skip
+    for name, location in sources.named:
+        entry = {"name": name, "url": location, "explicit": True} | ({"format": "flat"} if _is_folder(location) else {})
+        tables.append(toml.table("[tool.uv.index]", entry))
+    if pins:
+        tables.append(toml.table("tool.uv.sources", {package: {"index": index} for package, index in pins.items()}))
+    return toml.document(*tables)
+
+
+def uv_lock(requirements, sources: Sources, python: str, pins: dict[str, str], interpreter: str | None) -> list[Locked]:
+    """Every release of the universal resolution of REQUIREMENTS, with its files."""
+    uv = find_uv_bin()  # envbench's own dependency, pinned to the version the uv adapter measures
+    with tempfile.TemporaryDirectory(prefix="envbench-closure-") as tmp:
+        project = Path(tmp) / "project"
+        project.mkdir()
+        (Path(tmp) / "empty").mkdir()
+        (project / "pyproject.toml").write_text(scratch_project(requirements, sources, python, pins, Path(tmp) / "empty"))
+        env = {key: value for key, value in os.environ.items() if not key.startswith(("UV_", "PIP_", "VIRTUAL_ENV"))}
+        env |= {"UV_CACHE_DIR": str(envbench_home() / "resolver-cache"), "UV_PYTHON_DOWNLOADS": "never",
+                "XDG_CONFIG_HOME": tmp, "UV_NO_PROGRESS": "1"}  # fmt: skip
+        if host_ca_bundle():
+            env["SSL_CERT_FILE"] = host_ca_bundle()
+        python_args = ["--python", interpreter] if interpreter else []
+        remote = [u for u in (sources.default, *sources.extra, *(loc for _, loc in sources.named)) if u and not _is_folder(u)]
+        offline = [] if remote else ["--offline"]  # only folders: nothing may be fetched
+        done = subprocess.run([uv, "lock", *python_args, *offline], cwd=project, env=env, capture_output=True, text=True)
+        if done.returncode != 0:
+            said = [line.strip() for line in done.stderr.splitlines() if line.strip()] or ["no output"]
+            raise MirrorError(f"resolving {' '.join(requirements)} failed: {_reason(said)}")
+        exported = subprocess.run(
+            [uv, "export", "--frozen", "--no-hashes", "--no-header", "--no-annotate", "--no-emit-project", *python_args],
+            cwd=project, env=env, capture_output=True, text=True, check=True,
+        ).stdout  # fmt: skip
+        lock = tomllib.loads((project / "uv.lock").read_text())
+    target = target_environment(python)
+    installed = set()
+    for line in exported.splitlines():
+        if line.strip() and not line.startswith(("#", "-")):
+            requirement = Requirement(line)
+            if requirement.marker is None or requirement.marker.evaluate(target):
+                installed.add((canonicalize_name(requirement.name), str(requirement.specifier).removeprefix("==")))
+    releases = []
+    for package in lock.get("package", []):
+        source = package.get("source", {})
+        if "virtual" in source or "editable" in source:
+            continue  # the scratch project itself
+        name = canonicalize_name(package["name"])
+        if "registry" not in source:
+            raise MirrorError(f"{name} comes from {source}: only packages from an index can be mirrored")
+        registry = source["registry"]
+        index = sources.index_of(registry)
+        entries = ([package["sdist"]] if "sdist" in package else []) + package.get("wheels", [])
+        files = tuple(_dist(name, package["version"], entry, registry, index) for entry in entries)
+        releases.append(Locked(name, package["version"], index, files, (name, package["version"]) in installed))
+    return releases
+
+
+def _reason(lines: list[str]) -> str:
+    """uv's explanation in one line: its first error line and the hint under it, if any."""
+    important = [line for line in lines if line.startswith(("error", "×", "╰─▶", "hint"))] or lines[-1:]
+    return " ".join(line.lstrip("×╰─▶ ").strip() for line in important)[:600]
+
+
+def _dist(name: str, version: str, entry: dict, registry: str, index: str) -> Dist:
+    if "url" in entry:
+        url = entry["url"]
+    else:  # a local file: absolute, or relative to the folder it was found in
+        path = Path(entry["path"])
+        url = (path if path.is_absolute() else Path(registry.removeprefix("file://")) / path).resolve().as_uri()
+    filename = unquote(url.split("#")[0].rsplit("/", 1)[-1])
+    digest = entry.get("hash", "").removeprefix("sha256:")
+    if not digest:  # uv records no hash for local files: take it from the file
+        local = Path(unquote(url.removeprefix("file://")))
+        digest = sha256_of(local) if local.is_file() else ""
+    if not digest:
+        raise MirrorError(f"{url}: the index gave no sha256, so the mirror cannot check the file")
+    return Dist(name=name, version=version, filename=filename, sha256=digest, size=entry.get("size", 0), index=index, url=url)
+
+
+def choose(release: Locked, python: str) -> Dist:
+    """The one file of RELEASE the mirror serves, by its role."""
+    wheels = [d for d in release.files if d.is_wheel]
+    sdists = [d for d in release.files if not d.is_wheel]
+    if release.on_target:
+        rank = {tag: i for i, tag in enumerate(target_tags(python))}
+        fitting = [(min(rank.get(t, len(rank)) for t in parse_wheel_filename(d.filename)[3]), d) for d in wheels]
+        fitting = [(score, d) for score, d in fitting if score < len(rank)]
+        if fitting:
+            return min(fitting, key=lambda item: item[0])[1]
+        if sdists:
+            return sdists[0]
+        raise MirrorError(f"{release.name} {release.version} has no wheel for CPython {python} on manylinux and no sdist")
+    role_file = sorted(wheels, key=lambda d: (d.size or 1 << 62, d.filename))[:1] or sdists[:1]
+    if not role_file:
+        raise MirrorError(f"{release.name} {release.version}: the index lists no file")
+    return replace(role_file[0], role="resolve")
+
+
+def build_requirements(sdist: Path) -> tuple[str, ...]:
+    """What building SDIST asks for up front: its build-system.requires, or setuptools' default."""
+    text = None
+    try:
+        if sdist.name.endswith(".zip"):
+            with zipfile.ZipFile(sdist) as archive:
+                names = [n for n in archive.namelist() if n.count("/") == 1 and n.endswith("/pyproject.toml")]
+                text = archive.read(names[0]).decode() if names else None
+        else:
+            with tarfile.open(sdist) as archive:
+                members = [m for m in archive.getmembers() if m.name.count("/") == 1 and m.name.endswith("/pyproject.toml")]
+                text = archive.extractfile(members[0]).read().decode() if members else None
+    except (OSError, tarfile.TarError, zipfile.BadZipFile, IndexError) as exc:
+        raise MirrorError(f"{sdist.name}: cannot read it as an sdist: {exc}") from None
+    system = tomllib.loads(text).get("build-system", {}) if text else {}
+    requires = tuple(system.get("requires", SETUPTOOLS_DEFAULT if "build-backend" not in system else ()))
+    if system.get("build-backend", "setuptools").startswith("setuptools") and not any(
+        canonicalize_name(Requirement(r).name) == "wheel" for r in requires
+    ):
+        requires += ("wheel",)  # setuptools before 70.1 asks for it through get_requires_for_build_wheel
+    return requires
+
+
+# -- the scenario's closure --------------------------------------------------------------------
+@dataclass(frozen=True)
+class ProjectSet:
+    """One distinct project of the scenario and the releases its env holds on the target."""
+
+    dependencies: tuple[str, ...]
+    sources: tuple[tuple[str, str], ...]
+    installs: tuple[tuple[str, str], ...]  # (name, version)
+
+    def to_json(self) -> dict:
+        installs = [list(pair) for pair in self.installs]
+        return {"dependencies": list(self.dependencies), "sources": dict(self.sources), "installs": installs}
+
+
+def resolve(scenario, sources: Sources, store: Path, say=lambda text: None, interpreter: str | None = None):
+    """(every file the mirror serves, fetched into STORE; each distinct project's install set)."""
+    chosen: dict[tuple[str, str], Dist] = {}
+    sets: list[ProjectSet] = []
+    done: set[tuple] = set()
+    for project in scenario.projects:
+        key = (project.dependencies, project.sources)
+        if key in done:
+            continue
+        done.add(key)
+        pins = {Requirement(r).name: index for r in project.dependencies if (index := project.index_of(Requirement(r).name))}
+        try:
+            releases = uv_lock(project.dependencies, sources, scenario.python, pins, interpreter)
+        except MirrorError as exc:
+            raise _blame_named(scenario, project, sources, pins, exc, interpreter) from None
+        for release in releases:
+            dist = choose(release, scenario.python)
+            previous = chosen.get((dist.index, dist.sha256))
+            if previous is None or (previous.role != "install" and dist.role == "install"):
+                chosen[(dist.index, dist.sha256)] = dist
+        sets.append(ProjectSet(project.dependencies, project.sources,
+                               tuple(sorted((r.name, r.version) for r in releases if r.on_target))))  # fmt: skip
+    fetched = {(d.index, d.sha256): d for d in fetch(chosen.values(), store, say)}
+    _add_build_requirements(fetched, sources, scenario.python, store, say, interpreter)
+    return sorted(fetched.values(), key=lambda d: (d.index, d.name, d.version, d.filename)), sets
+
+
+def _blame_named(scenario, project, sources: Sources, pins: dict[str, str], failure: MirrorError, interpreter) -> MirrorError:
+    """After a failed resolution: the named index that cannot serve its pinned package, if one.
+
+    Each pinned package is resolved alone against the same sources, so the error names the
+    index and the variable that may stand in for it, instead of the resolver's whole story.
+    """
+    from .mirror import index_variable
+
+    for package, index in pins.items():
+        try:
+            uv_lock([package], sources, scenario.python, {package: index}, interpreter)
+        except MirrorError as exc:
+            return MirrorError(
+                f"index {index} ({scenario.index_url(index)}): {exc}; where it is unreachable, {index_variable(index)} "
+                "may name a mirror URL or a folder of files that serves the same files"
+            )
+    return failure
+
+
+def _add_build_requirements(fetched: dict, sources: Sources, python: str, store: Path, say, interpreter) -> None:
+    """The build requirements of every sdist the mirror serves, for the target (role build)."""
+    looked: set[tuple[str, ...]] = set()
+    for _ in range(BUILD_ROUNDS):
+        wanted = {build_requirements(path_of(d, store)) for d in fetched.values() if not d.is_wheel} - looked
+        if not wanted:
+            return
+        for requires in sorted(wanted):
+            looked.add(requires)
+            if not requires:
+                continue
+            say(f"resolving the build requirements {', '.join(requires)}")
+            releases = [r for r in uv_lock(requires, sources, python, {}, interpreter) if r.on_target]
+            added = [replace(choose(r, python), role="build") for r in releases]
+            for dist in fetch([d for d in added if (d.index, d.sha256) not in fetched], store, say):
+                fetched[(dist.index, dist.sha256)] = dist
+    if {build_requirements(path_of(d, store)) for d in fetched.values() if not d.is_wheel} - looked:
+        raise MirrorError(f"build requirements nest deeper than {BUILD_ROUNDS} sdists: not mirrored")
+
+
+def closure_id(dists: list[Dist]) -> str:
+    return hashlib.sha256("".join(f"{d.index} {d.sha256} {d.filename} {d.role}\n" for d in dists).encode()).hexdigest()[:12]
+
+
+def to_json(dists: list[Dist], sets: list[ProjectSet]) -> dict:
+    return {"files": [d.to_json() for d in dists], "projects": [s.to_json() for s in sets]}
+
+
+def load_sets(record: dict) -> list[ProjectSet]:
+    return [ProjectSet(tuple(s["dependencies"]), tuple(s["sources"].items()), tuple(tuple(p) for p in s["installs"]))
+            for s in record.get("projects", [])]  # fmt: skip
+
+
+__all__ = ["Dist", "MirrorError", "ProjectSet", "Sources", "host_sources", "json", "resolve"]

@@ -1,0 +1,95 @@
+"""Is an env what the tool was asked to make? The judgement over one probe (harness/probe.py).
+
+An env is proved when the tool installed what was asked and locked, exactly:
+- every requested distribution is installed;
+- with the mirror, every release of the project's install set (closure.json) is installed at
+  that version, and a wheel's files are the mirror's wheel's (the digest of their RECORD
+  hashes), and no package the mirror serves is installed at a release it does not serve;
+- every file each of those distributions' RECORD lists is there with its hash.
+That shows a tool installed the env, and it is stronger than an import. Imports are still tried;
+an import that fails in an env proved so is the package's own need (a module it does not
+declare, Qt bindings nobody asked for), the same with every tool: it is recorded against the
+package, never against the tool. A tool that installed something else, or nothing, fails.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from packaging.requirements import Requirement
+from packaging.utils import canonicalize_name
+
+
+@dataclass(frozen=True)
+class Expected:
+    """What the mirror says a project's env holds on the target: name -> (version, digest or None)."""
+
+    releases: dict[str, tuple[str, str | None]]
+    served: dict[str, set[str]]  # every name the mirror serves -> its versions
+
+
+@dataclass
+class Verdict:
+    proved: bool = True
+    faults: list[str] = field(default_factory=list)  # the tool's: why the env is not proved
+    import_needs: dict[str, str] = field(default_factory=dict)  # module -> the package's own import error
+
+    def fault(self, text: str) -> None:
+        self.proved = False
+        self.faults.append(text)
+
+
+def expected_for(mirror_record: dict | None, dependencies, sources) -> Expected | None:
+    """The install set the mirror resolved for a project with these dependencies (None: unknown)."""
+    if not mirror_record:
+        return None
+    files = mirror_record.get("files") or mirror_record.get("wheels") or []
+    served: dict[str, set[str]] = {}
+    digests: dict[tuple[str, str], str | None] = {}
+    for entry in files:
+        served.setdefault(entry["name"], set()).add(entry["version"])
+        if entry.get("role", "install") == "install":
+            digests[(entry["name"], entry["version"])] = entry.get("record_digest")
+    for project in mirror_record.get("projects", []):
+        if list(project["dependencies"]) == list(dependencies) and dict(project["sources"]) == dict(sources):
+            releases = {name: (version, digests.get((name, version))) for name, version in project["installs"]}
+            return Expected(releases, served)
+    return Expected({}, served)  # a mirror from before install sets: versions only
+
+
+def judge(probe: dict, dependencies, expected: Expected | None) -> Verdict:
+    verdict = Verdict()
+    if "error" in probe:
+        verdict.fault(f"the probe failed: {probe['error'][-300:]}")
+        return verdict
+    installed = {p["name"]: p for p in probe.get("packages", [])}
+    requested = [canonicalize_name(Requirement(text).name) for text in dependencies]
+    for name in requested:
+        if name not in installed:
+            verdict.fault(f"{name} is not installed")
+    judged = set(requested)
+    if expected is not None:
+        for name, (version, digest) in expected.releases.items():
+            found = installed.get(name)
+            if found is None:
+                verdict.fault(f"{name} {version} is not installed")
+            elif found["version"] != version:
+                verdict.fault(f"{name} is {found['version']}, the lock asks for {version}")
+            elif digest and found["sha256"] != digest:
+                verdict.fault(f"{name} {version} holds other files than the mirror's wheel")
+        judged |= set(expected.releases)
+        for name, package in installed.items():
+            versions = expected.served.get(name)
+            if versions and package["version"] not in versions:
+                verdict.fault(f"{name}=={package['version']} is not a release the mirror serves")
+    for name in sorted(judged & set(installed)):
+        package = installed[name]
+        if package.get("record_bad_count"):
+            shown = "; ".join(package["record_bad"])
+            verdict.fault(f"{name}: {package['record_bad_count']} files differ from its RECORD ({shown})")
+    errors = {module: error for module, error in probe.get("imports", {}).items() if error}
+    if verdict.proved:
+        verdict.import_needs = errors
+    elif errors:
+        verdict.faults.append("imports failing: " + "; ".join(f"{m}: {e}" for m, e in errors.items()))
+    return verdict

@@ -1,0 +1,298 @@
+"""Published claims checked against runs: confirmed, refuted or not measured, and why.
+
+A claims file (results/published/*.yaml) names its source and lists claims; each claim has an
+id, the quoted words, the published figure, the scenario it needs, a `measure` over named
+run.json metrics and an `expect` with its tolerance:
+
+    measure: {metric: env_mib, tool: uv}                       # one figure of one tool
+    measure: {ratio: [{metric: time, tool: poetry, state: warm+locked, operation: install},
+                      {metric: time, tool: uv-project, state: warm+locked, operation: install}]}
+    expect: {at_least: 2} | {at_most: 0.05} | {between: [2, 6]} | {near: 17.1, factor: 2}
+            | {descending: true}                               # with measure: {order: [metric, ...]}
+    figure: 17.1        # optional: the published number the measured one is set against (ratio column)
+    source: {...}       # optional: this claim's own source, when it is not the file's
+
+Times are compared only as ratios between tools of one run; disk figures do not depend on the
+machine and may come from any run of the scenario. A claim is never confirmed on missing data:
+a tool that did not run, did not prove every env, or a scenario not among the runs gives
+`not measured` with the reason.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+import yaml
+
+from .stats import MIB, matrix_samples, summaries
+
+GIB = 2**30
+LAYOUT = "same-volume"  # published figures are for one file system, as users install
+
+
+class NotMeasured(Exception):
+    """The metric has no honest value in these runs: the reason, in one line."""
+
+
+@dataclass(frozen=True)
+class Verdict:
+    claim: dict
+    source: dict
+    measured: float | str | None
+    verdict: str  # confirmed | refuted | not measured
+    why: str
+    runs: tuple[str, ...] = ()
+
+    @property
+    def ratio(self) -> float | None:
+        """The measured figure over the published one, where both are numbers."""
+        figure = self.claim.get("figure")
+        if isinstance(self.measured, (int, float)) and isinstance(figure, (int, float)) and figure:
+            return self.measured / figure
+        return None
+
+
+# -- metrics over one run ---------------------------------------------------------------------
+def _summary(run: dict, tool: str):
+    summary = next((s for s in summaries(run) if s.tool == tool and s.layout == LAYOUT), None)
+    if summary is None:
+        raise NotMeasured(f"{tool} is not in run {run['run_id']}")
+    if summary.status != "ok":
+        raise NotMeasured(f"{tool} was {summary.status} in run {run['run_id']}: {summary.reason[:160]}")
+    if summary.proved < summary.envs:
+        raise NotMeasured(f"{tool} proved {summary.proved} of {summary.envs} envs in run {run['run_id']}")
+    return summary
+
+
+def _project_roots(run: dict, tool: str) -> list[dict]:
+    _summary(run, tool)
+    disk = run["tools"][tool]["layouts"][LAYOUT].get("disk")
+    if not disk:
+        raise NotMeasured(f"{tool} has no disk report in run {run['run_id']}")
+    return [r for r in disk["roots"] if r["scope"] not in ("cache", "home")]
+
+
+def env_mib(run: dict, tool: str, **_) -> float:
+    """What one project costs on top (its marginal bytes), mean over the projects, MiB."""
+    roots = _project_roots(run, tool)
+    return sum(r["marginal_bytes"] for r in roots) / len(roots) / MIB
+
+
+def total_mib(run: dict, tool: str, **_) -> float:
+    """The cache and every project together, each inode once, MiB."""
+    return _summary(run, tool).total_bytes / MIB
+
+
+def sharing(run: dict, tool: str, **_) -> float:
+    return _summary(run, tool).sharing_ratio
+
+
+def cache_link_share(run: dict, tool: str, **_) -> float:
+    """Share of the envs' files that are hard links into the tool's cache."""
+    roots = _project_roots(run, tool)
+    files = sum(r["files"] for r in roots)
+    linked = sum(r["links"]["hardlinked_cache"]["count"] for r in roots)
+    return linked / files if files else 0.0
+
+
+def freed_share(run: dict, tool: str, **_) -> float:
+    """What deleting a project frees, as a share of what `du` shows for it (mean over projects)."""
+    roots = _project_roots(run, tool)
+    return sum(r["exclusive_bytes"] / r["physical_bytes"] for r in roots) / len(roots)
+
+
+def fleet_extra_gib(run: dict, tool: str, **_) -> float:
+    """What the projects after the first add on disk, GiB: the duplication of a fleet."""
+    roots = _project_roots(run, tool)
+    if len(roots) < 2:
+        raise NotMeasured(f"run {run['run_id']} made one project of {tool}: a fleet needs two or more")
+    return sum(r["marginal_bytes"] for r in roots[1:]) / GIB
+
+
+def warm_env_s(run: dict, tool: str, **_) -> float:
+    """Seconds to a ready env from a warm cache and no lock file (mean)."""
+    bench = _summary(run, tool).warm
+    if bench is None:
+        raise NotMeasured(f"{tool} has no warm env timed in run {run['run_id']}")
+    return bench.mean()
+
+
+def time(run: dict, tool: str, state: str = "", operation: str = "", **_) -> float:
+    """Mean wall seconds of one cell of the time matrix (the first project)."""
+    _summary(run, tool)
+    samples = matrix_samples(run).get((tool, LAYOUT, state, operation), [])
+    if not samples:
+        raise NotMeasured(f"{tool} has no {state} {operation} timed in run {run['run_id']}")
+    return sum(s.wall_s for s in samples) / len(samples)
+
+
+METRICS = {f.__name__: f for f in (env_mib, total_mib, sharing, cache_link_share, freed_share, fleet_extra_gib, warm_env_s,
+                                   time)}  # fmt: skip
+TIMES = {"warm_env_s", "time"}  # compared only within one run
+
+
+# -- evaluating a claim -----------------------------------------------------------------------
+def _runs_of(runs: list[dict], scenario: str) -> list[dict]:
+    found = [r for r in runs if r["scenario"]["name"] == scenario]
+    if not found:
+        raise NotMeasured(f"no run of scenario {scenario} among the runs given")
+    return found
+
+
+def _one(runs: list[dict], spec: dict) -> tuple[float | str, str]:
+    """A metric's value from the first run that has it, and that run's id."""
+    reasons = []
+    for run in runs:
+        try:
+            return METRICS[spec["metric"]](run, **spec), run["run_id"]
+        except NotMeasured as exc:
+            reasons.append(str(exc))
+    raise NotMeasured("; ".join(dict.fromkeys(reasons)))
+
+
+def measure(runs: list[dict], spec: dict) -> tuple[float | str | list, tuple[str, ...]]:
+    if "metric" in spec:
+        value, run_id = _one(runs, spec)
+        return value, (run_id,)
+    if "ratio" in spec:
+        top, bottom = spec["ratio"]
+        if {top["metric"], bottom["metric"]} & TIMES:
+            reasons = []
+            for run in runs:  # times from one run only: both tools measured side by side
+                try:
+                    a, b = METRICS[top["metric"]](run, **top), METRICS[bottom["metric"]](run, **bottom)
+                    return a / b, (run["run_id"],)
+                except NotMeasured as exc:
+                    reasons.append(str(exc))
+            raise NotMeasured("; ".join(dict.fromkeys(reasons)))
+        (a, run_a), (b, run_b) = _one(runs, top), _one(runs, bottom)
+        return a / b, tuple(dict.fromkeys((run_a, run_b)))
+    if "order" in spec:
+        values = [_one(runs, item) for item in spec["order"]]
+        return [v for v, _ in values], tuple(dict.fromkeys(r for _, r in values))
+    raise ValueError(f"unknown measure {spec}")
+
+
+def expectation_holds(value, expect: dict) -> bool:
+    if "at_least" in expect:
+        return value >= expect["at_least"]
+    if "at_most" in expect:
+        return value <= expect["at_most"]
+    if "between" in expect:
+        low, high = expect["between"]
+        return low <= value <= high
+    if "near" in expect:
+        factor = expect.get("factor", 1.5)
+        return expect["near"] / factor <= value <= expect["near"] * factor
+    if "descending" in expect:
+        return all(a > b for a, b in zip(value, value[1:], strict=False))
+    raise ValueError(f"unknown expectation {expect}")
+
+
+def verify(claim: dict, source: dict, runs: list[dict]) -> Verdict:
+    source = claim.get("source", source)
+    if claim.get("not_measurable"):
+        return Verdict(claim, source, None, "not measured", claim["not_measurable"])
+    try:
+        chosen = _runs_of(runs, claim["scenario"])
+        value, used = measure(chosen, claim["measure"])
+    except NotMeasured as exc:
+        return Verdict(claim, source, None, "not measured", str(exc))
+    holds = expectation_holds(value, claim["expect"])
+    return Verdict(claim, source, value, "confirmed" if holds else "refuted", claim.get("why", ""), used)
+
+
+# -- files and the table ----------------------------------------------------------------------
+CLAIM_KEYS = {"id", "quote", "published", "figure", "scenario", "measure", "expect", "not_measurable", "why", "note", "source"}
+EXPECTATIONS = {"at_least", "at_most", "between", "near", "descending"}
+
+
+class ClaimsError(Exception):
+    """A claims file that cannot be read: FILE: field: what is wrong."""
+
+
+def _check_measure(path: Path, i: int, claim: dict) -> None:
+    where = f"{path}: claims[{i}] ({claim['id']})"
+    if "not_measurable" in claim:
+        return
+    expect, spec = claim["expect"], claim["measure"]
+    if not isinstance(expect, dict) or len(set(expect) & EXPECTATIONS) != 1:
+        raise ClaimsError(f"{where}: expect: one of {', '.join(sorted(EXPECTATIONS))}")
+    items = spec.get("ratio") or spec.get("order") or [spec] if isinstance(spec, dict) else None
+    if not items or ("ratio" in spec and len(items) != 2):
+        raise ClaimsError(f"{where}: measure: {{metric: ...}}, {{ratio: [a, b]}} or {{order: [...]}}")
+    for item in items:
+        if not isinstance(item, dict) or item.get("metric") not in METRICS:
+            metric = item.get("metric") if isinstance(item, dict) else item
+            raise ClaimsError(f"{where}: measure: unknown metric {metric} (known: {', '.join(METRICS)})")
+        if "tool" not in item:
+            raise ClaimsError(f"{where}: measure: {item['metric']} names no tool")
+
+
+def load_claims(path: Path) -> tuple[dict, list[dict]]:
+    try:
+        data = yaml.safe_load(Path(path).read_text(encoding="utf-8"))
+    except (OSError, yaml.YAMLError) as exc:
+        raise ClaimsError(f"{path}: not a readable YAML file: {exc}") from None
+    if not isinstance(data, dict) or not isinstance(data.get("source"), dict) or not isinstance(data.get("claims"), list):
+        raise ClaimsError(f"{path}: must hold `source` (title, url, date) and a list `claims`")
+    for key in ("title", "url", "date"):
+        if key not in data["source"]:
+            raise ClaimsError(f"{path}: source.{key}: missing")
+    for i, claim in enumerate(data["claims"]):
+        unknown = set(claim) - CLAIM_KEYS
+        missing = {"id", "quote", "published", "scenario"} - set(claim)
+        if unknown or missing:
+            what = f"unknown key {sorted(unknown)[0]}" if unknown else f"missing {sorted(missing)[0]}"
+            raise ClaimsError(f"{path}: claims[{i}]: {what}")
+        if "not_measurable" not in claim and not {"measure", "expect"} <= set(claim):
+            raise ClaimsError(f"{path}: claims[{i}] ({claim['id']}): needs measure and expect, or not_measurable")
+        _check_measure(path, i, claim)
+    return data["source"], data["claims"]
+
+
+def show(value) -> str:
+    if value is None:
+        return "-"
+    if isinstance(value, list):
+        return " > ".join(show(v) for v in value)
+    if isinstance(value, float):
+        return f"{value:,.3g}" if abs(value) < 10 else f"{value:,.1f}"
+    return str(value)
+
+
+def markdown(verdicts: list[Verdict]) -> str:
+    counts = {v: sum(1 for x in verdicts if x.verdict == v) for v in ("confirmed", "refuted", "not measured")}
+    lines = [
+        "# Published claims, checked",
+        "",
+        f"{len(verdicts)} claims: {counts['confirmed']} confirmed, {counts['refuted']} refuted, "
+        f"{counts['not measured']} not measured. Times are ratios between tools of one run; disk is bytes.",
+        "",
+        "| claim | source | quoted | published | measured | measured / published | verdict | why / runs |",
+        "|---|---|---|---|---|---|---|---|",
+    ]
+    for v in verdicts:
+        title = str(v.source["title"]).replace("|", "\\|")
+        url = str(v.source["url"])
+        source = f"[{title}]({url}) ({v.source['date']})" if url.startswith("http") else f"{title} {url} ({v.source['date']})"
+        quote = str(v.claim["quote"]).replace("|", "\\|").replace("\n", " ")
+        why = v.why + (f" (runs: {', '.join(v.runs)})" if v.runs else "")
+        lines.append(f"| {v.claim['id']} | {source} | “{quote}” | {v.claim['published']} | {show(v.measured)} | "
+                     f"{show(v.ratio)} | **{v.verdict}** | {why.replace('|', '/')} |")  # fmt: skip
+    notes = [v for v in verdicts if v.claim.get("note")]
+    if notes:
+        lines += ["", "Notes:", ""] + [f"- **{v.claim['id']}**: {v.claim['note']}" for v in notes]
+    return "\n".join(lines) + "\n"
+
+
+def verify_all(claim_files: list[Path], runs: list[dict]) -> list[Verdict]:
+    verdicts = []
+    for path in claim_files:
+        source, claims = load_claims(path)
+        verdicts += [verify(claim, source, runs) for claim in claims]
+    return verdicts
+
+
+__all__ = ["ClaimsError", "Verdict", "markdown", "verify_all"]

@@ -1,0 +1,53 @@
+"""pip-tools: `pip-compile` locks requirements.in into requirements.txt, `pip-sync` installs it.
+
+The lock workflow of plain pip users, and a row of both uv's benchmark chart and the
+python-package-manager-shootout. The env is a `python -m venv` env (pip seeded by ensurepip, as
+for pip-venv); pip-sync drives that env's own pip (`--python-executable`), so files are copied.
+pip-compile resolves with the pip of pip-tools' own venv, pinned here beside it.
+"""
+
+from __future__ import annotations
+
+from pathlib import PurePosixPath
+
+from .base import PackageSource, Sandbox, Step, ToolAdapter
+from .pip_venv import PipVenv
+
+VERSION = "7.6.2"
+PIP = "26.3"  # pip-compile's resolver is the pip of its own venv: pinned too
+
+
+class PipTools(ToolAdapter):
+    name = "pip-tools"
+    requirements = (f"pip-tools=={VERSION}", f"pip=={PIP}")
+    lock_file = "requirements.txt"
+
+    def env(self, sandbox: Sandbox) -> dict[str, str]:
+        return PipVenv().env(sandbox)  # pip's cache, no pip.conf, the CA bundle: as for pip-venv
+
+    def version_step(self, sandbox: Sandbox) -> Step:
+        return self.step(sandbox, "version", [sandbox.tool("pip-compile"), "--version"])
+
+    def parse_version(self, output: str) -> str:
+        # "pip-compile, version 7.6.2"
+        return output.strip().split()[-1]
+
+    def link_mode_configured(self) -> str:
+        return "copy"
+
+    def project_files(self, project, requirements, source: PackageSource, python: str) -> dict[str, str]:
+        return {"requirements.in": "".join(f"{requirement}\n" for requirement in requirements)}
+
+    def install_steps(self, sandbox: Sandbox, project, requirements, source: PackageSource) -> list[Step]:
+        cwd = sandbox.project_dir(project)
+        sources = PipVenv.source_args(source)
+        # pip-tools keeps its own cache of resolved metadata beside pip's.
+        cache = ["--cache-dir", str(PurePosixPath(sandbox.cache, "pip-tools"))]
+        compile_argv = [sandbox.tool("pip-compile"), "--quiet", "--strip-extras", *cache, *sources,
+                        "--output-file", self.lock_file, "requirements.in"]  # fmt: skip
+        sync_argv = [sandbox.tool("pip-sync"), "--python-executable", self.env_python(sandbox, project), *sources, self.lock_file]
+        return [
+            self.step(sandbox, "venv", [sandbox.python, "-m", "venv", self.env_dir(sandbox, project)], cwd),
+            self.step(sandbox, "lock", compile_argv, cwd),
+            self.step(sandbox, "install", sync_argv, cwd),
+        ]

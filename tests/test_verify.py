@@ -1,0 +1,108 @@
+"""`envbench verify`: published claims against runs, confirmed / refuted / not measured."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+import yaml
+
+from harness.report import claims
+from harness.results import load as load_run
+
+ROOT = Path(__file__).resolve().parents[1]
+# A run measured by envbench and committed with the repository: smoke, every tool, both layouts.
+SMOKE = sorted((ROOT / "results").glob("smoke-*/run.json"))[-1].parent
+SOURCE = {"title": "A test source", "url": "https://example.invalid/post", "date": "2026-11"}
+
+
+def write_claims(path: Path, items: list[dict]) -> Path:
+    path.write_text(yaml.safe_dump({"source": SOURCE, "claims": items}), encoding="utf-8")
+    return path
+
+
+LINKS = {"metric": "cache_link_share", "tool": "uv"}
+TIME = {"metric": "time", "state": "warm+locked", "operation": "install"}
+
+
+@pytest.fixture()
+def claims_file(tmp_path):
+    return write_claims(
+        tmp_path / "c.yaml",
+        [
+            {"id": "links-high", "quote": "q", "published": "most", "scenario": "smoke", "measure": LINKS,
+             "expect": {"at_least": 0.5}},
+            {"id": "links-none", "quote": "q", "published": "none", "scenario": "smoke", "measure": LINKS,
+             "expect": {"at_most": 0.01}},
+            {"id": "poetry-slower", "quote": "q", "published": "17x", "figure": 17, "scenario": "smoke",
+             "measure": {"ratio": [{**TIME, "tool": "poetry"}, {**TIME, "tool": "uv-project"}]},
+             "expect": {"at_least": 1}},
+            {"id": "conda", "quote": "q", "published": "heavy", "scenario": "smoke",
+             "measure": {"metric": "env_mib", "tool": "conda"}, "expect": {"at_least": 1}},
+            {"id": "other-scenario", "quote": "q", "published": "x", "scenario": "trio", "measure": LINKS,
+             "expect": {"at_least": 0.5}},
+            {"id": "cuda", "quote": "q", "published": "2-6 GB", "scenario": "cuda", "not_measurable": "needs CUDA"},
+        ],
+    )  # fmt: skip
+
+
+def test_verdicts_from_a_measured_run(claims_file):
+    run = load_run(SMOKE)
+    verdicts = {v.claim["id"]: v for v in claims.verify_all([claims_file], [run])}
+    # uv hard-links from its cache on one volume: the same measured share confirms one claim
+    # and refutes its opposite, so neither verdict can come from the claim alone.
+    assert verdicts["links-high"].verdict == "confirmed"
+    assert verdicts["links-none"].verdict == "refuted"
+    assert verdicts["links-high"].measured == verdicts["links-none"].measured > 0.5
+    assert verdicts["links-high"].runs == (run["run_id"],)
+    ratio = verdicts["poetry-slower"]
+    assert ratio.verdict == "confirmed" and ratio.measured > 1
+    assert ratio.ratio == pytest.approx(ratio.measured / 17)
+    # Never confirmed on missing data, and always with why.
+    assert verdicts["conda"].verdict == "not measured" and "conda" in verdicts["conda"].why
+    assert "unavailable" in verdicts["conda"].why
+    assert verdicts["other-scenario"].verdict == "not measured"
+    assert "no run of scenario trio" in verdicts["other-scenario"].why
+    assert verdicts["cuda"].verdict == "not measured" and verdicts["cuda"].why == "needs CUDA"
+
+
+def test_cli_writes_claims_md(cli, claims_file, tmp_path):
+    out = tmp_path / "claims.md"
+    status, stdout, _ = cli("verify", SMOKE, "--claims", claims_file, "--out", out)
+    assert status == 0
+    text = out.read_text(encoding="utf-8")
+    assert "6 claims: 2 confirmed, 1 refuted, 3 not measured" in text
+    assert "| links-none | [A test source](https://example.invalid/post) (2026-11) |" in text
+    assert "claims.md" in stdout
+
+
+@pytest.mark.parametrize(
+    ("claim", "message"),
+    [
+        ({"id": "a", "quote": "q", "published": "p", "scenario": "s", "measure": {"metric": "speed", "tool": "uv"},
+          "expect": {"at_least": 1}}, "claims[0] (a): measure: unknown metric speed"),
+        ({"id": "a", "quote": "q", "published": "p", "scenario": "s", "measure": LINKS, "expect": {"roughly": 1}},
+         "claims[0] (a): expect: one of"),
+        ({"id": "a", "quote": "q", "published": "p", "scenario": "s"}, "needs measure and expect"),
+        ({"id": "a", "quote": "q", "scenario": "s", "not_measurable": "x"}, "claims[0]: missing published"),
+    ],
+)  # fmt: skip
+def test_bad_claims_file_exits_2_naming_file_and_claim(cli, tmp_path, claim, message):
+    path = write_claims(tmp_path / "bad.yaml", [claim])
+    status, _, stderr = cli("verify", SMOKE, "--claims", path)
+    assert status == 2
+    assert str(path) in stderr and message in stderr
+
+
+def test_a_folder_without_run_json_is_bad_input(cli, tmp_path, claims_file):
+    status, _, stderr = cli("verify", tmp_path / "nothing", "--claims", claims_file)
+    assert status == 2 and "no run.json" in stderr
+
+
+def test_published_claims_are_well_formed():
+    files = sorted((ROOT / "results" / "published").glob("*.yaml"))
+    assert {f.stem for f in files} >= {"seed", "uv", "shootout", "krabarena"}
+    for path in files:
+        source, items = claims.load_claims(path)
+        assert source["title"] and items
+        assert len({c["id"] for c in items}) == len(items)
