@@ -141,11 +141,13 @@ class Locked:
     on_target: bool
 
 
-def scratch_project(requirements, sources: Sources, python: str, pins: dict[str, str], empty: Path) -> str:
+def scratch_project(
+    requirements, sources: Sources, python: str, pins: dict[str, str], empty: Path, exclude_newer: str | None = None
+) -> str:
     """pyproject.toml of a throwaway project that asks for REQUIREMENTS as the scenario does."""
     project = {"name": "envbench-closure", "version": "0", "requires-python": "==" + ".".join(python.split(".")[:2]) + ".*",
                "dependencies": list(requirements)}  # fmt: skip
-    settings: dict = {"package": False}
+    settings: dict = {"package": False} | ({"exclude-newer": exclude_newer} if exclude_newer else {})
     if sources.extra:
         settings["index-strategy"] = "unsafe-best-match"  # pip's rule: the best version across indexes
     if sources.folders:
@@ -165,14 +167,18 @@ def scratch_project(requirements, sources: Sources, python: str, pins: dict[str,
     return toml.document(*tables)
 
 
-def uv_lock(requirements, sources: Sources, python: str, pins: dict[str, str], interpreter: str | None) -> list[Locked]:
-    """Every release of the universal resolution of REQUIREMENTS, with its files."""
+def uv_lock(
+    requirements, sources: Sources, python: str, pins: dict[str, str], interpreter: str | None, exclude_newer: str | None = None
+) -> list[Locked]:
+    """Every release of the universal resolution of REQUIREMENTS, with its files (as of EXCLUDE_NEWER if given)."""
     uv = find_uv_bin()  # envbench's own dependency, pinned to the version the uv adapter measures
     with tempfile.TemporaryDirectory(prefix="envbench-closure-") as tmp:
         project = Path(tmp) / "project"
         project.mkdir()
         (Path(tmp) / "empty").mkdir()
-        (project / "pyproject.toml").write_text(scratch_project(requirements, sources, python, pins, Path(tmp) / "empty"))
+        (project / "pyproject.toml").write_text(
+            scratch_project(requirements, sources, python, pins, Path(tmp) / "empty", exclude_newer)
+        )
         env = {key: value for key, value in os.environ.items() if not key.startswith(("UV_", "PIP_", "VIRTUAL_ENV"))}
         env |= {"UV_CACHE_DIR": str(envbench_home() / "resolver-cache"), "UV_PYTHON_DOWNLOADS": "never",
                 "XDG_CONFIG_HOME": tmp, "UV_NO_PROGRESS": "1"}  # fmt: skip

@@ -32,10 +32,13 @@ HARNESS = Path(__file__).resolve().parent
 IN_IMAGE = ("shim.py", "scan.py", "probe.py", "tree.py", "cell.py")  # stdlib-only pieces that run inside containers
 UID = 1000  # the unprivileged user tools run as
 REGISTRY_BASE = "python:3.11-slim-bookworm"
+# What tools need to build sdists with C code (pyuwsgi in scenarios/sentry.yaml), as a
+# developer's machine has it: a C compiler, libc's headers, Python's headers.
+BUILD_PACKAGES = ["gcc", "libc6-dev", "python3-dev"]
 DEBOOTSTRAP = {
     "suite": "bookworm",
     "variant": "minbase",
-    "include": ["python3", "python3-venv", "ca-certificates"],
+    "include": ["python3", "python3-venv", "ca-certificates", *BUILD_PACKAGES],
     "mirror": "http://deb.debian.org/debian",
 }
 # Wheel platforms a bookworm (glibc 2.36) image accepts, newest first.
@@ -60,7 +63,7 @@ def base_image(client, say) -> str:
     """Tag of the base image, made if missing: from the registry, else with debootstrap."""
     import docker
 
-    pulled_tag = f"envbench-base:{_hash({'from': REGISTRY_BASE})}"
+    pulled_tag = f"envbench-base:{_hash({'from': REGISTRY_BASE, 'build': ['gcc', 'libc6-dev']})}"
     built_tag = f"envbench-base:{_hash({'debootstrap': DEBOOTSTRAP})}"
     for tag in (pulled_tag, built_tag):
         if _exists(client, tag):
@@ -68,8 +71,10 @@ def base_image(client, say) -> str:
     try:
         say(f"base image: pulling {REGISTRY_BASE}")
         client.images.pull(REGISTRY_BASE)
-        dockerfile = f"FROM {REGISTRY_BASE}\nLABEL {LABEL}=base\n"
-        _build(client, {"Dockerfile": dockerfile.encode()}, pulled_tag, "base")
+        # python:*-slim has Python's headers in /usr/local but no compiler: Debian's, as above.
+        install = "apt-get install -y --no-install-recommends gcc libc6-dev && rm -rf /var/lib/apt/lists/*"
+        dockerfile = f"FROM {REGISTRY_BASE}\nRUN apt-get update && {install}\nLABEL {LABEL}=base\n"
+        _build(client, {"Dockerfile": dockerfile.encode()}, pulled_tag, "base", network=True)
         return pulled_tag
     except (docker.errors.APIError, docker.errors.DockerException) as exc:
         registry_error = str(exc).splitlines()[0][:200]
@@ -180,8 +185,8 @@ def _download(tools: dict[str, tuple[str, ...]], dest: Path) -> None:
             raise BackendError(f"downloading the wheels of {name} ({' '.join(pins)}) failed: {last[0]}")
 
 
-def _build(client, files: dict[str, bytes], tag: str, kind: str) -> None:
-    """Build from an in-memory context with the legacy builder, with no network."""
+def _build(client, files: dict[str, bytes], tag: str, kind: str, network: bool = False) -> None:
+    """Build from an in-memory context with the legacy builder, with no network unless asked."""
     import docker
 
     context = io.BytesIO()
@@ -194,7 +199,13 @@ def _build(client, files: dict[str, bytes], tag: str, kind: str) -> None:
     context.seek(0)
     try:
         client.images.build(
-            fileobj=context, custom_context=True, tag=tag, labels={LABEL: kind}, rm=True, forcerm=True, network_mode="none"
+            fileobj=context,
+            custom_context=True,
+            tag=tag,
+            labels={LABEL: kind},
+            rm=True,
+            forcerm=True,
+            network_mode=None if network else "none",
         )
     except docker.errors.BuildError as exc:
         log = "".join(chunk.get("stream", "") for chunk in exc.build_log if isinstance(chunk, dict))

@@ -19,6 +19,7 @@ import shutil
 import tempfile
 import zipfile
 from dataclasses import asdict, replace
+from datetime import UTC, datetime
 from pathlib import Path
 
 from packaging.requirements import Requirement
@@ -121,7 +122,10 @@ def lay_out(dists: list[Dist], sets: list, store: Path, mirrors: Path, scenario:
             entry["record_digest"] = record_digest(source)
             entry["unpacked_bytes"], entry["source_bytes"] = unpacked_bytes(source)
         files.append(entry)
-    record = {"schema": 2, "scenario": scenario.name, "python": scenario.python, "files": files,
+    # resolved_at: the resolution is the indexes' state at this moment, what a live lock with
+    # exclude-newer set to it must reproduce (benchmarks/lock_equivalence.py).
+    record = {"schema": 2, "scenario": scenario.name, "python": scenario.python,
+              "resolved_at": datetime.now(UTC).isoformat(timespec="seconds"), "files": files,
               "projects": [s.to_json() for s in sets]}  # fmt: skip
     (building / "closure.json").write_text(json.dumps(record, indent=1) + "\n")
     shutil.rmtree(target, ignore_errors=True)

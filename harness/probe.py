@@ -80,10 +80,20 @@ def _file_hash(path, mode):
     return base64.urlsafe_b64encode(digest.digest()).rstrip(b"=").decode()
 
 
-def describe(dist):
+def record_claims(dists):
+    """Installed path -> {(hash mode, hash value): distribution name} over every RECORD."""
+    claims = {}
+    for dist in dists:
+        for entry in dist.files or []:
+            if entry.hash is not None:
+                claims.setdefault(str(entry.locate()), {})[(entry.hash.mode, entry.hash.value)] = canonical(dist.metadata["Name"])
+    return claims
+
+
+def describe(dist, claims=None):
     files = dist.files or []
     installed = 0
-    checked, bad = 0, []
+    checked, bad, clashes = 0, [], []
     for entry in files:
         path = entry.locate()
         try:
@@ -94,8 +104,15 @@ def describe(dist):
             continue
         checked += 1
         try:
-            if _file_hash(path, entry.hash.mode) != entry.hash.value:
-                bad.append(f"{entry}: hash differs")
+            actual = _file_hash(path, entry.hash.mode)
+            if actual != entry.hash.value:
+                # Two distributions that ship the same file: the one installed last wins, with
+                # any installer. The file is the other's, intact: the packages clash, not the tool.
+                owner = (claims or {}).get(str(path), {}).get((entry.hash.mode, actual))
+                if owner and owner != canonical(dist.metadata["Name"]):
+                    clashes.append(f"{entry} is {owner}'s")
+                else:
+                    bad.append(f"{entry}: hash differs")
         except (OSError, ValueError) as exc:
             bad.append(f"{entry}: {type(exc).__name__}")
     entries = [(str(e), e.hash.mode, e.hash.value) for e in files if e.hash is not None]
@@ -107,6 +124,7 @@ def describe(dist):
         "record_files": checked,
         "record_bad": bad[:5],
         "record_bad_count": len(bad),
+        "record_clashes": clashes[:5],
     }
 
 
@@ -130,24 +148,29 @@ def main(out_path, requested):
     for dist in metadata.distributions():
         dists.setdefault(canonical(dist.metadata["Name"]), dist)
     imports = {}
+    modules_of = {}  # requested package -> the modules tried for it
     for name in requested:
         dist = dists.get(canonical(name))
         if dist is None:
             imports[name] = "distribution not installed"
             continue
         modules = top_level_modules(dist)
+        modules_of[name] = modules
         if not modules:
-            imports[name] = "no top-level module found"
+            stubs = sorted({str(e).split("/")[0] for e in dist.files or [] if str(e).split("/")[0].endswith("-stubs")})
+            imports[name] = f"only type stubs ({', '.join(stubs)}): nothing to import" if stubs else "no top-level module found"
         for module in modules:
             try:
                 importlib.import_module(module)
                 imports[module] = None
             except BaseException as exc:  # a failed import is data, whatever it raises
                 imports[module] = f"{type(exc).__name__}: {exc}"[:500]
+    claims = record_claims(dists.values())
     report = {
         "python": sys.version.split()[0],
-        "packages": sorted((describe(d) for d in dists.values()), key=lambda p: p["name"]),
+        "packages": sorted((describe(d, claims) for d in dists.values()), key=lambda p: p["name"]),
         "imports": imports,
+        "modules": modules_of,
     }
     tmp = out_path + ".tmp"
     with open(tmp, "w", encoding="utf-8") as f:

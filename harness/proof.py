@@ -32,7 +32,8 @@ class Expected:
 class Verdict:
     proved: bool = True
     faults: list[str] = field(default_factory=list)  # the tool's: why the env is not proved
-    import_needs: dict[str, str] = field(default_factory=dict)  # module -> the package's own import error
+    import_needs: dict[str, str] = field(default_factory=dict)  # package -> its module's own import error
+    clashes: dict[str, str] = field(default_factory=dict)  # package -> files another package overwrote
 
     def fault(self, text: str) -> None:
         self.proved = False
@@ -87,9 +88,13 @@ def judge(probe: dict, dependencies, expected: Expected | None) -> Verdict:
         if package.get("record_bad_count"):
             shown = "; ".join(package["record_bad"])
             verdict.fault(f"{name}: {package['record_bad_count']} files differ from its RECORD ({shown})")
+        if package.get("record_clashes"):
+            verdict.clashes[name] = "; ".join(package["record_clashes"])
     errors = {module: error for module, error in probe.get("imports", {}).items() if error}
     if verdict.proved:
-        verdict.import_needs = errors
+        # Against the package whose module failed, as `module: error`.
+        owner = {module: package for package, modules in probe.get("modules", {}).items() for module in modules}
+        verdict.import_needs = {owner.get(module, module): f"{module}: {error}" for module, error in errors.items()}
     elif errors:
         verdict.faults.append("imports failing: " + "; ".join(f"{m}: {e}" for m, e in errors.items()))
     return verdict

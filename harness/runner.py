@@ -168,6 +168,7 @@ class Runner:
         installed = [f for f in closure if f.get("role", "install") == "install"]
         self.record.data["mirror"] = {
             "folder": str(folder),
+            "resolved_at": record.get("resolved_at"),
             "urls": self.urls,
             "files": closure,
             "projects": record.get("projects", []),
@@ -382,6 +383,7 @@ class Runner:
                 "python": probe.get("python"),
                 "imports": probe.get("imports", {}),
                 "import_needs": verdict.import_needs,
+                "clashes": verdict.clashes,
                 "faults": verdict.faults,
                 "packages": probe.get("packages", []),
                 **({"error": probe["error"]} if "error" in probe else {}),

@@ -82,8 +82,10 @@ MAIN_LEGEND = """\
   (every step: lock, env, install), mean ± stdev; **first** is the cold state (empty cache),
   **later** the warm state (the cache earlier installs filled): every later project of the
   fleet and the warm cells of the time matrix. ⚠ marks stdev above 10 % of the mean.
-- **proved**: envs whose requested packages import. A tool that did not make and prove every
-  env shows "not measured" everywhere: a partial install would look cheap (see Failures).
+- **proved**: envs holding exactly what was asked and locked, every RECORD file intact (an
+  import failing for a package's own needs is listed under Packages' own issues). A tool
+  that did not make and prove every env shows "not measured" everywhere: a partial install
+  would look cheap (see Failures).
 """
 
 
@@ -254,6 +256,26 @@ harness's own bookkeeping). Target: other ≤ 3 % of steps.
 """
 
 
+IMPORT_NEEDS_LEGEND = (
+    "In envs the proof accepted (every distribution installed as locked): imports that failed for the "
+    "package's own undeclared needs, and files two packages both ship (the one installed last wins, with "
+    "any installer). They count against the packages, not the tools.\n"
+)
+
+
+def package_issues_table(run: dict) -> list[list[str]]:
+    """The packages' own issues in proved envs, with the tools that saw each."""
+    seen: dict[tuple[str, str, str], set[str]] = {}
+    for tool, info in run["tools"].items():
+        for entry in info.get("layouts", {}).values():
+            for env in entry.get("envs", {}).values():
+                for kind, key in (("import", "import_needs"), ("file clash", "clashes")):
+                    for package, reason in (env.get(key) or {}).items():
+                        seen.setdefault((package, kind, reason), set()).add(tool)
+    return [[package, kind, reason.replace("|", "\\|"), ", ".join(sorted(tools))]
+            for (package, kind, reason), tools in sorted(seen.items())]  # fmt: skip
+
+
 def tables_markdown(run: dict) -> str:
     scenario = run["scenario"]
     parts = [
@@ -275,6 +297,9 @@ def tables_markdown(run: dict) -> str:
     growth = growth_table(run)
     if growth:
         parts += ["## How disk grows with projects\n", _markdown(GROWTH_HEADERS, growth), GROWTH_LEGEND]
+    issues = package_issues_table(run)
+    if issues:
+        parts += ["## Packages' own issues\n", IMPORT_NEEDS_LEGEND, _markdown(["package", "kind", "what", "tools"], issues)]
     if run["failures"]:
         parts.append("## Failures\n")
         parts.append(

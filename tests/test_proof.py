@@ -1,0 +1,105 @@
+"""The proof: what a tool installed against what was asked and locked, on a real venv.
+
+Wheels are generated here; uv (envbench's own dependency) installs them offline into a venv,
+and harness/probe.py runs inside it as it does in a run. A package that imports a module it
+never declared is the package's need, not the tool's fault; another version than the lock's,
+or a file changed after install, is the tool's.
+"""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from uv import find_uv_bin
+
+from harness import mirror, proof, synth
+
+PROBE = Path(synth.__file__).with_name("probe.py")
+
+
+def wheel(folder: Path, name: str, version: str, code: str) -> Path:
+    module = name.replace("-", "_")
+    files = {f"{module}/__init__.py": code.encode(), "METADATA": synth._metadata(name, version, [])}
+    return synth._write_wheel(folder / f"{module}-{version}-py3-none-any.whl", files, name, version, "py3-none-any", module)
+
+
+@pytest.fixture(scope="module")
+def wheels(tmp_path_factory) -> Path:
+    folder = tmp_path_factory.mktemp("wheels")
+    wheel(folder, "plain", "1.0", "VALUE = 1\n")
+    wheel(folder, "plain", "2.0", "VALUE = 2\n")
+    wheel(folder, "needy", "1.0", "import undeclared_optional_dependency\n")
+    return folder
+
+
+def make_env(root: Path, wheels: Path, *requirements: str) -> Path:
+    uv = find_uv_bin()
+    subprocess.run([uv, "venv", "-q", "--python", sys.executable, str(root)], check=True)
+    python = root / "bin" / "python"
+    if requirements:
+        subprocess.run([uv, "pip", "install", "-q", "--python", str(python), "--offline", "--no-index", "--find-links",
+                        str(wheels), *requirements], check=True)  # fmt: skip
+    return python
+
+
+def probe(python: Path, *requested: str) -> dict:
+    out = python.parent.parent / "probe.json"
+    subprocess.run([str(python), "-I", "-B", str(PROBE), str(out), *requested], check=True)
+    return json.loads(out.read_text())
+
+
+def expected(wheels: Path, **versions: str) -> proof.Expected:
+    """What a mirror holding WHEELS would say the project installs."""
+    digests = {p.name.split("-")[0]: mirror.record_digest(p) for p in wheels.glob("*.whl") if
+               p.name.split("-")[1] == versions.get(p.name.split("-")[0])}  # fmt: skip
+    return proof.Expected({n: (v, digests[n]) for n, v in versions.items()}, {"plain": {"1.0", "2.0"}, "needy": {"1.0"}})
+
+
+def test_a_packages_own_import_need_is_recorded_against_it(tmp_path, wheels):
+    python = make_env(tmp_path / "env", wheels, "plain==1.0", "needy==1.0")
+    report = probe(python, "plain", "needy")
+    verdict = proof.judge(report, ["plain==1.0", "needy==1.0"], expected(wheels, plain="1.0", needy="1.0"))
+    assert verdict.proved, verdict.faults
+    assert list(verdict.import_needs) == ["needy"]
+    assert verdict.import_needs["needy"].startswith("needy: ModuleNotFoundError")
+    assert "undeclared_optional_dependency" in verdict.import_needs["needy"]
+
+
+def test_another_version_than_the_lock_is_the_tools_fault(tmp_path, wheels):
+    python = make_env(tmp_path / "env", wheels, "plain==2.0")
+    verdict = proof.judge(probe(python, "plain"), ["plain"], expected(wheels, plain="1.0"))
+    assert not verdict.proved
+    assert verdict.faults == ["plain is 2.0, the lock asks for 1.0"]
+
+
+def test_a_file_changed_after_install_breaks_the_proof(tmp_path, wheels):
+    python = make_env(tmp_path / "env", wheels, "plain==1.0")
+    installed = next((tmp_path / "env").glob("lib/python*/site-packages/plain/__init__.py"))
+    installed.write_text("VALUE = 3\n")
+    verdict = proof.judge(probe(python, "plain"), ["plain"], expected(wheels, plain="1.0"))
+    assert not verdict.proved
+    assert any("plain: 1 files differ from its RECORD" in fault for fault in verdict.faults), verdict.faults
+
+
+def test_nothing_installed_fails(tmp_path, wheels):
+    python = make_env(tmp_path / "env", wheels)
+    verdict = proof.judge(probe(python, "plain"), ["plain"], expected(wheels, plain="1.0"))
+    assert not verdict.proved and "plain is not installed" in verdict.faults
+
+
+def test_a_file_two_packages_ship_is_their_clash_not_the_tools_fault(tmp_path, wheels):
+    # jupyter 1.0.0 and jupyter-core both install jupyter.py: whichever comes last wins.
+    for name, text in (("ship-a", "A = 1\n"), ("ship-b", "B = 2\n")):
+        module = name.replace("-", "_")
+        files = {f"{module}/__init__.py": b"", "shared_top.py": text.encode(), "METADATA": synth._metadata(name, "1.0", [])}
+        synth._write_wheel(wheels / f"{module}-1.0-py3-none-any.whl", files, name, "1.0", "py3-none-any", module)
+    python = make_env(tmp_path / "env", wheels, "ship-a==1.0", "ship-b==1.0")
+    verdict = proof.judge(probe(python, "ship-a", "ship-b"), ["ship-a", "ship-b"], None)
+    assert verdict.proved, verdict.faults
+    ((loser, text),) = verdict.clashes.items()
+    winner = "ship-a" if loser == "ship-b" else "ship-b"
+    assert text == f"shared_top.py is {winner}'s"
