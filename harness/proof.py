@@ -94,7 +94,8 @@ def judge(probe: dict, dependencies, expected: Expected | None) -> Verdict:
     if verdict.proved:
         # Against the package whose module failed, as `module: error`.
         owner = {module: package for package, modules in probe.get("modules", {}).items() for module in modules}
-        verdict.import_needs = {owner.get(module, module): f"{module}: {error}" for module, error in errors.items()}
+        verdict.import_needs = {owner.get(module, module): f"{module}: {error}" if module in owner else error
+                                for module, error in errors.items()}  # fmt: skip
     elif errors:
         verdict.faults.append("imports failing: " + "; ".join(f"{m}: {e}" for m, e in errors.items()))
     return verdict
