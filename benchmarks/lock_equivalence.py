@@ -8,7 +8,9 @@ indexes) with `exclude-newer` set to the moment the run's mirror was resolved, s
 index is read as it was then. Then it compares, package for package (name and version), every
 lock file the run kept under RUN_DIR/locks/: universal lockers (uv.lock, poetry.lock, pdm.lock)
 against the whole live lock, target-only lockers (pip-compile's requirements.txt, Pipfile.lock)
-against the part of it the target installs. Exit 1 when any differs.
+against the part of it the target installs. Exit 1 when any differs. Where the index gives no
+upload time for some files (this machine's PyPI proxy, for some), `exclude-newer` cannot work:
+the live lock is then made as of now, and the output says so.
 """
 
 from __future__ import annotations
@@ -71,10 +73,18 @@ def resolved_at(run_dir: Path, run: dict) -> str:
     raise SystemExit(f"{run_dir}: the run's mirror does not say when it was resolved: give --exclude-newer")
 
 
-def compare(mine: dict[str, str], live: dict[str, str]) -> str:
-    missing = sorted(f"{n} {v}" for n, v in live.items() if n not in mine)
+def compare(mine: dict[str, str], live: dict[str, set[str]]) -> str:
+    """What MINE lacks, adds, or pins at a version the live lock has for no environment.
+
+    uv forks a universal lock where markers split (soupsieve 2.10 and 4.1.3 for different
+    Python patch ranges); Poetry and PDM pick one version for all: any of the live versions
+    is the same package.
+    """
+    missing = sorted(f"{n} {'/'.join(sorted(v))}" for n, v in live.items() if n not in mine)
     extra = sorted(f"{n} {v}" for n, v in mine.items() if n not in live)
-    other = sorted(f"{n} {mine[n]} (live {live[n]})" for n in mine.keys() & live.keys() if mine[n] != live[n])
+    other = sorted(
+        f"{n} {mine[n]} (live {'/'.join(sorted(live[n]))})" for n in mine.keys() & live.keys() if mine[n] not in live[n]
+    )
     parts = [f"missing {', '.join(missing)}"] * bool(missing) + [f"extra {', '.join(extra)}"] * bool(extra)
     return "; ".join(parts + [f"other version {', '.join(other)}"] * bool(other))
 
@@ -89,10 +99,23 @@ def main() -> int:
     project = scenario.projects[0]
     when = args.exclude_newer or resolved_at(args.run_dir, run)
     print(f"live lock of {scenario.name}/{project.name} from the indexes as of {when} ...", flush=True)
-    releases = closure.uv_lock(project.dependencies, mirror.sources_for(scenario, None), scenario.python,
-                               dict(project.sources), None, exclude_newer=when)  # fmt: skip
-    live = {r.name: r.version for r in releases}
-    live_target = {r.name: r.version for r in releases if r.on_target}
+    sources = mirror.sources_for(scenario, None)
+    try:
+        releases = closure.uv_lock(
+            project.dependencies, sources, scenario.python, dict(project.sources), None, exclude_newer=when
+        )
+    except closure.MirrorError:
+        # Where the index gives no upload time for some files (PEP 700), uv refuses them under
+        # exclude-newer ("has no publish time"): lock the index as it is now, and say when.
+        when = f"now, {datetime.now(UTC).isoformat(timespec='seconds')} (exclude-newer failed; mirror resolved {when})"
+        print(f"live lock as of {when}", flush=True)
+        releases = closure.uv_lock(project.dependencies, sources, scenario.python, dict(project.sources), None)
+    live: dict[str, set[str]] = {}
+    live_target: dict[str, set[str]] = {}
+    for release in releases:
+        live.setdefault(release.name, set()).add(release.version)
+        if release.on_target:
+            live_target.setdefault(release.name, set()).add(release.version)
     table = Table(title=f"{scenario.name}: locks through the mirror vs live (exclude-newer {when})")
     for header in ("tool", "lock file", "compared with", "packages", "live", "verdict"):
         table.add_column(header, overflow="fold")

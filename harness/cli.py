@@ -8,6 +8,7 @@ import os
 import signal
 import sys
 import time
+from collections import Counter
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -23,6 +24,7 @@ from .results import RunRecord, write_atomic
 from .runner import NotEnoughDisk, Runner
 from .scenario import KNOWN_TOOLS, ScenarioError, load
 from .settings import envbench_home
+from .store import ROLES
 
 QUICK_PROJECTS = 2  # --quick: one cold and one warm project
 EXIT_OK, EXIT_FAILED, EXIT_USAGE = 0, 1, 2
@@ -281,7 +283,8 @@ def cmd_mirror(args) -> int:
         return EXIT_FAILED
     files = mirror.files_of(json.loads((folder / "closure.json").read_text()))
     installed = [f for f in files if f.get("role", "install") == "install"]
-    roles = ", ".join(f"{sum(f.get('role', 'install') == r for f in files)} {r}" for r in ("install", "resolve", "build"))
+    counts = Counter(f.get("role", "install") for f in files)
+    roles = ", ".join(f"{counts[r]} {r}" for r in ROLES if counts[r])
     size = sum(f["size"] for f in installed) / 2**20
     table = Table(title=f"{scenario.name}: {len(files)} files ({roles}); the target installs {size:,.1f} MiB")
     for header in ("name", "version", "file", "role", "index", "MiB", "sha256"):

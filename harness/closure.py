@@ -29,10 +29,8 @@ import os
 import platform
 import subprocess
 import sys
-import tarfile
 import tempfile
 import tomllib
-import zipfile
 from dataclasses import dataclass, replace
 from pathlib import Path
 from urllib.parse import unquote
@@ -42,13 +40,13 @@ from packaging.requirements import Requirement
 from packaging.utils import canonicalize_name, parse_wheel_filename
 from uv import find_uv_bin
 
+from .sdist import build_requirements, declared_requirements
 from .settings import envbench_home, host_ca_bundle
 from .store import Dist, MirrorError, fetch, path_of, sha256_of
 from .tools import toml
 
 PYPI = "pypi"
 PYPI_URL = "https://pypi.org/simple"
-SETUPTOOLS_DEFAULT = ("setuptools>=40.8.0", "wheel")  # pip's and uv's build requirements without pyproject.toml
 BUILD_ROUNDS = 3  # a build requirement that is itself an sdist needs its own; deeper is refused
 # Wheel platforms of a bookworm (glibc 2.36) image, newest first, with the legacy manylinux aliases.
 GLIBC_MINORS = range(36, 4, -1)
@@ -260,29 +258,6 @@ def choose(release: Locked, python: str) -> Dist:
     return replace(role_file[0], role="resolve")
 
 
-def build_requirements(sdist: Path) -> tuple[str, ...]:
-    """What building SDIST asks for up front: its build-system.requires, or setuptools' default."""
-    text = None
-    try:
-        if sdist.name.endswith(".zip"):
-            with zipfile.ZipFile(sdist) as archive:
-                names = [n for n in archive.namelist() if n.count("/") == 1 and n.endswith("/pyproject.toml")]
-                text = archive.read(names[0]).decode() if names else None
-        else:
-            with tarfile.open(sdist) as archive:
-                members = [m for m in archive.getmembers() if m.name.count("/") == 1 and m.name.endswith("/pyproject.toml")]
-                text = archive.extractfile(members[0]).read().decode() if members else None
-    except (OSError, tarfile.TarError, zipfile.BadZipFile, IndexError) as exc:
-        raise MirrorError(f"{sdist.name}: cannot read it as an sdist: {exc}") from None
-    system = tomllib.loads(text).get("build-system", {}) if text else {}
-    requires = tuple(system.get("requires", SETUPTOOLS_DEFAULT if "build-backend" not in system else ()))
-    if system.get("build-backend", "setuptools").startswith("setuptools") and not any(
-        canonicalize_name(Requirement(r).name) == "wheel" for r in requires
-    ):
-        requires += ("wheel",)  # setuptools before 70.1 asks for it through get_requires_for_build_wheel
-    return requires
-
-
 # -- the scenario's closure --------------------------------------------------------------------
 @dataclass(frozen=True)
 class ProjectSet:
@@ -320,6 +295,7 @@ def resolve(scenario, sources: Sources, store: Path, say=lambda text: None, inte
         sets.append(ProjectSet(project.dependencies, project.sources,
                                tuple(sorted((r.name, r.version) for r in releases if r.on_target))))  # fmt: skip
     fetched = {(d.index, d.sha256): d for d in fetch(chosen.values(), store, say)}
+    _add_declared_requirements(fetched, sources, scenario.python, store, say, interpreter)
     _add_build_requirements(fetched, sources, scenario.python, store, say, interpreter)
     return sorted(fetched.values(), key=lambda d: (d.index, d.name, d.version, d.filename)), sets
 
@@ -341,6 +317,31 @@ def _blame_named(scenario, project, sources: Sources, pins: dict[str, str], fail
                 "may name a mirror URL or a folder of files that serves the same files"
             )
     return failure
+
+
+def _add_declared_requirements(fetched: dict, sources: Sources, python: str, store: Path, say, interpreter) -> None:
+    """What sdists' shipped metadata declares beyond the resolution (role sdist-metadata).
+
+    An old sdist's egg-info may say what its setup.py computed on the machine that made it:
+    python-u2flib-server 5.0.1 declares enum34 unconditionally although its setup.py asks for
+    it only before Python 3.4. uv and pip run setup.py and do not ask for it; Poetry reads the
+    shipped metadata, asks for enum34, and against PyPI locks and installs it. So the mirror
+    serves it too (the target's file), or Poetry could not lock at all.
+    """
+    present = {d.name for d in fetched.values()}
+    sdists = [d for d in fetched.values() if not d.is_wheel and d.role == "install"]
+    declared = {r for d in sdists for r in declared_requirements(path_of(d, store))}
+    wanted = sorted(r for r in declared if canonicalize_name(Requirement(r).name) not in present)
+    if not wanted:
+        return
+    say(f"resolving what sdists' metadata declares: {', '.join(wanted)}")
+    releases = [r for r in uv_lock(wanted, sources, python, {}, interpreter) if r.name not in present]
+    # What the target could install gets the target's file; the rest one file to read, as above.
+    added = [
+        dist if dist.role == "resolve" else replace(dist, role="sdist-metadata") for dist in (choose(r, python) for r in releases)
+    ]
+    for dist in fetch(added, store, say):
+        fetched[(dist.index, dist.sha256)] = dist
 
 
 def _add_build_requirements(fetched: dict, sources: Sources, python: str, store: Path, say, interpreter) -> None:

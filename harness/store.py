@@ -11,7 +11,7 @@ import urllib.request
 from dataclasses import asdict, dataclass, replace
 from pathlib import Path
 
-ROLES = ("install", "resolve", "build")
+ROLES = ("install", "resolve", "build", "sdist-metadata")
 
 
 class MirrorError(Exception):
@@ -30,7 +30,8 @@ class Dist:
     index: str  # the scenario's index name it comes from, or "pypi"
     url: str  # where it was found (file:// for local files)
     # install: the target installs it; resolve: only lockers read it (a release other platforms
-    # install); build: what building one of the mirror's sdists asks for
+    # install); build: what building one of the mirror's sdists asks for; sdist-metadata: what an
+    # sdist's shipped metadata declares beyond the resolution (tools reading it install it)
     role: str = "install"
 
     @property

@@ -276,6 +276,12 @@ def package_issues_table(run: dict) -> list[list[str]]:
             for (package, kind, reason), tools in sorted(seen.items())]  # fmt: skip
 
 
+def _last_lines(tail: str, count: int = 3) -> str:
+    """The end of a failed step's output, where tools say why, on one table line."""
+    lines = [line.strip() for line in tail.splitlines() if line.strip()]
+    return " ⏎ ".join(lines[-count:]).replace("|", "\\|")[-400:]
+
+
 def tables_markdown(run: dict) -> str:
     scenario = run["scenario"]
     parts = [
@@ -304,8 +310,11 @@ def tables_markdown(run: dict) -> str:
         parts.append("## Failures\n")
         parts.append(
             _markdown(
-                ["tool", "what", "project", "reason"],
-                [[f["tool"], f["what"], f.get("project", ""), f["reason"].replace("|", "\\|")] for f in run["failures"]],
+                ["tool", "what", "project", "reason", "last output"],
+                [
+                    [f["tool"], f["what"], f.get("project", ""), f["reason"].replace("|", "\\|"), _last_lines(f.get("tail", ""))]
+                    for f in run["failures"]
+                ],  # fmt: skip
             )
         )
     overhead = run.get("overhead") or {}
