@@ -48,7 +48,10 @@ def expected_for(mirror_record: dict | None, dependencies, sources) -> Expected 
     served: dict[str, set[str]] = {}
     digests: dict[tuple[str, str], str | None] = {}
     for entry in files:
-        served.setdefault(entry["name"], set()).add(entry["version"])
+        # Build requirements are for the tools' build envs: an env's own setuptools (the one
+        # venv seeds) at another version is not a package from elsewhere.
+        if entry.get("role") != "build":
+            served.setdefault(entry["name"], set()).add(entry["version"])
         if entry.get("role", "install") == "install":
             digests[(entry["name"], entry["version"])] = entry.get("record_digest")
     for project in mirror_record.get("projects", []):

@@ -103,3 +103,15 @@ def test_a_file_two_packages_ship_is_their_clash_not_the_tools_fault(tmp_path, w
     ((loser, text),) = verdict.clashes.items()
     winner = "ship-a" if loser == "ship-b" else "ship-b"
     assert text == f"shared_top.py is {winner}'s"
+
+
+def test_build_requirements_of_the_mirror_do_not_judge_the_envs_seed_packages(tmp_path, wheels):
+    # The mirror serves setuptools 84 to build an sdist; venv seeds its own older setuptools.
+    record = {"files": [{"name": "plain", "version": "1.0", "role": "install"},
+                        {"name": "setuptools", "version": "84.2.1", "role": "build"}],
+              "projects": [{"dependencies": ["plain"], "sources": {}, "installs": [["plain", "1.0"]]}]}  # fmt: skip
+    expected = proof.expected_for(record, ["plain"], {})
+    assert "setuptools" not in expected.served
+    report = {"packages": [{"name": "plain", "version": "1.0", "sha256": "x"}, {"name": "setuptools", "version": "66.1.1"}],
+              "imports": {"plain": None}}  # fmt: skip
+    assert proof.judge(report, ["plain"], expected).proved
