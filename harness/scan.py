@@ -22,6 +22,7 @@ opened non-blocking and without following links, so a FIFO or device can never h
 """
 
 import argparse
+import csv
 import json
 import os
 import stat
@@ -134,6 +135,7 @@ def walk_root(job):
     reflinked = reflinked_bytes = 0
     errors = []
     tracked = {}  # (dev, ino) -> [blocks, size, nlink, kind, seen_in_root]
+    dist_infos = []  # installed distributions' metadata folders: packages() reads their RECORD
 
     def account(path, st):
         nonlocal single_blocks, single_size
@@ -214,6 +216,8 @@ def walk_root(job):
                     if fast and S_ISDIR(mode):
                         path = directory + "/" + entry.name
                         stack.append(path)
+                        if entry.name.endswith(".dist-info"):
+                            dist_infos.append(path)
                         fast_dirs += 1
                         fast_dir_blocks += st.st_blocks
                         fast_dir_size += st.st_size
@@ -238,6 +242,8 @@ def walk_root(job):
                     account(path, st)
                     if S_ISDIR(mode):
                         stack.append(path)
+                        if entry.name.endswith(".dist-info"):
+                            dist_infos.append(path)
         except OSError as exc:
             errors.append(f"{directory}: {exc.strerror}")
         finally:
@@ -266,7 +272,65 @@ def walk_root(job):
         "links_in": (links_in, links_in_blocks),
         "reflinked": (reflinked, reflinked_bytes) if check_reflinks else None,
         "tracked": tracked,
+        "dist_infos": dist_infos,
     }
+
+
+def _dist_name(folder):
+    """(name, version) from a `NAME-VERSION.dist-info` folder name, the name normalized (PEP 503)."""
+    stem = os.path.basename(folder)[: -len(".dist-info")]
+    name, _, version = stem.partition("-")
+    return "-".join(name.replace("_", "-").replace(".", "-").lower().split("-")), version
+
+
+def _record_paths(dist_info):
+    site = os.path.dirname(dist_info)
+    try:
+        with open(os.path.join(dist_info, "RECORD"), newline="", encoding="utf-8") as f:
+            rows = list(csv.reader(f))
+    except (OSError, UnicodeDecodeError, csv.Error):
+        return []
+    return [os.path.normpath(os.path.join(site, row[0])) for row in rows if row and row[0]]
+
+
+def packages(dist_infos):
+    """What each installed distribution costs across the scanned envs, from its RECORD files.
+
+    Per (name, version): envs holding it, installed_bytes (st_size summed over every env),
+    naive_bytes (each env's copy counted alone), physical_bytes (each inode once, across all
+    envs: what the distribution costs the fleet after sharing) and linked_out_bytes (of those
+    inodes, the ones with links outside the envs' RECORD files too, as in a tool's cache).
+    """
+    found = {}
+    for dist_info in dist_infos:
+        key = _dist_name(dist_info)
+        entry = found.setdefault(key, {"envs": 0, "installed_bytes": 0, "naive_bytes": 0, "inodes": {}})
+        entry["envs"] += 1
+        in_env = set()
+        for path in _record_paths(dist_info):
+            try:
+                st = os.lstat(path)
+            except OSError:
+                continue
+            ino = (st.st_dev, st.st_ino)
+            if ino in in_env:
+                continue
+            in_env.add(ino)
+            entry["installed_bytes"] += st.st_size
+            entry["naive_bytes"] += st.st_blocks * 512
+            held = entry["inodes"].get(ino)
+            if held is None:
+                entry["inodes"][ino] = [st.st_blocks * 512, st.st_nlink, 1]
+            else:
+                held[2] += 1
+    rows = []
+    for (name, version), entry in found.items():
+        inodes = entry.pop("inodes").values()
+        physical = sum(blocks for blocks, _, _ in inodes)
+        linked_out = sum(blocks for blocks, nlink, seen in inodes if nlink > seen)
+        rows.append({"name": name, "version": version, **entry, "physical_bytes": physical, "linked_out_bytes": linked_out})
+    rows.sort(key=lambda row: (-row["physical_bytes"], row["name"], row["version"]))
+    return rows
 
 
 def _nested(roots):
@@ -418,7 +482,8 @@ def scan(roots, cache_roots=(), jobs=None):
     total["single_files"] = single_files  # distinct files with one link: copies, not shared
     total["naive_bytes"] = sum(r["physical_bytes"] for r in root_reports)
     total["sharing_ratio"] = total["naive_bytes"] / total["physical_bytes"] if total["physical_bytes"] else None
-    return {"schema": SCHEMA, "total": total, "roots": root_reports, "errors": errors}
+    env_dist_infos = [path for w in walked_ok if not w["is_cache"] for path in w["dist_infos"]]
+    return {"schema": SCHEMA, "total": total, "roots": root_reports, "packages": packages(env_dist_infos), "errors": errors}
 
 
 def main(argv=None):

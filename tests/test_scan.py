@@ -253,3 +253,47 @@ def test_shared_extents_on_xfs(tmp_path):
         assert report["total"]["physical_bytes"] == du(cache, env)
     finally:
         subprocess.run(["umount", str(mount)], check=False)
+
+
+def _install(site: Path, name: str, version: str, files: dict[str, Path | int]) -> None:
+    """A dist-info with a RECORD listing FILES: a fresh file of N bytes, or a hard link to a path."""
+    dist_info = site / f"{name.replace('-', '_')}-{version}.dist-info"
+    dist_info.mkdir(parents=True)
+    record = []
+    for relative, content in files.items():
+        target = site / relative
+        target.parent.mkdir(parents=True, exist_ok=True)
+        if isinstance(content, Path):
+            os.link(content, target)
+        else:
+            fill(target, content, len(relative))
+        record.append(f"{relative},,")
+    record.append(f"{dist_info.name}/RECORD,,")
+    (dist_info / "RECORD").write_text("\n".join(record) + "\n")
+
+
+def test_packages_count_each_inode_once_across_envs(tmp_path):
+    cache, one, two = tmp_path / "cache", tmp_path / "one" / "site", tmp_path / "two" / "site"
+    big = fill(cache / "big.so", 200_000, 1)  # a cache file both envs hard-link
+    _install(one, "Big-Pkg", "1.0", {"big/big.so": big, "big/__init__.py": 5_000})
+    _install(two, "Big-Pkg", "1.0", {"big/big.so": big, "big/__init__.py": 5_000})
+    _install(two, "small", "2.0", {"small.py": 3_000, "../bin/small": 100})
+    report = scan([cache, one.parent, two.parent], [cache])
+    rows = {(p["name"], p["version"]): p for p in report["packages"]}
+    assert set(rows) == {("big-pkg", "1.0"), ("small", "2.0")}
+    blocks = {path: os.lstat(path).st_blocks * 512 for path in (big, one / "big/__init__.py", two / "big/__init__.py")}
+    record_one = os.lstat(one / "Big_Pkg-1.0.dist-info" / "RECORD").st_blocks * 512
+    record_two = os.lstat(two / "Big_Pkg-1.0.dist-info" / "RECORD").st_blocks * 512
+    big_row = rows[("big-pkg", "1.0")]
+    assert big_row["envs"] == 2
+    # Each env's copy counted alone, then the hard-linked file once: what sharing saves.
+    small_files = blocks[one / "big/__init__.py"] + blocks[two / "big/__init__.py"] + record_one + record_two
+    assert big_row["naive_bytes"] == 2 * blocks[big] + small_files
+    assert big_row["physical_bytes"] == big_row["naive_bytes"] - blocks[big]
+    assert big_row["linked_out_bytes"] == blocks[big]  # the cache holds a third link
+    assert big_row["installed_bytes"] == 2 * (200_000 + 5_000) + 2 * os.lstat(one / "Big_Pkg-1.0.dist-info" / "RECORD").st_size
+    small = rows[("small", "2.0")]
+    assert small["envs"] == 1 and small["linked_out_bytes"] == 0
+    small_paths = (two / "small.py", two.parent / "bin" / "small", two / "small-2.0.dist-info" / "RECORD")
+    assert small["physical_bytes"] == small["naive_bytes"] == sum(os.lstat(p).st_blocks * 512 for p in small_paths)
+    assert report["packages"][0]["name"] == "big-pkg"  # largest first
