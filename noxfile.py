@@ -31,7 +31,7 @@ def lint(session: nox.Session) -> None:
 
 @nox.session(python=PYTHON)
 def report(session: nox.Session) -> None:
-    """envbench report RUN_DIR: rewrite tables from a run.json."""
+    """envbench report RUN_DIR: rewrite tables, charts and report.html from a run.json."""
     session.install(".")
     session.run("envbench", "report", *session.posargs)
 

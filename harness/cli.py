@@ -20,6 +20,7 @@ from .backends.base import BackendError
 from .backends.docker import DockerBackend
 from .backends.local import LocalBackend
 from .report import tables
+from .report.answer import answer_table
 from .results import RunRecord, write_atomic
 from .runner import NotEnoughDisk, Runner
 from .scenario import KNOWN_TOOLS, ScenarioError, load
@@ -64,6 +65,10 @@ def parser() -> argparse.ArgumentParser:
     rep = sub.add_parser("report", help="(re)write tables and charts from RUN_DIR/run.json")
     rep.add_argument("run_dir")
 
+    merge_cmd = sub.add_parser("merge", help="one run from runs of the same scenario and mirror made by separate invocations")
+    merge_cmd.add_argument("run_dirs", nargs="+", metavar="RUN_DIR")
+    merge_cmd.add_argument("--out", required=True, metavar="DIR", help="where the merged run goes (must not hold a run)")
+
     verify_cmd = sub.add_parser("verify", help="check published claims against runs: confirmed / refuted / not measured")
     verify_cmd.add_argument("run_dirs", nargs="+", metavar="RUN_DIR")
     verify_cmd.add_argument("--claims", nargs="+", metavar="FILE", help="claims files (default: results/published/*.yaml)")
@@ -94,6 +99,8 @@ def main(argv: list[str] | None = None) -> int:
             return cmd_mirror(args)
         if args.command == "verify":
             return cmd_verify(args)
+        if args.command == "merge":
+            return cmd_merge(args)
         return cmd_report(args)
     except (ScenarioError, UsageError, BackendError) as exc:
         print(exc, file=sys.stderr)
@@ -195,10 +202,12 @@ def _remove_empty(folder: Path) -> None:
 
 
 def print_main_table(run: dict) -> None:
+    """The answer table: what each tool cost for the whole fleet, cheapest first."""
+    answer = answer_table(run)
     table = Table(title=f"envbench {run['scenario']['name']}: {len(run['scenario']['projects'])} projects")
-    for header in tables.MAIN_HEADERS:
-        table.add_column(header, justify="left" if header in ("tool", "layout", "version", "link mode", "status") else "right")
-    for row in tables.main_table(run):
+    for header in answer.headers:
+        table.add_column(header, justify="left" if header in ("tool", "layout") else "right")
+    for row in answer.rows:
         table.add_row(*row)
     stdout_console().print(table)
 
@@ -299,11 +308,12 @@ def cmd_mirror(args) -> int:
 
 
 def published_claims() -> list[Path]:
-    """results/published/*.yaml here, else beside envbench's own code (a checkout)."""
-    for folder in (Path("results/published"), Path(__file__).resolve().parents[1] / "results" / "published"):
-        if folder.is_dir():
-            return sorted(folder.glob("*.yaml"))
-    raise UsageError("no results/published/ folder here: name claims files with --claims")
+    from .report.claims import published_files
+
+    files = published_files()
+    if not files:
+        raise UsageError("no results/published/ folder here: name claims files with --claims")
+    return files
 
 
 def cmd_verify(args) -> int:
@@ -340,6 +350,22 @@ def cmd_verify(args) -> int:
     return EXIT_OK
 
 
+def cmd_merge(args) -> int:
+    from .merge import MergeError, merge
+
+    out = Path(args.out)
+    command = ["envbench", "merge", *args.run_dirs, "--out", args.out]
+    try:
+        run = merge([Path(d) for d in args.run_dirs], out, command)
+    except MergeError as exc:
+        raise UsageError(str(exc)) from None
+    report.write_all(out)
+    print_main_table(run)
+    print(f"merged {len(run['parts'])} parts: {out}/ (report.html, tables.md, run.json, *.csv, charts/)")
+    failed = any(t["status"] == "failed" for t in run["tools"].values())
+    return 1 if failed or run["status"] != "complete" else EXIT_OK
+
+
 def cmd_report(args) -> int:
     run_dir = Path(args.run_dir)
     if not (run_dir / "run.json").is_file():
@@ -349,4 +375,5 @@ def cmd_report(args) -> int:
     except ValueError as exc:
         raise UsageError(str(exc)) from None
     print_main_table(run)
+    print(f"report: {run_dir / 'report.html'}, {run_dir / 'tables.md'}, {run_dir / 'charts'}/")
     return EXIT_OK

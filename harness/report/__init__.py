@@ -13,8 +13,12 @@ from pathlib import Path
 import pyperf
 
 from ..results import layouts, load, write_atomic
+from .charts import write_charts
+from .claims import published_files, verdicts_for_run
+from .html import report_html
 from .stats import timing_benchmarks, timing_rows
-from .tables import tables_markdown
+from .table import markdown
+from .tables import heading, report_tables
 
 DISK_FIELDS = [
     "tool",
@@ -128,19 +132,28 @@ def tool_rows(run: dict) -> list[dict]:
     return rows
 
 
-def write_all(run_dir: Path) -> dict:
-    """(Re)write every derived output of RUN_DIR from its run.json; return the run."""
+def write_all(run_dir: Path, claim_files: list[Path] | None = None) -> dict:
+    """(Re)write every derived output of RUN_DIR from its run.json; return the run.
+
+    claim_files: published claims to judge in report.html (default: results/published/*.yaml
+    when there is such a folder); only claims about this run's scenario are shown.
+    """
     run_dir = Path(run_dir)
     run = load(run_dir)
     write_atomic(run_dir / "tools.csv", _csv(tool_rows(run), TOOL_FIELDS))
     write_atomic(run_dir / "disk.csv", _csv(disk_rows(run), DISK_FIELDS))
     write_atomic(run_dir / "timings.csv", _csv(timing_rows(run), TIMING_FIELDS))
-    write_atomic(run_dir / "packages.csv", _csv(package_rows(run), PACKAGE_FIELDS))
-    write_atomic(run_dir / "tables.md", tables_markdown(run))
+    packages = package_rows(run)
+    write_atomic(run_dir / "packages.csv", _csv(packages, PACKAGE_FIELDS))
+    tables = report_tables(run, packages)
+    write_atomic(run_dir / "tables.md", "\n".join([heading(run), *(markdown(t) for t in tables)]))
     benchmarks = timing_benchmarks(run)
     target = run_dir / "timings.pyperf.json"
     if benchmarks:
         pyperf.BenchmarkSuite(benchmarks).dump(str(target), replace=True)
     elif target.exists():
         target.unlink()
+    charts = write_charts(run, run_dir / "charts")
+    verdicts = verdicts_for_run(run, published_files() if claim_files is None else claim_files)
+    write_atomic(run_dir / "report.html", report_html(run, tables, charts, verdicts))
     return run

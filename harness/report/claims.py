@@ -25,9 +25,8 @@ from pathlib import Path
 
 import yaml
 
-from .stats import MIB, matrix_samples, summaries
+from .stats import GIB, MIB, matrix_samples, summaries
 
-GIB = 2**30
 LAYOUT = "same-volume"  # published figures are for one file system, as users install
 
 
@@ -287,6 +286,23 @@ def markdown(verdicts: list[Verdict]) -> str:
     return "\n".join(lines) + "\n"
 
 
+def published_files() -> list[Path]:
+    """results/published/*.yaml here, else beside envbench's own code (a checkout); [] if neither."""
+    for folder in (Path("results/published"), Path(__file__).resolve().parents[2] / "results" / "published"):
+        if folder.is_dir():
+            return sorted(folder.glob("*.yaml"))
+    return []
+
+
+def verdicts_for_run(run: dict, claim_files: list[Path]) -> list[Verdict]:
+    """The claims that need this run's scenario, judged on this run alone (report.html)."""
+    verdicts = []
+    for path in claim_files:
+        source, claims = load_claims(path)
+        verdicts += [verify(claim, source, [run]) for claim in claims if claim.get("scenario") == run["scenario"]["name"]]
+    return verdicts
+
+
 def verify_all(claim_files: list[Path], runs: list[dict]) -> list[Verdict]:
     verdicts = []
     for path in claim_files:
@@ -295,4 +311,4 @@ def verify_all(claim_files: list[Path], runs: list[dict]) -> list[Verdict]:
     return verdicts
 
 
-__all__ = ["ClaimsError", "Verdict", "markdown", "verify_all"]
+__all__ = ["ClaimsError", "Verdict", "markdown", "published_files", "verdicts_for_run", "verify_all"]

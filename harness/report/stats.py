@@ -13,6 +13,7 @@ import pyperf
 from ..results import layouts
 
 MIB = 1024 * 1024
+GIB = 1024 * MIB
 NOISY = 0.10  # stdev/mean above which a timing is flagged
 
 
@@ -36,6 +37,16 @@ class Sample:
     max_rss_kib: int
 
 
+def _first_project_cells(run: dict) -> dict[tuple, list[dict]]:
+    """(tool, layout, state, repetition) -> the steps of that time-matrix cell (first project)."""
+    first = run["scenario"]["projects"][0]["name"]
+    cells: dict[tuple, list[dict]] = defaultdict(list)
+    for step in timing_rows(run):
+        if step["project"] == first:
+            cells[(step["tool"], step["layout"], step["state"], step["repetition"])].append(step)
+    return cells
+
+
 def matrix_samples(run: dict) -> dict[tuple[str, str, str, str], list[Sample]]:
     """The time matrix: (tool, layout, state, operation) -> samples, first project only.
 
@@ -43,11 +54,7 @@ def matrix_samples(run: dict) -> dict[tuple[str, str, str, str], list[Sample]]:
     env and installing into it), so it reads as "time to a ready env once the lock exists".
     A cell whose steps did not all succeed gives no sample.
     """
-    first = run["scenario"]["projects"][0]["name"]
-    cells: dict[tuple, list[dict]] = defaultdict(list)
-    for step in timing_rows(run):
-        if step["project"] == first:
-            cells[(step["tool"], step["layout"], step["state"], step["repetition"])].append(step)
+    cells = _first_project_cells(run)
     samples: dict[tuple, list[Sample]] = defaultdict(list)
     for (tool, layout, state, _), steps in cells.items():
         if any(s["exit_code"] != 0 for s in steps):
@@ -73,6 +80,16 @@ def timing_benchmarks(run: dict) -> list[pyperf.Benchmark]:
         if bench:
             benchmarks.append(bench)
     return benchmarks
+
+
+def ready_env_samples(run: dict) -> dict[tuple[str, str, str], list[float]]:
+    """(tool, layout, state) -> wall seconds of every step of each time-matrix cell (first project)."""
+    cells = _first_project_cells(run)
+    samples: dict[tuple, list[float]] = defaultdict(list)
+    for (tool, layout, state, _), steps in sorted(cells.items(), key=lambda item: item[0][3]):
+        if all(s["exit_code"] == 0 for s in steps):
+            samples[(tool, layout, state)].append(sum(s["wall_s"] for s in steps))
+    return samples
 
 
 def env_times(entry: dict) -> dict[str, list[float]]:

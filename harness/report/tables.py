@@ -8,27 +8,12 @@ from __future__ import annotations
 
 from collections import defaultdict
 
-import pyperf
-
-from ..plan import LOCKED, STATES, WARM_LOCKED
 from ..results import layouts
-from .stats import MIB, NOISY, matrix_samples, summaries, timing_benchmarks
-
-
-def mib(value: float | None) -> str:
-    return "not measured" if value is None else f"{value / MIB:,.1f}"
-
-
-def seconds(bench: pyperf.Benchmark | None) -> str:
-    if bench is None:
-        return "not measured"
-    mean = bench.mean()
-    if bench.get_nvalue() < 2:
-        return f"{mean:.2f} (n=1)"
-    stdev = bench.stdev()
-    flag = " ⚠" if mean and stdev / mean > NOISY else ""
-    return f"{mean:.2f} ± {stdev:.2f}{flag}"
-
+from .answer import answer_table
+from .matrix import matrix_tables
+from .packages import package_table
+from .stats import MIB, summaries
+from .table import Table, markdown, mib, seconds
 
 MAIN_HEADERS = [
     "tool",
@@ -86,76 +71,6 @@ MAIN_LEGEND = """\
   import failing for a package's own needs is listed under Packages' own issues). A tool
   that did not make and prove every env shows "not measured" everywhere: a partial install
   would look cheap (see Failures).
-"""
-
-
-def _markdown(headers: list[str], rows: list[list[str]]) -> str:
-    lines = ["| " + " | ".join(headers) + " |", "|" + "|".join("---" for _ in headers) + "|"]
-    lines += ["| " + " | ".join(str(c) for c in row) + " |" for row in rows]
-    return "\n".join(lines) + "\n"
-
-
-def timing_table(run: dict) -> list[list[str]]:
-    """The time matrix: every state and operation of every tool that ran, "n/a" where the tool
-    has no such operation or state, "not measured" where it has one but no run succeeded."""
-    samples = matrix_samples(run)
-    benchmarks = {bench.get_name(): bench for bench in timing_benchmarks(run)}
-    rows = []
-    for tool, layout, entry in layouts(run):
-        # Runs older than the state matrix did not record their states: the steps show them.
-        states = entry.get("states") or sorted({s["state"] for s in entry["steps"]}, key=STATES.index)
-        if entry["status"] == "unavailable" or not states:
-            continue
-        lockable = LOCKED in states or any(s["operation"] == "lock" for s in entry["steps"])
-        for state in STATES:
-            for operation in ("lock", "install"):
-                if state not in states or (operation == "lock" and (not lockable or state in (LOCKED, WARM_LOCKED))):
-                    rows.append([tool, layout, state, operation, *["n/a"] * 6])
-                    continue
-                found = samples.get((tool, layout, state, operation), [])
-                bench = benchmarks.get(f"{tool}/{layout}/{state}/{operation}")
-                if not found or bench is None:
-                    rows.append([tool, layout, state, operation, "0", *["not measured"] * 5])
-                    continue
-                values = bench.get_values()
-                rows.append(
-                    [
-                        tool,
-                        layout,
-                        state,
-                        operation,
-                        str(len(values)),
-                        seconds(bench),
-                        f"{bench.median():.2f}",
-                        f"{min(values):.2f} – {max(values):.2f}",
-                        f"{sum(x.cpu_s for x in found) / len(found):.2f}",
-                        f"{max(x.max_rss_kib for x in found) / 1024:,.0f}",
-                    ]
-                )
-    return rows
-
-
-TIMING_HEADERS = [
-    "tool",
-    "layout",
-    "state",
-    "operation",
-    "n",
-    "wall s (mean ± stdev)",
-    "median s",
-    "min – max s",
-    "CPU s (user+sys, mean)",
-    "peak RSS MiB",
-]
-TIMING_LEGEND = """\
-The time matrix of the scenario's first project, after pnpm's benchmark: **cold** (empty cache,
-no lock file, no env), **warm** (cache kept; lock file and env removed), **locked** (lock file
-kept; cache and env removed), **warm+locked** (cache and lock file kept; env removed).
-**lock** is the tool's resolve-and-write-the-lock-file command; **install** is every other
-step of that cell (making the env and installing into it). **n/a**: the tool has no such
-operation or state (no lock file); **not measured**: it has one, but no run of it succeeded.
-⚠ marks stdev above 10 % of the mean (a noisy cell). Peak RSS is the largest single process.
-Every step of every project, the fleet's included, is in timings.csv.
 """
 
 
@@ -272,56 +187,86 @@ def package_issues_table(run: dict) -> list[list[str]]:
                 for kind, key in (("import", "import_needs"), ("file clash", "clashes")):
                     for package, reason in (env.get(key) or {}).items():
                         seen.setdefault((package, kind, reason), set()).add(tool)
-    return [[package, kind, reason.replace("|", "\\|"), ", ".join(sorted(tools))]
+    return [[package, kind, reason, ", ".join(sorted(tools))]
             for (package, kind, reason), tools in sorted(seen.items())]  # fmt: skip
 
 
 def _last_lines(tail: str, count: int = 3) -> str:
     """The end of a failed step's output, where tools say why, on one table line."""
     lines = [line.strip() for line in tail.splitlines() if line.strip()]
-    return " ⏎ ".join(lines[-count:]).replace("|", "\\|")[-400:]
+    return " ⏎ ".join(lines[-count:])[-400:]
 
 
-def tables_markdown(run: dict) -> str:
-    scenario = run["scenario"]
-    parts = [
-        f"# envbench run {run['run_id']}\n",
-        f"Scenario **{scenario['name']}** ({len(scenario['projects'])} projects, Python {scenario['python']}): "
-        f"{scenario['description']}\n",
-        f"Backend: {run['backend']['name']}; layouts: {', '.join(scenario.get('layouts', []))}; status: {run['status']}; "
-        f"started {run['started']}, finished {run['finished']}.\n",
-        "## Per tool\n",
-        _markdown(MAIN_HEADERS, main_table(run)),
-        MAIN_LEGEND,
-        "## How env files are shared\n",
-        "Files (count / MiB physical) summed over every project folder.\n",
-        _markdown(LINK_HEADERS, link_table(run)),
-        "## Time matrix (first project)\n",
-        _markdown(TIMING_HEADERS, timing_table(run)),
-        TIMING_LEGEND,
+PARTS_LEGEND = """\
+This run was merged (`envbench merge`) from runs of the same scenario and mirror closure made by
+separate invocations; each tool's figures come from the part named here, measured on that
+part's machine and engine.
+"""
+
+
+def parts_table(run: dict) -> Table | None:
+    parts = run.get("parts")
+    if not parts:
+        return None
+    rows = [
+        (p["run_id"], ", ".join(p["tools"]), p["started"], p["finished"], p["machine"].get("platform", "-"),
+         f"{p['backend'].get('name', '-')} {p['backend'].get('engine_version', '')}".strip(), " ".join(p["command"]))
+        for p in parts
+    ]  # fmt: skip
+    headers = ("part", "tools", "started", "finished", "machine", "backend", "command")
+    return Table.of("Parts of this run", headers, rows, PARTS_LEGEND)
+
+
+def report_tables(run: dict, package_rows: list[dict]) -> list[Table]:
+    """Every table a person reads, in reading order: the answer first."""
+    tables = [
+        answer_table(run),
+        Table.of("Per tool", MAIN_HEADERS, main_table(run), MAIN_LEGEND),
+        Table.of(
+            "How env files are shared",
+            LINK_HEADERS,
+            link_table(run),
+            intro="Files (count / MiB physical) summed over every project folder.",
+        ),  # fmt: skip
+        *matrix_tables(run),
     ]
+    largest = package_table(run, package_rows)
+    if largest:
+        tables.append(largest)
     growth = growth_table(run)
     if growth:
-        parts += ["## How disk grows with projects\n", _markdown(GROWTH_HEADERS, growth), GROWTH_LEGEND]
+        tables.append(Table.of("How disk grows with projects", GROWTH_HEADERS, growth, GROWTH_LEGEND))
     issues = package_issues_table(run)
     if issues:
-        parts += ["## Packages' own issues\n", IMPORT_NEEDS_LEGEND, _markdown(["package", "kind", "what", "tools"], issues)]
+        tables.append(Table.of("Packages' own issues", ["package", "kind", "what", "tools"], issues, intro=IMPORT_NEEDS_LEGEND))
     if run["failures"]:
-        parts.append("## Failures\n")
-        parts.append(
-            _markdown(
-                ["tool", "what", "project", "reason", "last output"],
-                [
-                    [f["tool"], f["what"], f.get("project", ""), f["reason"].replace("|", "\\|"), _last_lines(f.get("tail", ""))]
-                    for f in run["failures"]
-                ],  # fmt: skip
-            )
-        )
+        rows = [
+            [f["tool"], f["what"], f.get("project", ""), f["reason"], _last_lines(f.get("tail", ""))] for f in run["failures"]
+        ]
+        tables.append(Table.of("Failures", ["tool", "what", "project", "reason", "last output"], rows))
+    parts = parts_table(run)
+    if parts:
+        tables.append(parts)
     overhead = run.get("overhead") or {}
     if overhead:
-        parts.append("## Where the run's time went\n")
         steps = overhead.get("steps_s") or 0.0
         rows = [[k.removesuffix("_s"), f"{v:.2f}", f"{100 * v / steps:.1f} %" if steps else "-"] for k, v in overhead.items()]
-        parts.append(_markdown(["part", "s", "share of steps"], rows))
-        parts.append(OVERHEAD_LEGEND)
-    return "\n".join(parts)
+        tables.append(Table.of("Where the run's time went", ["part", "s", "share of steps"], rows, OVERHEAD_LEGEND))
+    return tables
+
+
+def heading(run: dict) -> str:
+    scenario = run["scenario"]
+    return "\n".join(
+        [
+            f"# envbench run {run['run_id']}\n",
+            f"Scenario **{scenario['name']}** ({len(scenario['projects'])} projects, Python {scenario['python']}): "
+            f"{scenario['description'].strip()}\n",
+            f"Backend: {run['backend']['name']}; layouts: {', '.join(scenario.get('layouts', []))}; status: {run['status']}; "
+            f"started {run['started']}, finished {run['finished']}.\n",
+        ]
+    )
+
+
+def tables_markdown(run: dict, package_rows: list[dict]) -> str:
+    return "\n".join([heading(run), *(markdown(table) for table in report_tables(run, package_rows))])

@@ -1,0 +1,91 @@
+"""The answer: what each tool costs for the whole fleet, cheapest first.
+
+One row per tool and layout: disk for every project together, the cache alone, what one more
+project adds, what deleting one frees, the sharing factor, and the time to a ready env with an
+empty cache (cold) and with the cache the earlier projects filled (warm).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from ..results import layouts
+from .stats import GIB, Summary, summaries
+from .table import Table, mib, seconds
+
+
+@dataclass(frozen=True)
+class Answer:
+    summary: Summary
+    freed_bytes: float | None  # mean over the projects: what `rm -rf` of one project frees
+
+    @property
+    def measured(self) -> bool:
+        return self.summary.total_bytes is not None
+
+
+def answers(run: dict) -> list[Answer]:
+    """Measured tools by physical total, smallest first; then the ones not measured."""
+    freed: dict[tuple[str, str], float] = {}
+    for tool, layout, entry in layouts(run):
+        disk = entry.get("disk")
+        projects = [r for r in (disk or {}).get("roots", []) if r["scope"] not in ("cache", "home")]
+        if projects:
+            freed[(tool, layout)] = sum(r["exclusive_bytes"] for r in projects) / len(projects)
+    rows = []
+    for s in summaries(run):
+        rows.append(Answer(s, freed.get((s.tool, s.layout)) if s.total_bytes is not None else None))
+    return sorted(rows, key=lambda a: (not a.measured, a.summary.total_bytes or 0, a.summary.tool, a.summary.layout))
+
+
+def _gib(value: float | None) -> str:
+    return "not measured" if value is None else f"{value / GIB:,.2f}"
+
+
+HEADERS = (
+    "tool",
+    "layout",
+    "disk, all projects GiB",
+    "cache GiB",
+    "marginal MiB/project",
+    "freed on delete MiB",
+    "sharing ×",
+    "ready env cold s",
+    "ready env warm s",
+    "proved",
+)
+
+LEGEND = """\
+Sorted by **disk, all projects**: physical bytes of the tool's cache and every project folder
+together, each inode counted once (what `du -sc` over them says). **cache**: the cache alone.
+**marginal**: bytes one more project adds (found in no other folder; mean over every project
+after the first). **freed on delete**: what `rm -rf` of one project frees (mean over projects).
+**sharing ×**: the sum of per-folder `du` over the physical total. **ready env cold / warm**:
+wall seconds from no lock file and no env to a working env (every step), mean ± stdev, with an
+empty cache (cold) and with the cache earlier projects filled (warm). **proved**: envs holding
+exactly what was asked and locked; a tool that did not prove every env is "not measured".
+"""
+
+
+def answer_table(run: dict) -> Table:
+    rows = []
+    for a in answers(run):
+        s = a.summary
+        status = "" if a.measured else f" ({s.status}{': ' + s.reason[:80] if s.reason else ''})"
+        rows.append(
+            (
+                s.tool + status,
+                s.layout,
+                _gib(s.total_bytes),
+                _gib(s.cache_bytes),
+                mib(s.marginal_bytes),
+                mib(a.freed_bytes),
+                "not measured" if s.sharing_ratio is None or not a.measured else f"{s.sharing_ratio:.1f}",
+                seconds(s.cold),
+                seconds(s.warm),
+                f"{s.proved}/{s.envs}",
+            )
+        )
+    projects = len(run["scenario"]["projects"])
+    intro = f"{projects} projects of scenario **{run['scenario']['name']}**, Python {run['scenario']['python']}."
+    return Table.of("The answer", HEADERS, rows, LEGEND, intro)

@@ -1,0 +1,158 @@
+"""Charts of a run, with matplotlib's Agg backend: each one as PNG and SVG in RUN_DIR/charts/.
+
+- disk: stacked bars of physical bytes per tool: the cache, bytes shared between envs (outside
+  the cache), bytes exclusive to one env. The three add up to the run's physical total.
+- growth: physical total against the number of projects, from the scenario's checkpoints.
+- time: time to a ready env per state of the time matrix, mean with stdev error bars.
+A tool keeps one colour in every chart (its place in envbench's tool list).
+"""
+
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass
+from pathlib import Path
+
+import matplotlib
+
+matplotlib.use("Agg")  # no display: files only
+import matplotlib.pyplot as plt  # noqa: E402
+
+from ..plan import STATES  # noqa: E402
+from ..results import layouts  # noqa: E402
+from .answer import answers  # noqa: E402
+from .stats import GIB, ready_env_samples  # noqa: E402
+
+# Known tools in a fixed order, so a tool's colour never depends on which others ran.
+TOOL_ORDER = (
+    "pip-venv", "virtualenv", "pip-tools", "uv", "uv-project", "poetry", "pdm", "pipenv", "hatch",
+    "conda", "micromamba", "pixi", "pixi-install",
+)  # fmt: skip
+
+
+def colour(tool: str) -> tuple:
+    """A tool's colour: tab10 then Dark2 by its place in TOOL_ORDER (distinct hues side by side);
+    other names (variants) by a stable hash into tab20b."""
+    if tool in TOOL_ORDER:
+        i = TOOL_ORDER.index(tool)
+        return plt.get_cmap("tab10")(i) if i < 10 else plt.get_cmap("Dark2")(i - 10)
+    return plt.get_cmap("tab20b")(int(hashlib.sha256(tool.encode()).hexdigest(), 16) % 20)
+
+
+@dataclass(frozen=True)
+class Chart:
+    name: str  # file stem in charts/
+    title: str
+    png: Path
+    svg: Path
+
+
+def _label(tool: str, layout: str, several_layouts: bool) -> str:
+    return f"{tool} ({layout})" if several_layouts else tool
+
+
+def _save(fig, folder: Path, name: str, title: str) -> Chart:
+    folder.mkdir(parents=True, exist_ok=True)
+    png, svg = folder / f"{name}.png", folder / f"{name}.svg"
+    fig.savefig(png, dpi=120, bbox_inches="tight")
+    # Text as text, not paths: the SVG stays small and its labels searchable in report.html.
+    with plt.rc_context({"svg.fonttype": "none", "svg.hashsalt": name}):
+        fig.savefig(svg, bbox_inches="tight", metadata={"Date": None})
+    plt.close(fig)
+    return Chart(name, title, png, svg)
+
+
+def disk_chart(run: dict, folder: Path) -> Chart | None:
+    measured = [a for a in answers(run) if a.measured]
+    if not measured:
+        return None
+    several = len({a.summary.layout for a in measured}) > 1
+    bars = []
+    for a in reversed(measured):  # largest at the top
+        entry = run["tools"][a.summary.tool]["layouts"][a.summary.layout]
+        roots = entry["disk"]["roots"]
+        cache = sum(r["physical_bytes"] for r in roots if r["scope"] in ("cache", "home"))
+        exclusive = sum(r["marginal_bytes"] for r in roots if r["scope"] not in ("cache", "home"))
+        shared = max(a.summary.total_bytes - cache - exclusive, 0)
+        bars.append((a.summary.tool, _label(a.summary.tool, a.summary.layout, several), cache, shared, exclusive))
+    fig, ax = plt.subplots(figsize=(9, 0.55 * len(bars) + 1.6))
+    for y, (tool, _, cache, shared, exclusive) in enumerate(bars):
+        c = colour(tool)
+        ax.barh(y, cache / GIB, color=c, alpha=0.35, hatch="//", edgecolor="black", linewidth=0.5)
+        ax.barh(y, shared / GIB, left=cache / GIB, color=c, alpha=0.65, edgecolor="black", linewidth=0.5)
+        ax.barh(y, exclusive / GIB, left=(cache + shared) / GIB, color=c, edgecolor="black", linewidth=0.5)
+        total = (cache + shared + exclusive) / GIB
+        ax.text(total, y, f" {total:,.2f} GiB", va="center", fontsize=9)
+    ax.set_yticks(range(len(bars)), [label for _, label, *_ in bars], fontsize=10)
+    ax.set_xlabel("physical disk, GiB (hard links counted once)")
+    ax.set_xlim(0, max(sum(b[2:]) for b in bars) / GIB * 1.25)
+    projects = len(run["scenario"]["projects"])
+    ax.set_title(f"Disk for {projects} projects of '{run['scenario']['name']}', per tool")
+    legend = [
+        plt.Rectangle((0, 0), 1, 1, facecolor="grey", alpha=0.35, hatch="//", edgecolor="black", label="tool cache"),
+        plt.Rectangle((0, 0), 1, 1, facecolor="grey", alpha=0.65, edgecolor="black", label="shared between envs"),
+        plt.Rectangle((0, 0), 1, 1, facecolor="grey", edgecolor="black", label="exclusive to one env"),
+    ]
+    ax.legend(handles=legend, loc="upper center", bbox_to_anchor=(0.5, -0.1 - 1.0 / (len(bars) + 3)), ncol=3, fontsize=9)
+    ax.grid(axis="x", alpha=0.3)
+    return _save(fig, folder, "disk", "Physical disk per tool: cache, shared between envs, exclusive to envs")
+
+
+def growth_chart(run: dict, folder: Path) -> Chart | None:
+    series = [(tool, layout, entry["growth"]) for tool, layout, entry in layouts(run) if len(entry.get("growth") or []) > 1]
+    if not series:
+        return None
+    several = len({layout for _, layout, _ in series}) > 1
+    fig, ax = plt.subplots(figsize=(9, 5))
+    for tool, layout, points in series:
+        xs = [p["projects"] for p in points]
+        ys = [p["physical_bytes"] / GIB for p in points]
+        ax.plot(xs, ys, marker="o", color=colour(tool), label=_label(tool, layout, several), linewidth=2)
+    ax.set_xlabel("projects installed")
+    ax.set_ylabel("physical disk, GiB (cache and envs)")
+    ax.set_title(f"How disk grows with the number of projects ('{run['scenario']['name']}')")
+    ax.grid(alpha=0.3)
+    ax.set_ylim(bottom=0)
+    ax.legend(fontsize=9, ncol=2)
+    return _save(fig, folder, "growth", "Disk against the number of projects (checkpoints)")
+
+
+def time_chart(run: dict, folder: Path) -> Chart | None:
+    samples = ready_env_samples(run)
+    if not samples:
+        return None
+    keys = list(dict.fromkeys((tool, layout) for tool, layout, _ in samples))
+    states = [s for s in STATES if any(state == s for _, _, state in samples)]
+    several = len({layout for _, layout in keys}) > 1
+    width = 0.8 / len(keys)
+    fig, ax = plt.subplots(figsize=(11, 5))
+    for i, (tool, layout) in enumerate(keys):
+        xs, means, errors = [], [], []
+        for j, state in enumerate(states):
+            values = samples.get((tool, layout, state))
+            if not values:
+                continue
+            mean = sum(values) / len(values)
+            stdev = (sum((v - mean) ** 2 for v in values) / (len(values) - 1)) ** 0.5 if len(values) > 1 else 0.0
+            xs.append(j - 0.4 + width * (i + 0.5))
+            means.append(mean)
+            errors.append(stdev)
+        ax.bar(xs, means, width, yerr=errors, capsize=2, color=colour(tool), label=_label(tool, layout, several))
+    ax.set_xticks(range(len(states)), states)
+    ax.set_yscale("log")
+    ax.set_ylabel("wall seconds to a ready env (log scale)")
+    ax.set_xlabel("state (first project; error bars: stdev over repetitions)")
+    ax.set_title(f"Time to a ready env per state ('{run['scenario']['name']}')")
+    ax.grid(axis="y", alpha=0.3, which="both")
+    ax.legend(fontsize=9, ncol=min(len(keys), 5), loc="upper center", bbox_to_anchor=(0.5, -0.13))
+    return _save(fig, folder, "time", "Time to a ready env per state, mean ± stdev")
+
+
+def write_charts(run: dict, folder: Path) -> list[Chart]:
+    """Every chart the run has data for; stale ones from an earlier report are removed."""
+    charts = [c for c in (disk_chart(run, folder), growth_chart(run, folder), time_chart(run, folder)) if c]
+    kept = {p for c in charts for p in (c.png, c.svg)}
+    for old in folder.glob("*") if folder.exists() else ():
+        if old.suffix in (".png", ".svg") and old not in kept:
+            old.unlink()
+    return charts

@@ -1,0 +1,171 @@
+"""report.html: one self-contained page (charts inlined as SVG, CSS inline, no script, no font or
+file from the network), readable from file://. The answer first, then the charts, the tables,
+the claims verdicts, the machine and engine facts, and how to reproduce the run.
+"""
+
+from __future__ import annotations
+
+import html
+import re
+import shlex
+
+from markdown_it import MarkdownIt
+
+from .answer import answers
+from .charts import Chart
+from .claims import Verdict, show
+from .stats import GIB
+from .table import Table
+
+# Raw HTML in legends or data is shown as text, never interpreted.
+_MD = MarkdownIt("commonmark", {"html": False})
+
+STYLE = """
+body { font: 15px/1.45 system-ui, -apple-system, "Segoe UI", Roboto, sans-serif; margin: 2rem auto; max-width: 1200px;
+       padding: 0 1rem; color: #1b1b1b; background: #fff; }
+h1 { font-size: 1.6rem; margin-bottom: .2rem; } h2 { margin-top: 2.2rem; border-bottom: 1px solid #ddd; }
+.lead { font-size: 1.15rem; background: #f3f7fb; border-left: 4px solid #2c6fbb; padding: .6rem 1rem; }
+.scroll { overflow-x: auto; }
+table { border-collapse: collapse; margin: .6rem 0; font-size: .88rem; }
+th, td { border: 1px solid #ccc; padding: .25rem .5rem; text-align: right; vertical-align: top; }
+th { background: #f0f0f0; } td:first-child, th:first-child { text-align: left; }
+td { white-space: nowrap; } td.text { text-align: left; max-width: 36rem; white-space: normal; }
+tr:nth-child(even) td { background: #fafafa; }
+figure { margin: 1rem 0 2rem; } figcaption { color: #555; font-size: .9rem; }
+figure svg { max-width: 100%; height: auto; }
+.legend { color: #444; font-size: .88rem; } code, pre { background: #f4f4f4; }
+pre { padding: .6rem; overflow-x: auto; }
+.confirmed { color: #176f2c; font-weight: 600; } .refuted { color: #b3261e; font-weight: 600; }
+.not-measured { color: #8a6d00; font-weight: 600; }
+"""
+
+_NUMERIC = re.compile(r"^[-+]?[\d,.]+( ± [\d,.]+)?( ⚠)?( \(n=\d+\))?$|^\d+/\d+$|^n/a$|^-$")
+
+
+def _md(text: str) -> str:
+    return _MD.render(text) if text.strip() else ""
+
+
+def _cell(text: str, tag: str = "td") -> str:
+    classes = "" if tag == "th" or _NUMERIC.match(text) else ' class="text"'
+    return f"<{tag}{classes}>{html.escape(text)}</{tag}>"
+
+
+def table_html(table: Table, level: int = 2, anchor: str = "") -> str:
+    ident = f' id="{anchor}"' if anchor else ""
+    head = "".join(_cell(h, "th") for h in table.headers)
+    body = "\n".join("<tr>" + "".join(_cell(c) for c in row) + "</tr>" for row in table.rows)
+    return (
+        f"<section{ident}><h{level}>{html.escape(table.title)}</h{level}>\n{_md(table.intro)}"
+        f'<div class="scroll"><table><thead><tr>{head}</tr></thead>\n<tbody>\n{body}\n</tbody></table></div>\n'
+        f'<div class="legend">{_md(table.legend)}</div></section>'
+    )
+
+
+def _inline_svg(chart: Chart) -> str:
+    """The chart's SVG without its XML declaration and DOCTYPE, its element ids (matplotlib
+    numbers them per figure: figure_1, patch_1, ...) prefixed with the chart's name so that
+    several charts inlined in one page never share one."""
+    text = chart.svg.read_text(encoding="utf-8")
+    text = text[text.index("<svg") :]
+    prefix = f"{chart.name}-"
+    text = re.sub(r'\bid="', f'id="{prefix}', text)
+    text = re.sub(r"url\(#", f"url(#{prefix}", text)
+    return re.sub(r'href="#', f'href="#{prefix}', text)
+
+
+def headline(run: dict) -> str:
+    """One sentence a reader takes away: cheapest and costliest fleet on disk, fastest warm env."""
+    measured = [a for a in answers(run) if a.measured]
+    projects = len(run["scenario"]["projects"])
+    if not measured:
+        return f"No tool made and proved all {projects} envs of this run: nothing to compare (see Failures)."
+    low, high = measured[0].summary, measured[-1].summary
+    text = f"For {projects} projects, {low.tool} needs {low.total_bytes / GIB:,.2f} GiB in all"
+    if high is not low:
+        text += f"; {high.tool} needs {high.total_bytes / GIB:,.2f} GiB ({high.total_bytes / low.total_bytes:,.1f}× as much)"
+    timed = [a.summary for a in measured if a.summary.warm is not None]
+    if timed:
+        fast = min(timed, key=lambda s: s.warm.mean())
+        text += f". Fastest ready env with a warm cache: {fast.tool}, {fast.warm.mean():.2f} s"
+    return text + "."
+
+
+def claims_html(verdicts: list[Verdict]) -> str:
+    if not verdicts:
+        return ""
+    rows = []
+    for v in verdicts:
+        css = v.verdict.replace(" ", "-")
+        rows.append(
+            "<tr>" + _cell(v.claim["id"]) + _cell(str(v.source.get("title", ""))) + _cell(f"“{v.claim['quote']}”")
+            + _cell(str(v.claim["published"])) + _cell(show(v.measured)) + _cell(show(v.ratio))
+            + f'<td class="text {css}">{html.escape(v.verdict)}</td>' + _cell(v.why) + "</tr>"
+        )  # fmt: skip
+    head = "".join(_cell(h, "th") for h in ("claim", "source", "quoted", "published", "measured", "measured / published",
+                                             "verdict", "why"))  # fmt: skip
+    return (
+        '<section id="claims"><h2>Published claims, checked on this run</h2>'
+        "<p>Claims that need this run's scenario (results/published/*.yaml), judged on this run alone; "
+        "`envbench verify` judges them over every run.</p>"
+        f'<div class="scroll"><table><thead><tr>{head}</tr></thead><tbody>{"".join(rows)}</tbody></table></div></section>'
+    )
+
+
+def _facts(run: dict) -> str:
+    parts = run.get("parts") or [
+        {"run_id": run["run_id"], "machine": run["machine"], "backend": run["backend"], "tools": list(run["tools"])}
+    ]
+    blocks = []
+    for part in parts:
+        rows = [("tools", ", ".join(part["tools"]))]
+        rows += [(f"machine: {k}", str(v)) for k, v in part["machine"].items()]
+        rows += [(f"backend: {k}", str(v)) for k, v in part["backend"].items() if not isinstance(v, (dict, list))]
+        body = "".join(f"<tr>{_cell(k)}{_cell(v)}</tr>" for k, v in rows)
+        blocks.append(f"<h3>{html.escape(part['run_id'])}</h3><table><tbody>{body}</tbody></table>")
+    return '<section id="facts"><h2>Machine and engine</h2>' + "".join(blocks) + "</section>"
+
+
+def _reproduce(run: dict) -> str:
+    commands = [shlex.join(p["command"]) for p in run.get("parts", [])] + [shlex.join(run["command"])]
+    mirror = run.get("mirror") or {}
+    note = ""
+    if mirror.get("folder"):
+        note = (f"<p>Packages came from the local mirror {html.escape(str(mirror['folder']))} "
+                f"({len(mirror.get('files', []))} files; closure.json lists each file's sha256).</p>")  # fmt: skip
+    steps = "\n".join(html.escape(c) for c in commands)
+    return (
+        '<section id="reproduce"><h2>How to reproduce</h2>'
+        f"<pre>{steps}\nenvbench report {html.escape(run['run_id'])}</pre>{note}"
+        "<p>An index named in the scenario can point at a local folder of wheels with "
+        "<code>ENVBENCH_INDEX_&lt;NAME&gt;=/path</code> (README, “The mirror”).</p></section>"
+    )
+
+
+def report_html(run: dict, tables: list[Table], charts: list[Chart], verdicts: list[Verdict]) -> str:
+    scenario = run["scenario"]
+    answer, rest = tables[0], tables[1:]
+    figures = "\n".join(
+        f'<figure id="chart-{c.name}">{_inline_svg(c)}<figcaption>{html.escape(c.title)} '
+        f"(charts/{c.name}.png, charts/{c.name}.svg)</figcaption></figure>"
+        for c in charts
+    )
+    return f"""<!doctype html>
+<html lang="en"><head><meta charset="utf-8">
+<meta name="viewport" content="width=device-width, initial-scale=1">
+<title>envbench · {html.escape(scenario["name"])} · {html.escape(run["run_id"])}</title>
+<style>{STYLE}</style></head>
+<body>
+<header><h1>envbench: {html.escape(scenario["name"])}</h1>
+<p>Run {html.escape(run["run_id"])} · {len(scenario["projects"])} projects · Python {html.escape(scenario["python"])} ·
+status {html.escape(run["status"])} · {html.escape(str(run["started"]))} – {html.escape(str(run["finished"]))}</p>
+<p>{html.escape(scenario["description"].strip())}</p></header>
+<p class="lead">{html.escape(headline(run))}</p>
+{table_html(answer, anchor="answer")}
+<section id="charts"><h2>Charts</h2>{figures or "<p>No chart: no tool was measured.</p>"}</section>
+{"".join(table_html(t) for t in rest)}
+{claims_html(verdicts)}
+{_facts(run)}
+{_reproduce(run)}
+</body></html>
+"""

@@ -1,0 +1,109 @@
+"""`envbench report`: charts (PNG and SVG) and a self-contained report.html, rendered by a real browser."""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import shutil
+import subprocess
+import xml.etree.ElementTree as ET
+from pathlib import Path
+
+import matplotlib.image
+import pytest
+
+from harness.report import package_rows
+from harness.report.tables import report_tables
+
+TRIO = Path(__file__).resolve().parents[1] / "results" / "trio-20261124T150204Z"
+
+
+@pytest.fixture(scope="module")
+def reported(tmp_path_factory) -> Path:
+    """`envbench report` on a copy of a committed run (9 tools, 2 projects): run.json alone."""
+    from harness.cli import main
+
+    out = tmp_path_factory.mktemp("report") / TRIO.name
+    out.mkdir()
+    shutil.copy(TRIO / "run.json", out / "run.json")
+    assert main(["report", str(out)]) == 0
+    return out
+
+
+def test_charts_are_png_and_svg_with_units(reported):
+    charts = reported / "charts"
+    assert sorted(p.name for p in charts.iterdir()) == ["disk.png", "disk.svg", "time.png", "time.svg"]
+    for png in charts.glob("*.png"):
+        pixels = matplotlib.image.imread(png)
+        assert pixels.shape[0] > 300 and pixels.shape[1] > 600 and pixels.std() > 0.05, png
+    disk = ET.parse(charts / "disk.svg").getroot()
+    assert disk.tag.endswith("svg")
+    text = (charts / "disk.svg").read_text()
+    assert "GiB" in text and "pip-venv" in text and "uv-project" in text and "tool cache" in text
+    assert "seconds" in (charts / "time.svg").read_text()
+
+
+def test_growth_chart_comes_from_checkpoints(reported, tmp_path):
+    run = json.loads((reported / "run.json").read_text())
+    entry = run["tools"]["uv"]["layouts"]["same-volume"]
+    entry["growth"] = [{"projects": 1, "physical_bytes": 2**30, "cache_physical_bytes": 2**29, "naive_bytes": 2**30},
+                       {"projects": 2, "physical_bytes": 2**31, "cache_physical_bytes": 2**29, "naive_bytes": 2**31}]  # fmt: skip
+    from harness.report.charts import growth_chart
+
+    chart = growth_chart(run, tmp_path)
+    assert chart is not None and chart.png.is_file() and "projects installed" in chart.svg.read_text()
+    del entry["growth"]
+    assert growth_chart(run, tmp_path / "none") is None  # no checkpoints: no chart, not an empty one
+
+
+def test_report_html_is_self_contained(reported):
+    page = (reported / "report.html").read_text()
+    assert "<script" not in page.lower()
+    assert not re.search(r"""(src|href)\s*=\s*["']?(https?:|//)""", page), "nothing may load from the network"
+    assert "@import" not in page and not re.search(r"url\((?!#)", page)  # only the SVGs' own #ids
+    ids = re.findall(r'\bid="([^"]+)"', page)
+    assert len(ids) == len(set(ids)), "two inlined charts must not share an element id"
+    assert page.index('id="answer"') < page.index('id="charts"') < page.index("Time matrix") < page.index('id="facts"')
+    assert page.count("<svg") == 2 and "How to reproduce" in page and "envbench run scenarios/trio.yaml" in page
+    assert "trio-20261124T150204Z" in page and "engine_version" in page
+
+
+def _chromium() -> str:
+    found = shutil.which("chromium") or shutil.which("chromium-browser")
+    if not found:
+        if os.environ.get("HARNESS_REQUIRE_BROWSER"):
+            pytest.fail("HARNESS_REQUIRE_BROWSER is set and no chromium is installed (apt-get install chromium)")
+        pytest.skip("no chromium here")
+    return found
+
+
+def _headless(chromium: str, profile: Path, *args: str) -> subprocess.CompletedProcess:
+    # No network at all: every host name fails to resolve and any proxy is a closed port.
+    argv = [chromium, "--headless", "--no-sandbox", "--disable-gpu", "--hide-scrollbars", f"--user-data-dir={profile}",
+            "--host-resolver-rules=MAP * ~NOTFOUND", "--proxy-server=127.0.0.1:9", "--no-first-run", *args]  # fmt: skip
+    return subprocess.run(argv, capture_output=True, text=True, timeout=180, check=True)
+
+
+@pytest.mark.browser
+def test_browser_renders_every_table_and_chart(reported, tmp_path):
+    chromium = _chromium()
+    url = (reported / "report.html").as_uri()
+    dom = _headless(chromium, tmp_path / "profile", "--dump-dom", url).stdout
+    run = json.loads((reported / "run.json").read_text())
+    tables = report_tables(run, package_rows(run))
+    facts = len(run.get("parts") or [run])
+    claims = 1 if 'id="claims"' in dom else 0
+    assert dom.count("<table") == len(tables) + claims + facts
+    for table in tables:
+        assert f">{table.title}</h2>" in dom.replace("&#x27;", "'").replace("&amp;", "&"), table.title
+    figures = re.findall(r'<figure id="chart-(\w+)">\s*<svg', dom)
+    assert sorted(figures) == sorted(p.stem for p in (reported / "charts").glob("*.svg"))
+
+    shot = tmp_path / "shot.png"
+    _headless(chromium, tmp_path / "profile2", "--window-size=1280,5000", f"--screenshot={shot}", url)
+    pixels = matplotlib.image.imread(shot)[..., :3]
+    assert pixels.shape[:2] == (5000, 1280)
+    ink = (pixels < 0.9).any(axis=-1).mean()  # text, rules and bars: not a blank page
+    colour = (pixels.max(axis=-1) - pixels.min(axis=-1) > 0.3).mean()  # the charts' coloured bars
+    assert ink > 0.02 and colour > 0.005, (ink, colour)
