@@ -155,5 +155,5 @@ def write_all(run_dir: Path, claim_files: list[Path] | None = None) -> dict:
         target.unlink()
     charts = write_charts(run, run_dir / "charts")
     verdicts = verdicts_for_run(run, published_files() if claim_files is None else claim_files)
-    write_atomic(run_dir / "report.html", report_html(run, tables, charts, verdicts))
+    write_atomic(run_dir / "report.html", report_html(run, tables, charts, verdicts, str(run_dir)))
     return run

@@ -6,11 +6,14 @@ the claims verdicts, the machine and engine facts, and how to reproduce the run.
 from __future__ import annotations
 
 import html
+import posixpath
 import re
 import shlex
+from urllib.parse import unquote, urlparse
 
 from markdown_it import MarkdownIt
 
+from ..mirror import index_variable
 from .answer import answers
 from .charts import Chart
 from .claims import Verdict, show
@@ -126,23 +129,44 @@ def _facts(run: dict) -> str:
     return '<section id="facts"><h2>Machine and engine</h2>' + "".join(blocks) + "</section>"
 
 
-def _reproduce(run: dict) -> str:
-    commands = [shlex.join(p["command"]) for p in run.get("parts", [])] + [shlex.join(run["command"])]
+def _local_folders(run: dict) -> dict[str, set[str]]:
+    """Index -> local folders its files came from. A named index served from a folder was set by
+    ENVBENCH_INDEX_<NAME>; PyPI's files from a folder came from this host's pip find-links."""
+    found: dict[str, set[str]] = {}
+    for f in (run.get("mirror") or {}).get("files", []):
+        url = f.get("url", "")
+        if url.startswith("file://"):
+            found.setdefault(f["index"], set()).add(posixpath.dirname(unquote(urlparse(url).path)))
+    return found
+
+
+def _reproduce(run: dict, run_dir: str) -> str:
+    folders = _local_folders(run)
+    named = {index: sorted(found)[0] for index, found in folders.items() if index != "pypi"}
+    env = " ".join(f"{index_variable(index)}={shlex.quote(folder)}" for index, folder in sorted(named.items()))
+    runs = [p["command"] for p in run.get("parts", [])] or [run["command"]]
+    commands = [f"{env} {shlex.join(c)}".strip() for c in runs]
+    if run.get("parts"):
+        commands.append(shlex.join(run["command"]))
     mirror = run.get("mirror") or {}
     note = ""
     if mirror.get("folder"):
         note = (f"<p>Packages came from the local mirror {html.escape(str(mirror['folder']))} "
-                f"({len(mirror.get('files', []))} files; closure.json lists each file's sha256).</p>")  # fmt: skip
-    steps = "\n".join(html.escape(c) for c in commands)
+                f"({len(mirror.get('files', []))} files, resolved {html.escape(str(mirror.get('resolved_at', '-')))}; "
+                "closure.json lists each file's sha256).</p>")  # fmt: skip
+    if folders.get("pypi"):
+        note += (f"<p>Some PyPI files came from this host's pip find-links folders "
+                 f"({html.escape(', '.join(sorted(folders['pypi'])))}; <code>pip config list</code>).</p>")  # fmt: skip
+    steps = "\n".join(html.escape(c) for c in [*commands, f"envbench report {run_dir}"])
     return (
         '<section id="reproduce"><h2>How to reproduce</h2>'
-        f"<pre>{steps}\nenvbench report {html.escape(run['run_id'])}</pre>{note}"
-        "<p>An index named in the scenario can point at a local folder of wheels with "
-        "<code>ENVBENCH_INDEX_&lt;NAME&gt;=/path</code> (README, “The mirror”).</p></section>"
+        f"<pre>{steps}</pre>{note}"
+        "<p><code>ENVBENCH_INDEX_&lt;NAME&gt;=FOLDER</code> serves a named index from a folder of wheels where the "
+        "index is unreachable (README, “The local package mirror”).</p></section>"
     )
 
 
-def report_html(run: dict, tables: list[Table], charts: list[Chart], verdicts: list[Verdict]) -> str:
+def report_html(run: dict, tables: list[Table], charts: list[Chart], verdicts: list[Verdict], run_dir: str = "RUN_DIR") -> str:
     scenario = run["scenario"]
     answer, rest = tables[0], tables[1:]
     figures = "\n".join(
@@ -166,6 +190,6 @@ status {html.escape(run["status"])} · {html.escape(str(run["started"]))} – {h
 {"".join(table_html(t) for t in rest)}
 {claims_html(verdicts)}
 {_facts(run)}
-{_reproduce(run)}
+{_reproduce(run, run_dir)}
 </body></html>
 """
