@@ -104,10 +104,15 @@ def growth_chart(run: dict, folder: Path) -> Chart | None:
         return None
     several = len({layout for _, layout, _ in series}) > 1
     fig, ax = plt.subplots(figsize=(9, 5))
-    for tool, layout, points in series:
+    ticks = set()
+    for i, (tool, layout, points) in enumerate(series):
         xs = [p["projects"] for p in points]
         ys = [p["physical_bytes"] / GIB for p in points]
-        ax.plot(xs, ys, marker="o", color=colour(tool), label=_label(tool, layout, several), linewidth=2)
+        ticks.update(xs)
+        # Tools with the same figures draw on top of each other: markers and dashes keep both visible.
+        ax.plot(xs, ys, marker="osD^v<>"[i % 7], linestyle=("-", "--", ":", "-.")[i % 4], markersize=7 - (i % 3),
+                color=colour(tool), label=_label(tool, layout, several), linewidth=2)  # fmt: skip
+    ax.set_xticks(sorted(ticks))
     ax.set_xlabel("projects installed")
     ax.set_ylabel("physical disk, GiB (cache and envs)")
     ax.set_title(f"How disk grows with the number of projects ('{run['scenario']['name']}')")

@@ -133,10 +133,11 @@ TIMES = {"warm_env_s", "time"}  # compared only within one run
 
 # -- evaluating a claim -----------------------------------------------------------------------
 def _runs_of(runs: list[dict], scenario: str) -> list[dict]:
+    """The runs of SCENARIO, newest first: a figure comes from the latest run that measured it."""
     found = [r for r in runs if r["scenario"]["name"] == scenario]
     if not found:
         raise NotMeasured(f"no run of scenario {scenario} among the runs given")
-    return found
+    return sorted(found, key=lambda r: r.get("finished") or "", reverse=True)
 
 
 def _one(runs: list[dict], spec: dict) -> tuple[float | str, str]:

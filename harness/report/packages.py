@@ -19,7 +19,9 @@ LEGEND = """\
 envs). **in envs**: how many envs hold it (per tool, when tools differ). **tool columns**:
 physical MiB the distribution occupies across all of that tool's envs, each inode counted once
 (hard links into a cache or between envs count one copy; copies count each). With N envs, a
-tool that shares shows about one env's worth; one that copies about N times it. "not measured":
+tool that shares shows about one env's worth; one that copies about N times it (physical bytes
+count whole file-system blocks, so one copy of a package of many small files exceeds its
+installed bytes). "not measured":
 the run's disk scan predates per-distribution accounting, or the tool made no envs.
 """
 
