@@ -8,9 +8,12 @@ from __future__ import annotations
 
 import csv
 import json
+import re
 
 import pytest
 
+from harness.report.matrix import matrix_tables
+from harness.report.table import markdown
 from harness.synth import SynthPackage, build_wheel
 
 from .conftest import write
@@ -72,9 +75,25 @@ def check_every_tool(out, backend: str) -> None:
     assert {(name, version) for name, version, _ in next(iter(by_tool.values()))} == {
         ("stack", "1.0.0"), ("stack-base", "1.2"), ("inhouse", "2.1"),
     }  # fmt: skip
-    tables = (out / "tables.md").read_text()
-    assert "| pdm | same-volume | locked | lock | n/a |" in tables
-    assert "| hatch | same-volume | locked | install | n/a |" in tables
+    check_time_matrix(run, (out / "tables.md").read_text())
+
+
+def check_time_matrix(run: dict, tables_md: str) -> None:
+    """pnpm's pivot: a column per runnable tool, a row per (state, operation) some tool has."""
+    (matrix,) = matrix_tables(run)  # one layout
+    assert markdown(matrix) in tables_md
+    assert matrix.headers == ("state", "operation", *RUNNABLE)
+    rows = {(state, operation): dict(zip(RUNNABLE, cells, strict=True)) for state, operation, *cells in matrix.rows}
+    assert all(set(cells.values()) != {"n/a"} for cells in rows.values())
+    # No tool locks again when its lock file is kept, so those rows are absent altogether.
+    assert set(rows) == {(s, o) for s in ("cold", "warm", "locked", "warm+locked") for o in ("lock", "install")} - {
+        ("locked", "lock"), ("warm+locked", "lock"),
+    }  # fmt: skip
+    timed = re.compile(r"^\d+\.\d\d \(n=1\)$")  # repetitions: 1
+    for tool in RUNNABLE:
+        assert timed.match(rows[("cold", "install")][tool]), (tool, rows[("cold", "install")])
+        assert timed.match(rows[("locked", "install")][tool]) if tool in LOCKING else rows[("locked", "install")][tool] == "n/a"
+        assert timed.match(rows[("cold", "lock")][tool]) if tool in LOCKING else rows[("cold", "lock")][tool] == "n/a"
 
 
 def test_every_tool_locally(tmp_path, private_index, tool_venvs, isolated_work, cli):
