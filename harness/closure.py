@@ -61,8 +61,17 @@ class Sources:
     folders: tuple[str, ...] = ()  # folders of files (find-links, a wheelhouse, synthetic packages)
     named: tuple[tuple[str, str], ...] = ()  # (scenario's index name, URL or folder)
 
-    def index_of(self, registry: str) -> str:
-        """The mirror folder a lock entry's registry belongs in: a named index's, else PyPI's."""
+    def index_of(self, registry: str, pinned_to: str | None = None) -> str:
+        """The mirror folder a lock entry's registry belongs in: a named index's, else PyPI's.
+
+        PINNED_TO is the named index the package is pinned to, if any. A named index may have
+        PyPI's own URL (to keep a local CPU wheel of torch from winning over PyPI's CUDA build):
+        it then serves only what is pinned to it, and everything else from there is PyPI's.
+        """
+        if pinned_to and any(name == pinned_to and _same_place(registry, loc) for name, loc in self.named):
+            return pinned_to
+        if self.default and _same_place(registry, self.default):
+            return PYPI
         for name, location in self.named:
             if _same_place(registry, location):
                 return name
@@ -195,6 +204,7 @@ def uv_lock(
         ).stdout  # fmt: skip
         lock = tomllib.loads((project / "uv.lock").read_text())
     target = target_environment(python)
+    pinned = {canonicalize_name(package): index for package, index in pins.items()}
     installed = set()
     for line in exported.splitlines():
         if line.strip() and not line.startswith(("#", "-")):
@@ -210,7 +220,7 @@ def uv_lock(
         if "registry" not in source:
             raise MirrorError(f"{name} comes from {source}: only packages from an index can be mirrored")
         registry = source["registry"]
-        index = sources.index_of(registry)
+        index = sources.index_of(registry, pinned.get(name))
         entries = ([package["sdist"]] if "sdist" in package else []) + package.get("wheels", [])
         files = tuple(_dist(name, package["version"], entry, registry, index) for entry in entries)
         releases.append(Locked(name, package["version"], index, files, (name, package["version"]) in installed))

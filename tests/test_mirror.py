@@ -93,6 +93,41 @@ def test_pinned_package_comes_only_from_its_index(tmp_path, home, cli, monkeypat
     assert (wheels["alpha"]["version"], wheels["alpha"]["index"]) == ("1.0.0", "pypi")
 
 
+def test_named_index_at_pypis_url_serves_only_what_is_pinned_to_it(tmp_path, home, cli, monkeypatch):
+    """scenarios/torch-cpu-vs-cuda.yaml's case: the host's folder holds a better-sorting CPU build
+    (1.0+cpu), so the CUDA group pins torch to PyPI itself under a name of its own."""
+    pypi, local = tmp_path / "pypi", tmp_path / "local"
+    for package in (SynthPackage("alpha"), SynthPackage("torchish", version="1.0", dependencies=("nv-lib",)),
+                    SynthPackage("nv-lib")):  # fmt: skip
+        build_wheel(package, pypi)
+    build_wheel(SynthPackage("torchish", version="1.0+cpu"), local)
+    monkeypatch.setenv("PIP_CONFIG_FILE", os.devnull)
+    monkeypatch.setenv("PIP_FIND_LINKS", str(local))
+    monkeypatch.setenv("ENVBENCH_INDEX_PYPI", str(pypi))
+    monkeypatch.setenv("ENVBENCH_INDEX_PYPI_CUDA", str(pypi))  # the same place as the default index
+    scenario = write(
+        tmp_path / "s.yaml",
+        """
+    name: same-url
+    python: "3.11"
+    indexes:
+      pypi-cuda: https://pypi.org/simple
+    projects:
+      - name: cuda
+        dependencies: [alpha, torchish==1.0]
+        sources: {torchish: pypi-cuda}
+    """,
+    )
+    status, out, err = cli("mirror", scenario)
+    assert status == 0, err
+    folder = home / "mirrors" / out.strip().splitlines()[-1].split("/")[-1]
+    wheels = closure(folder)
+    assert {name: (w["version"], w["index"]) for name, w in wheels.items()} == {
+        "torchish": ("1.0", "pypi-cuda"), "alpha": ("1.0.0", "pypi"), "nv-lib": ("1.0.0", "pypi"),
+    }  # fmt: skip
+    assert sorted(p.name for p in (folder / "pypi-cuda").iterdir()) == ["torchish-1.0-py3-none-any.whl"]
+
+
 @pytest.fixture
 def offline_host_pip(wheelhouse, monkeypatch):
     """The host's pip configuration, as a user's might be: no index, only a folder of wheels."""
