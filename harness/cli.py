@@ -19,10 +19,11 @@ from . import engine, images, mirror, report, scan
 from .backends.base import BackendError
 from .backends.docker import DockerBackend
 from .backends.local import LocalBackend
+from .diskspace import NotEnoughDisk
 from .report import tables
 from .report.answer import answer_table
 from .results import RunRecord, write_atomic
-from .runner import NotEnoughDisk, Runner
+from .runner import Runner
 from .scenario import KNOWN_TOOLS, ScenarioError, load
 from .settings import envbench_home
 from .store import ROLES

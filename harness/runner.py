@@ -13,14 +13,14 @@ import time
 import urllib.error
 import urllib.request
 from collections import Counter
-from contextlib import contextmanager
+from contextlib import ExitStack, contextmanager
 from pathlib import PurePosixPath
 from urllib.parse import urlparse
 
 from packaging.requirements import Requirement
 from rich.console import Console
 
-from . import closure, mirror, proof
+from . import closure, diskspace, mirror, proof
 from .backends.base import BackendError, StepResult, ToolUnavailable
 from .plan import LOCKED, WARM_LOCKED, last_fleet_cell, plan, states_of, tree_plan
 from .results import RunRecord, now
@@ -36,17 +36,6 @@ LINK_CLASSES = {
     "reflinked": "clone",
     "unique": "copy",
 }
-
-
-GB = 1e9
-DISK_RESERVE = 2 * 10**9  # left free besides the estimate: the engine, logs and scans need room too
-# An env beyond its packages: the installer itself (pip and its .pyc), metadata, scripts. Measured:
-# pip-venv envs of scale.yaml hold 1,134.7 MiB for 990.9 MiB unpacked, 94.6 MiB of it .py source.
-ENV_OVERHEAD = 64 * 2**20
-
-
-class NotEnoughDisk(Exception):
-    """The run would fill the disk: refused before any tool runs, with the estimate."""
 
 
 def unreachable_indexes(scenario: Scenario, timeout: float = 15.0) -> dict[str, str]:
@@ -102,6 +91,8 @@ class Runner:
         self.timers: Counter[str] = Counter({"image": image_s} if image_s else {})
         self._python: str | None = None
         self.urls: dict[str, str] = {}  # index -> URL of the mirror serving it
+        self._stack = ExitStack()  # what lives as long as the run: the disk watch
+        self.disk_watch: diskspace.DiskWatch | None = None
 
     def say(self, text: str) -> None:
         self.console.print(text, highlight=False)
@@ -120,10 +111,11 @@ class Runner:
         except KeyboardInterrupt:
             status = "interrupted"
             raise
-        except NotEnoughDisk:
+        except diskspace.NotEnoughDisk:
             status = "refused"
             raise
         finally:
+            self._stack.close()
             total = time.perf_counter() - started + self.timers["image"]
             steps = sum(s["wall_s"] for _, _, entry in self.record.layouts() for s in entry["steps"])
             accounted = steps + sum(self.timers.values())
@@ -183,29 +175,19 @@ class Runner:
         return {}
 
     def check_space(self) -> None:
-        """Refuse a run that would fill the disk (DESIGN: "run refuses with an estimate").
-
-        Tools run one at a time and each sandbox is removed before the next, so the peak is one
-        tool's: every env a full copy of the closure with its source compiled (the worst case,
-        pip's), plus a cache that holds the wheels and their unpacked files (uv's), plus a reserve.
-        """
+        """Refuse a run that would fill the disk (DESIGN: "run refuses with an estimate"); then
+        watch the disk, so each tool's real peak stands beside the estimate in run.json."""
         closure = self.record.data.get("mirror")
         where = self.backend.free_space()
         if not closure or where is None:
             return  # live indexes or a remote engine: nothing known to estimate with
         path, free = where
-        unpacked, wheels = closure["unpacked_bytes"], closure["bytes"]
-        per_env = unpacked + closure["source_bytes"] + ENV_OVERHEAD  # compiled source counts twice
-        envs = len(self.scenario.projects)
-        need = envs * per_env + unpacked + wheels + DISK_RESERVE
-        closure["estimate"] = {"needed_bytes": need, "free_bytes": free, "path": path}
+        estimate = diskspace.estimate(closure, self.scenario.projects)
+        closure["estimate"] = {**estimate.to_json(), "free_bytes": free, "path": path}
         self.record.save()
-        if free < need:
-            raise NotEnoughDisk(
-                f"{self.scenario.path}: needs about {need / GB:.1f} GB free at {path} ({envs} envs × "
-                f"{per_env / GB:.2f} GB, a cache of {(unpacked + wheels) / GB:.2f} GB and "
-                f"{DISK_RESERVE / GB:.0f} GB to spare), but {free / GB:.1f} GB are free: use --projects to run fewer"
-            )
+        if free < estimate.needed_bytes:
+            raise diskspace.NotEnoughDisk(estimate.refusal(self.scenario.path, path, free))
+        self.disk_watch = self._stack.enter_context(diskspace.DiskWatch(path))
 
     def python(self) -> str:
         if self._python is None:
@@ -225,6 +207,7 @@ class Runner:
             return
         self.say(f"[bold]{tool}[/] ({layout}): setting up")
         sandbox = None
+        disk_start = self.disk_watch.begin() if self.disk_watch else None
         try:
             try:
                 with self.timed("setup"):
@@ -243,6 +226,8 @@ class Runner:
             info["link_mode_configured"] = adapter.link_mode_configured()
             self.materialize(adapter, sandbox, layout, blocked)
         finally:
+            if disk_start is not None:
+                entry["disk_peak_bytes"] = self.disk_watch.peak_since(disk_start)
             if sandbox is not None:
                 with self.timed("cleanup"):
                     self.backend.remove(sandbox)
@@ -401,7 +386,11 @@ class Runner:
             scopes[sandbox.project_dir(project.name)] = project.name
         roots = [path for path in scopes if self.backend.exists(sandbox, path)]
         cache_roots = [path for path in roots if scopes[path] == "cache"]
-        report = self.backend.scan(sandbox, roots, cache_roots)
+        # Envs of different project groups (CPU and CUDA torch, two Pythons): what they share.
+        groups = {sandbox.project_dir(p.name): p.group for p in projects if p.group}
+        if len(set(groups.values())) < 2:
+            groups = {}
+        report = self.backend.scan(sandbox, roots, cache_roots, {r: g for r, g in groups.items() if r in roots})
         for root in report["roots"]:
             root["scope"] = scopes[root["path"]]
         return report
@@ -428,6 +417,8 @@ class Runner:
 
     def measure_disk(self, adapter: ToolAdapter, sandbox: Sandbox, layout: str) -> None:
         entry = self.record.layout(adapter.name, layout)
+        if self.disk_watch:
+            self.disk_watch.sample()  # every env of the fleet exists now: near the tool's peak
         report = self.scan(adapter, sandbox, self.scenario.projects)
         entry["disk"] = report
         if self.scenario.checkpoints:

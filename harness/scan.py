@@ -296,16 +296,24 @@ def _record_paths(dist_info):
 def packages(dist_infos):
     """What each installed distribution costs across the scanned envs, from its RECORD files.
 
+    DIST_INFOS: (dist-info folder, group) pairs; group is the env's project group, or None.
     Per (name, version): envs holding it, installed_bytes (st_size summed over every env),
     naive_bytes (each env's copy counted alone), physical_bytes (each inode once, across all
     envs: what the distribution costs the fleet after sharing) and linked_out_bytes (of those
     inodes, the ones with links outside the envs' RECORD files too, as in a tool's cache).
+    When envs carry groups: `groups` (per group: envs, installed_bytes, physical_bytes, each
+    inode once within the group) and cross_group_bytes (inodes that envs of two or more groups
+    hold: bytes the groups really share).
     """
     found = {}
-    for dist_info in dist_infos:
+    for dist_info, group in dist_infos:
         key = _dist_name(dist_info)
-        entry = found.setdefault(key, {"envs": 0, "installed_bytes": 0, "naive_bytes": 0, "inodes": {}})
+        entry = found.setdefault(key, {"envs": 0, "installed_bytes": 0, "naive_bytes": 0, "inodes": {}, "groups": {}})
         entry["envs"] += 1
+        per_group = None
+        if group is not None:
+            per_group = entry["groups"].setdefault(group, {"envs": 0, "installed_bytes": 0, "inodes": set()})
+            per_group["envs"] += 1
         in_env = set()
         for path in _record_paths(dist_info):
             try:
@@ -320,15 +328,27 @@ def packages(dist_infos):
             entry["naive_bytes"] += st.st_blocks * 512
             held = entry["inodes"].get(ino)
             if held is None:
-                entry["inodes"][ino] = [st.st_blocks * 512, st.st_nlink, 1]
-            else:
-                held[2] += 1
+                held = entry["inodes"][ino] = [st.st_blocks * 512, st.st_nlink, 0, set()]
+            held[2] += 1
+            if per_group is not None:
+                per_group["installed_bytes"] += st.st_size
+                per_group["inodes"].add(ino)
+                held[3].add(group)
     rows = []
     for (name, version), entry in found.items():
-        inodes = entry.pop("inodes").values()
-        physical = sum(blocks for blocks, _, _ in inodes)
-        linked_out = sum(blocks for blocks, nlink, seen in inodes if nlink > seen)
-        rows.append({"name": name, "version": version, **entry, "physical_bytes": physical, "linked_out_bytes": linked_out})
+        inodes = entry.pop("inodes")
+        groups = entry.pop("groups")
+        physical = sum(blocks for blocks, _, _, _ in inodes.values())
+        linked_out = sum(blocks for blocks, nlink, seen, _ in inodes.values() if nlink > seen)
+        row = {"name": name, "version": version, **entry, "physical_bytes": physical, "linked_out_bytes": linked_out}
+        if groups:
+            row["groups"] = {
+                label: {"envs": g["envs"], "installed_bytes": g["installed_bytes"],
+                        "physical_bytes": sum(inodes[ino][0] for ino in g["inodes"])}
+                for label, g in sorted(groups.items())
+            }  # fmt: skip
+            row["cross_group_bytes"] = sum(blocks for blocks, _, _, held in inodes.values() if len(held) > 1)
+        rows.append(row)
     rows.sort(key=lambda row: (-row["physical_bytes"], row["name"], row["version"]))
     return rows
 
@@ -364,13 +384,15 @@ def _walk_all(job_list, workers):
         yield from pool.map(walk_root, job_list)
 
 
-def scan(roots, cache_roots=(), jobs=None):
+def scan(roots, cache_roots=(), jobs=None, groups=None):
     """Disk report of ROOTS as a JSON-ready dict (see the module docstring for definitions).
 
     cache_roots: those of ROOTS that are a tool's cache; hard links from other roots into them
     are classed `hardlinked_cache`. jobs: worker processes (default: one per core, at most one
-    per root).
+    per root). groups: root -> label (a project's group), for what envs of different groups
+    share, distribution by distribution.
     """
+    groups = {os.path.abspath(os.fspath(r)): label for r, label in (groups or {}).items()}
     roots = [os.fspath(r) for r in roots]
     cache_set = {os.path.abspath(os.fspath(c)) for c in cache_roots}
     track_all = _nested(roots)
@@ -482,7 +504,9 @@ def scan(roots, cache_roots=(), jobs=None):
     total["single_files"] = single_files  # distinct files with one link: copies, not shared
     total["naive_bytes"] = sum(r["physical_bytes"] for r in root_reports)
     total["sharing_ratio"] = total["naive_bytes"] / total["physical_bytes"] if total["physical_bytes"] else None
-    env_dist_infos = [path for w in walked_ok if not w["is_cache"] for path in w["dist_infos"]]
+    env_dist_infos = [
+        (path, groups.get(os.path.abspath(w["root"]))) for w in walked_ok if not w["is_cache"] for path in w["dist_infos"]
+    ]
     return {"schema": SCHEMA, "total": total, "roots": root_reports, "packages": packages(env_dist_infos), "errors": errors}
 
 
@@ -491,9 +515,12 @@ def main(argv=None):
     parser.add_argument("--json", action="store_true", help="print the report as JSON")
     parser.add_argument("--cache", action="append", default=[], help="a root that is a tool cache")
     parser.add_argument("--jobs", type=int, default=None)
+    parser.add_argument("--group", nargs=2, action="append", default=[], metavar=("LABEL", "ROOT"),
+                        help="ROOT is an env of group LABEL (what groups share, per distribution)")
     parser.add_argument("paths", nargs="+")
     args = parser.parse_args(argv)
-    report = scan(args.paths + [c for c in args.cache if c not in args.paths], args.cache, args.jobs)
+    groups = {root: label for label, root in args.group}
+    report = scan(args.paths + [c for c in args.cache if c not in args.paths], args.cache, args.jobs, groups)
     json.dump(report, sys.stdout, indent=None if args.json else 2)
     sys.stdout.write("\n")
     return 1 if report["errors"] else 0

@@ -59,6 +59,7 @@ class Project:
     name: str
     dependencies: tuple[str, ...]  # normalized PEP 508 strings
     sources: tuple[tuple[str, str], ...] = ()  # (canonical package name, index name)
+    group: str = ""  # the name of the projects: entry it came from (app-01, app-02: "app")
 
     def index_of(self, package: str) -> str | None:
         return dict(self.sources).get(canonicalize_name(package))
@@ -124,7 +125,8 @@ class Scenario:
             "checkpoints": list(self.checkpoints),
             "variants": {v.name: {"tool": v.tool, "env": dict(v.env)} for v in self.variants},
             "projects": [
-                {"name": p.name, "dependencies": list(p.dependencies), "sources": dict(p.sources)} for p in self.projects
+                {"name": p.name, "group": p.group, "dependencies": list(p.dependencies), "sources": dict(p.sources)}
+                for p in self.projects
             ],
         }
 
@@ -408,5 +410,5 @@ def _projects(reader: Reader, node, indexes: dict[str, str]) -> list[Project]:
             if project_name in seen:
                 reader.fail(name_node, f"{field}.name", f"project name {project_name!r} repeats {seen[project_name]}")
             seen[project_name] = field
-            projects.append(Project(project_name, tuple(requirements), tuple(sources)))
+            projects.append(Project(project_name, tuple(requirements), tuple(sources), name))
     return projects

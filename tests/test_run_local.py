@@ -292,6 +292,13 @@ def test_synthetic_stack_through_the_mirror_with_growth_checkpoints(tmp_path, to
     run = json.loads((tmp_path / "out" / "run.json").read_text())
     assert {w["name"] for w in run["mirror"]["files"]} == {"heavy", "light"}
     assert run["mirror"]["estimate"]["needed_bytes"] > 4 * run["mirror"]["unpacked_bytes"]
+    estimate = run["mirror"]["estimate"]
+    for tool in ("pip-venv", "uv"):  # the real peak beside the estimate (the file system's own count)
+        entry = run["tools"][tool]["layouts"]["same-volume"]
+        # Sampled when every env existed, before the scan: at least what the scan then counted
+        # (the file system's count; nothing else writes there during a test).
+        assert entry["disk"]["total"]["physical_bytes"] <= entry["disk_peak_bytes"]
+        assert entry["disk_peak_bytes"] < estimate["envs_bytes"] + estimate["cache_bytes"]
     for tool in ("pip-venv", "uv"):
         entry = run["tools"][tool]["layouts"]["same-volume"]
         assert all(env["proved"] for env in entry["envs"].values()) and len(entry["envs"]) == 3
@@ -307,6 +314,7 @@ def test_synthetic_stack_through_the_mirror_with_growth_checkpoints(tmp_path, to
     assert uv_growth[2]["physical_bytes"] - uv_growth[1]["physical_bytes"] < 1024 * 1024
     tables = (tmp_path / "out" / "tables.md").read_text()
     assert "## How disk grows with projects" in tables and "| uv | same-volume | 3 |" in tables
+    assert "## Disk the run needed" in tables
 
 
 def test_run_that_would_fill_the_disk_is_refused(tmp_path, tool_venvs, isolated_work, cli, monkeypatch):

@@ -297,3 +297,35 @@ def test_packages_count_each_inode_once_across_envs(tmp_path):
     small_paths = (two / "small.py", two.parent / "bin" / "small", two / "small-2.0.dist-info" / "RECORD")
     assert small["physical_bytes"] == small["naive_bytes"] == sum(os.lstat(p).st_blocks * 512 for p in small_paths)
     assert report["packages"][0]["name"] == "big-pkg"  # largest first
+
+
+def test_packages_per_group_and_what_groups_share(tmp_path):
+    """Two CPU envs and one CUDA env: a shared file counts once per group and once across groups."""
+    cache = tmp_path / "cache"
+    common = fill(cache / "common.so", 300_000, 2)  # the same release in every env, hard-linked
+    cpu_build = fill(cache / "cpu.so", 100_000, 3)
+    envs = {name: tmp_path / name / "site" for name in ("cpu-1", "cpu-2", "cuda-1")}
+    for name, site in envs.items():
+        _install(site, "common", "1.0", {"common/common.so": common})
+        if name.startswith("cpu"):
+            _install(site, "torchish", "1.0+cpu", {"torchish/t.so": cpu_build})
+        else:
+            _install(site, "torchish", "1.0", {"torchish/t.so": 700_000})
+    groups = {str(site.parent): name.split("-")[0] for name, site in envs.items()}
+    report = scan([cache, *(site.parent for site in envs.values())], [cache], groups=groups)
+    rows = {(p["name"], p["version"]): p for p in report["packages"]}
+    blocks = {name: os.lstat(next(site.glob("common-*.dist-info")) / "RECORD").st_blocks * 512 for name, site in envs.items()}
+    sizes = {name: os.lstat(next(site.glob("common-*.dist-info")) / "RECORD").st_size for name, site in envs.items()}
+    shared = os.lstat(common).st_blocks * 512
+    common_row = rows[("common", "1.0")]
+    # Per group each inode once: the hard-linked file once, each env's own RECORD file apart.
+    assert common_row["groups"] == {
+        "cpu": {"envs": 2, "installed_bytes": 2 * 300_000 + sizes["cpu-1"] + sizes["cpu-2"],
+                "physical_bytes": shared + blocks["cpu-1"] + blocks["cpu-2"]},
+        "cuda": {"envs": 1, "installed_bytes": 300_000 + sizes["cuda-1"], "physical_bytes": shared + blocks["cuda-1"]},
+    }  # fmt: skip
+    assert common_row["cross_group_bytes"] == os.lstat(common).st_blocks * 512  # one inode in both groups' envs
+    cpu_row, cuda_row = rows[("torchish", "1.0+cpu")], rows[("torchish", "1.0")]
+    assert set(cpu_row["groups"]) == {"cpu"} and set(cuda_row["groups"]) == {"cuda"}
+    assert cpu_row["cross_group_bytes"] == cuda_row["cross_group_bytes"] == 0
+    assert "groups" not in scan([envs["cpu-1"].parent])["packages"][0]  # no groups given: no group figures

@@ -331,10 +331,12 @@ class DockerBackend:
             return {"error": (stderr or stdout).decode(errors="replace").strip()[-2000:] or f"exit {code}"}
         return json.loads(self._read(sandbox, out))
 
-    def scan(self, sandbox: Sandbox, roots: list[str], cache_roots: list[str]) -> dict:
+    def scan(self, sandbox: Sandbox, roots: list[str], cache_roots: list[str], groups: dict[str, str] | None = None) -> dict:
         argv = [sandbox.python, "-I", f"{IN_IMAGE}/scan.py", "--json"]
         for cache in cache_roots:
             argv += ["--cache", cache]
+        for root, label in (groups or {}).items():
+            argv += ["--group", label, root]
         code, out, err = self._exec(sandbox, argv + roots)
         if code not in (0, 1):  # 1: the report lists unreadable entries
             raise BackendError(f"scan.py failed in the container (exit {code}): {err.decode(errors='replace')[-300:]}")

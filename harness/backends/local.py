@@ -198,8 +198,8 @@ class LocalBackend:
         out.unlink()
         return data
 
-    def scan(self, sandbox: Sandbox, roots: list[str], cache_roots: list[str]) -> dict:
-        return scanner.scan(roots, cache_roots)
+    def scan(self, sandbox: Sandbox, roots: list[str], cache_roots: list[str], groups: dict[str, str] | None = None) -> dict:
+        return scanner.scan(roots, cache_roots, groups=groups)
 
     def serve(self, folder: Path, python: str) -> dict[str, str]:
         """Serve each index folder of a laid-out mirror on loopback: {index: simple URL}."""

@@ -20,9 +20,11 @@ import matplotlib.pyplot as plt  # noqa: E402
 
 from ..plan import STATES  # noqa: E402
 from ..results import layouts  # noqa: E402
+from . import duplication  # noqa: E402
 from .answer import answers  # noqa: E402
 from .stats import GIB, ready_env_samples  # noqa: E402
 
+DUPLICATION_BARS = 24  # distributions shown one by one (torch's CUDA build brings about 20)
 # Known tools in a fixed order, so a tool's colour never depends on which others ran.
 TOOL_ORDER = (
     "pip-venv", "virtualenv", "pip-tools", "uv", "uv-project", "poetry", "pdm", "pipenv", "hatch",
@@ -153,9 +155,40 @@ def time_chart(run: dict, folder: Path) -> Chart | None:
     return _save(fig, folder, "time", "Time to a ready env per state, mean ± stdev")
 
 
+def duplication_chart(run: dict, folder: Path) -> Chart | None:
+    """One env of each project group side by side: the distributions that differ between the
+    groups one by one (largest first), then everything identical in every group as one bar."""
+    ref = duplication.reference(run) if duplication.project_groups(run) else None
+    if ref is None:
+        return None
+    tool, _, first = ref
+    groups = list(first)
+    rows = [h for h in duplication.held(first) if h.kind != duplication.IDENTICAL][:DUPLICATION_BARS]
+    same = [h for h in duplication.held(first) if h.kind == duplication.IDENTICAL]
+    labels = [f"{h.name} ({h.kind})" for h in rows] + [f"identical in every group ({len(same)} distributions)"]
+    sizes = [[h.releases.get(g, ("", "", 0))[2] / GIB for h in rows] + [sum(h.releases[g][2] for h in same) / GIB]
+             for g in groups]  # fmt: skip
+    fig, ax = plt.subplots(figsize=(10, 0.32 * len(labels) * len(groups) + 1.8))
+    height = 0.8 / len(groups)
+    hatches = ("", "//", "..", "xx")
+    for i, g in enumerate(groups):
+        total = sum(p["installed_bytes"] for p in first[g]["packages"]) / GIB
+        ys = [y - 0.4 + height * (i + 0.5) for y in range(len(labels))]
+        ax.barh(ys, sizes[i], height, color=plt.get_cmap("tab10")(i), hatch=hatches[i % 4], edgecolor="black",
+                linewidth=0.4, label=f"{g}: one env, {total:,.2f} GiB in all")  # fmt: skip
+    ax.set_yticks(range(len(labels)), labels, fontsize=9)
+    ax.invert_yaxis()
+    ax.set_xlabel(f"installed GiB in one env (the files each distribution's RECORD lists; {tool}'s envs)")
+    ax.set_title(f"Where one env's bytes go, per group ('{run['scenario']['name']}')")
+    ax.grid(axis="x", alpha=0.3)
+    ax.legend(fontsize=9, loc="lower right")
+    return _save(fig, folder, "duplication", "One env of each group: what differs between them, and what is identical")
+
+
 def write_charts(run: dict, folder: Path) -> list[Chart]:
     """Every chart the run has data for; stale ones from an earlier report are removed."""
-    charts = [c for c in (disk_chart(run, folder), growth_chart(run, folder), time_chart(run, folder)) if c]
+    made = (disk_chart(run, folder), growth_chart(run, folder), time_chart(run, folder), duplication_chart(run, folder))
+    charts = [c for c in made if c]
     kept = {p for c in charts for p in (c.png, c.svg)}
     for old in folder.glob("*") if folder.exists() else ():
         if old.suffix in (".png", ".svg") and old not in kept:

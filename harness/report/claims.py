@@ -25,6 +25,7 @@ from pathlib import Path
 
 import yaml
 
+from . import duplication
 from .stats import GIB, MIB, matrix_samples, summaries
 
 LAYOUT = "same-volume"  # published figures are for one file system, as users install
@@ -126,8 +127,27 @@ def time(run: dict, tool: str, state: str = "", operation: str = "", **_) -> flo
     return sum(s.wall_s for s in samples) / len(samples)
 
 
+def build_gb(run: dict, tool: str, group: str = "", **_) -> float:
+    """GB (10^9 bytes) installed in one env of GROUP of what is not identical in every group: what
+    that group's build brings (torch's CUDA build with its nvidia-* libraries and triton)."""
+    _summary(run, tool)
+    value = duplication.build_bytes(run, tool, LAYOUT, group)
+    if value is None:
+        raise NotMeasured(f"run {run['run_id']} has no proved {tool} env of group {group!r} beside another group")
+    return value / 1e9
+
+
+def cross_group_mib(run: dict, tool: str, distribution: str = "", **_) -> float:
+    """MiB of DISTRIBUTION that envs of different groups share (inodes both hold), from the scan."""
+    _summary(run, tool)
+    value = duplication.cross_group_bytes(run, tool, LAYOUT, distribution)
+    if value is None:
+        raise NotMeasured(f"{tool}'s disk scan in run {run['run_id']} has no figures per project group")
+    return value / MIB
+
+
 METRICS = {f.__name__: f for f in (env_mib, total_mib, sharing, cache_link_share, freed_share, fleet_extra_gib, warm_env_s,
-                                   time)}  # fmt: skip
+                                   time, build_gb, cross_group_mib)}  # fmt: skip
 TIMES = {"warm_env_s", "time"}  # compared only within one run
 
 

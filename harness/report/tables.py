@@ -10,6 +10,7 @@ from collections import defaultdict
 
 from ..results import layouts
 from .answer import answer_table
+from .duplication import duplication_tables
 from .matrix import matrix_tables
 from .packages import package_table
 from .stats import MIB, summaries
@@ -217,6 +218,28 @@ def parts_table(run: dict) -> Table | None:
     return Table.of("Parts of this run", headers, rows, PARTS_LEGEND)
 
 
+DISK_NEED_LEGEND = """\
+**peak GB**: the most the file system's used bytes rose above where they stood when the tool
+started (sampled every second and when its whole fleet existed, before the scan; anything else
+writing to that file system counts too). **estimate GB**: the worst case `run` checks free space
+against before any tool runs (harness/diskspace.py: each env a full copy of its project's
+install set with its source compiled again, a cache of every wheel and its unpacked files),
+without the reserve of 2 GB it adds. The estimate must stay above every peak.
+"""
+
+
+def disk_need_table(run: dict) -> Table | None:
+    estimate = (run.get("mirror") or {}).get("estimate") or {}
+    peaks = [(tool, layout, entry["disk_peak_bytes"]) for tool, layout, entry in layouts(run) if "disk_peak_bytes" in entry]
+    if not peaks or "envs_bytes" not in estimate:
+        return None
+    worst = estimate["envs_bytes"] + estimate["cache_bytes"]
+    rows = [(tool, layout, f"{peak / 1e9:,.2f}", f"{worst / 1e9:,.2f}", f"{peak / worst:.0%}") for tool, layout, peak in peaks]
+    intro = f"Free at the start: {estimate['free_bytes'] / 1e9:,.1f} GB at {estimate['path']}."
+    return Table.of("Disk the run needed", ("tool", "layout", "peak GB", "estimate GB", "peak / estimate"), rows,
+                    DISK_NEED_LEGEND, intro)  # fmt: skip
+
+
 def report_tables(run: dict, package_rows: list[dict]) -> list[Table]:
     """Every table a person reads, in reading order: the answer first."""
     tables = [
@@ -233,6 +256,7 @@ def report_tables(run: dict, package_rows: list[dict]) -> list[Table]:
     largest = package_table(run, package_rows)
     if largest:
         tables.append(largest)
+    tables += duplication_tables(run)
     growth = growth_table(run)
     if growth:
         tables.append(Table.of("How disk grows with projects", GROWTH_HEADERS, growth, GROWTH_LEGEND))
@@ -247,6 +271,9 @@ def report_tables(run: dict, package_rows: list[dict]) -> list[Table]:
     parts = parts_table(run)
     if parts:
         tables.append(parts)
+    need = disk_need_table(run)
+    if need:
+        tables.append(need)
     overhead = run.get("overhead") or {}
     if overhead:
         steps = overhead.get("steps_s") or 0.0

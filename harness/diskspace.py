@@ -1,0 +1,110 @@
+"""Disk space: the estimate a run is refused by, and the peak each tool really used.
+
+Tools run one at a time and each one's trees are removed before the next, so a run needs room
+for one tool at a time. The estimate is that tool's worst case: every env a full copy of its
+project's install set (closure.json records each distinct project's) with its Python source
+compiled once more (pip writes a .pyc beside each .py), plus a cache holding every wheel and
+its unpacked files (uv's), plus a reserve for the engine, logs and scans.
+
+The watcher samples the file system's used bytes once a second in a thread (one statvfs: no
+measurable load) and keeps each tool's peak above what was used when it started: what the
+estimate must cover. It sees the whole file system, so anything else writing there counts too.
+"""
+
+from __future__ import annotations
+
+import shutil
+import threading
+from dataclasses import asdict, dataclass
+
+GB = 1e9
+RESERVE = 2 * 10**9  # left free besides the estimate: the engine, logs and scans need room too
+# An env beyond its packages: the installer itself (pip and its .pyc), metadata, scripts. Measured:
+# pip-venv envs of scale.yaml hold 1,134.7 MiB for 990.9 MiB unpacked, 94.6 MiB of it .py source.
+ENV_OVERHEAD = 64 * 2**20
+
+
+class NotEnoughDisk(Exception):
+    """The run would fill the disk: refused before any tool runs, with the estimate."""
+
+
+@dataclass(frozen=True)
+class Estimate:
+    needed_bytes: int  # envs + cache + reserve
+    envs_bytes: int  # every env's worst case together
+    cache_bytes: int  # every wheel and its unpacked files
+    envs: int
+    largest_env_bytes: int
+
+    def to_json(self) -> dict:
+        return asdict(self)
+
+    def refusal(self, scenario_path: str, path: str, free: int) -> str:
+        return (
+            f"{scenario_path}: needs about {self.needed_bytes / GB:.1f} GB free at {path} ({self.envs} envs up to "
+            f"{self.largest_env_bytes / GB:.2f} GB each, {self.envs_bytes / GB:.1f} GB in all, a cache of "
+            f"{self.cache_bytes / GB:.2f} GB and {RESERVE / GB:.0f} GB to spare), but {free / GB:.1f} GB are free: "
+            "use --projects to run fewer"
+        )
+
+
+def estimate(mirror: dict, projects) -> Estimate:
+    """One tool's worst case for PROJECTS (scenario Projects) from the run's mirror record."""
+    installed = [f for f in mirror["files"] if f.get("role", "install") == "install"]
+    by_release = {(f["name"], f["version"]): f for f in installed}
+    sets = {
+        (tuple(s["dependencies"]), tuple(sorted(s["sources"].items()))): [by_release[tuple(r)] for r in s["installs"]]
+        for s in mirror.get("projects", [])
+        if all(tuple(r) in by_release for r in s["installs"])
+    }
+    sizes = []
+    for project in projects:
+        # A project closure.json does not list (an older mirror) is charged the whole closure.
+        files = sets.get((tuple(project.dependencies), tuple(sorted(project.sources))), installed)
+        sizes.append(sum(f.get("unpacked_bytes", f["size"]) + f.get("source_bytes", 0) for f in files) + ENV_OVERHEAD)
+    cache = sum(f.get("unpacked_bytes", f["size"]) + f["size"] for f in installed)
+    return Estimate(sum(sizes) + cache + RESERVE, sum(sizes), cache, len(sizes), max(sizes, default=0))
+
+
+class DiskWatch:
+    """Peak used bytes of the file system holding PATH, per section of the run (one tool)."""
+
+    def __init__(self, path: str, interval: float = 1.0, used=None):
+        self.path = path
+        self.interval = interval
+        self._used = used or (lambda: shutil.disk_usage(self.path).used)
+        self._lock = threading.Lock()
+        self._stop = threading.Event()
+        self._highest = self._used()
+        self._thread = threading.Thread(target=self._loop, name="envbench-diskwatch", daemon=True)
+
+    def _loop(self) -> None:
+        while not self._stop.wait(self.interval):
+            self.sample()
+
+    def sample(self) -> None:
+        """One reading now (the runner takes one when the whole fleet exists, before its scan)."""
+        used = self._used()
+        with self._lock:
+            self._highest = max(self._highest, used)
+
+    def __enter__(self) -> DiskWatch:
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self._stop.set()
+        self._thread.join()
+
+    def begin(self) -> int:
+        """Start a section: the used bytes now, and the peak counted from here."""
+        used = self._used()
+        with self._lock:
+            self._highest = used
+        return used
+
+    def peak_since(self, start: int) -> int:
+        """The highest used bytes seen since begin() returned START, above START."""
+        self.sample()
+        with self._lock:
+            return max(0, self._highest - start)

@@ -1,0 +1,47 @@
+"""The disk estimate a run is refused by, and the watcher that checks it against the real peak."""
+
+from __future__ import annotations
+
+from harness.diskspace import ENV_OVERHEAD, RESERVE, DiskWatch, estimate
+from harness.scenario import Project
+
+
+def mirror() -> dict:
+    """Two groups' install sets, as closure.json records them: a shared package and two builds."""
+    files = [
+        {"name": "common", "version": "1", "size": 100, "unpacked_bytes": 1_000, "source_bytes": 300},
+        {"name": "torch", "version": "1+cpu", "size": 200, "unpacked_bytes": 2_000, "source_bytes": 0},
+        {"name": "torch", "version": "1", "size": 900, "unpacked_bytes": 9_000, "source_bytes": 0},
+        {"name": "colorama", "version": "1", "size": 50, "role": "resolve"},  # not installed: never counted
+    ]
+    projects = [
+        {"dependencies": ["common", "torch"], "sources": {"torch": "cpu"}, "installs": [["common", "1"], ["torch", "1+cpu"]]},
+        {"dependencies": ["common", "torch"], "sources": {"torch": "cuda"}, "installs": [["common", "1"], ["torch", "1"]]},
+    ]
+    return {"files": files, "projects": projects}
+
+
+def test_each_env_is_charged_its_own_install_set():
+    cpu = Project("cpu-01", ("common", "torch"), (("torch", "cpu"),), "cpu")
+    cuda = Project("cuda-01", ("common", "torch"), (("torch", "cuda"),), "cuda")
+    found = estimate(mirror(), [cpu, cpu, cuda])
+    cpu_env, cuda_env = 1_000 + 300 + 2_000 + ENV_OVERHEAD, 1_000 + 300 + 9_000 + ENV_OVERHEAD
+    assert found.envs_bytes == 2 * cpu_env + cuda_env and found.largest_env_bytes == cuda_env
+    assert found.cache_bytes == (1_000 + 100) + (2_000 + 200) + (9_000 + 900)  # every wheel and its unpacked files
+    assert found.needed_bytes == found.envs_bytes + found.cache_bytes + RESERVE
+    unknown = Project("other-01", ("something",), (), "other")  # not in closure.json: the whole closure
+    assert estimate(mirror(), [unknown]).envs_bytes == 1_300 + 2_000 + 9_000 + ENV_OVERHEAD
+
+
+def test_watch_keeps_each_sections_peak():
+    readings = iter([10, 10, 15, 40, 12, 12, 50, 5, 5, 5])  # the first: when the watch is made
+    watch = DiskWatch("/", interval=3600, used=lambda: next(readings))  # sampled by hand only
+    start = watch.begin()  # 10
+    watch.sample()  # 15
+    watch.sample()  # 40: the section's peak
+    assert watch.peak_since(start) == 30  # reads 12
+    start = watch.begin()  # 12: a new section forgets the last one's peak
+    watch.sample()  # 50
+    assert watch.peak_since(start) == 38  # reads 5
+    start = watch.begin()  # 5
+    assert watch.peak_since(start) == 0  # nothing written since
