@@ -38,9 +38,10 @@ def report(session: nox.Session) -> None:
 
 @nox.session(python=PYTHON)
 def images(session: nox.Session) -> None:
-    """envbench image build: the base and tools images for the docker backend."""
+    """envbench image build: the base and tools images for the docker backend, for Python 3.11
+    (bookworm) and 3.13 (trixie: scenarios/python-versions.yaml and its test)."""
     session.install(".")
-    session.run("envbench", "image", "build")
+    session.run("envbench", "image", "build", "--python", "3.11", "--python", "3.13")
 
 
 @nox.session(python=PYTHON)

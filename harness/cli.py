@@ -77,6 +77,8 @@ def parser() -> argparse.ArgumentParser:
 
     image = sub.add_parser("image", help="container images")
     image.add_argument("action", choices=["build"], help="build the base and tools images (reused while their inputs match)")
+    image.add_argument("--python", action="append", default=None, metavar="X.Y",
+                       help=f"the images of this Python too (known: {', '.join(images.SUITES)}; default {images.DEFAULT_PYTHON})")
 
     sub.add_parser("clean", help="remove every container, volume, network and image labelled envbench")
 
@@ -122,11 +124,14 @@ def choose_backend(name: str, scenario, run_id: str, work_dir: Path, logs_dir: P
             reason = f"auto: {exc}"
         else:
             started = time.perf_counter()
-            tags = images.ensure(client, lambda text: console.print(text, highlight=False))
+            tags = images.ensure(client, lambda text: console.print(text, highlight=False), scenario.pythons)
             image_s = time.perf_counter() - started
             reason = "asked for" if name == "docker" else "auto: a Docker engine answers"
-            console.print(f"backend: docker, image {tags['tools']} ({reason})", highlight=False)
-            return DockerBackend(client, tags["tools"], run_id, logs_dir, scenario.wheelhouse, dict(os.environ)), reason, image_s
+            others = "".join(f", Python {v}: {t}" for v, t in tags["tools_by_python"].items() if t != tags["tools"])
+            console.print(f"backend: docker, image {tags['tools']}{others} ({reason})", highlight=False)
+            backend = DockerBackend(client, tags["tools"], run_id, logs_dir, scenario.wheelhouse, dict(os.environ),
+                                    tags["tools_by_python"])  # fmt: skip
+            return backend, reason, image_s
     else:
         reason = "asked for"
     console.print(f"backend: local ({reason})", highlight=False)
@@ -269,10 +274,12 @@ def cmd_scan(args) -> int:
 def cmd_image(args) -> int:
     console = Console(stderr=True)
     client = engine.connect()
+    pythons = tuple(args.python or (images.DEFAULT_PYTHON,))
     with console.status("building images"):
-        tags = images.ensure(client, lambda text: console.print(text, highlight=False))
-    for kind, tag in tags.items():
-        print(f"{kind}: {tag} ({client.images.get(tag).id[:19]})")
+        tags = images.ensure(client, lambda text: console.print(text, highlight=False), pythons)
+    print(f"base: {tags['base']} ({client.images.get(tags['base']).id[:19]})")
+    for python, tag in tags["tools_by_python"].items():
+        print(f"tools (Python {python}): {tag} ({client.images.get(tag).id[:19]})")
     return EXIT_OK
 
 

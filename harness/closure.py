@@ -271,42 +271,56 @@ def choose(release: Locked, python: str) -> Dist:
 # -- the scenario's closure --------------------------------------------------------------------
 @dataclass(frozen=True)
 class ProjectSet:
-    """One distinct project of the scenario and the releases its env holds on the target."""
+    """One distinct project of the scenario (its dependencies, sources and Python) and the
+    releases its env holds on the target, with the file of each (two Pythons: two wheels)."""
 
     dependencies: tuple[str, ...]
     sources: tuple[tuple[str, str], ...]
     installs: tuple[tuple[str, str], ...]  # (name, version)
+    python: str = ""
+    files: tuple[str, ...] = ()  # the file installed for each release, in the order of installs
 
     def to_json(self) -> dict:
         installs = [list(pair) for pair in self.installs]
-        return {"dependencies": list(self.dependencies), "sources": dict(self.sources), "installs": installs}
+        return {"dependencies": list(self.dependencies), "sources": dict(self.sources), "python": self.python,
+                "installs": installs, "files": list(self.files)}  # fmt: skip
 
 
-def resolve(scenario, sources: Sources, store: Path, say=lambda text: None, interpreter: str | None = None):
-    """(every file the mirror serves, fetched into STORE; each distinct project's install set)."""
+def resolve(scenario, sources: Sources, store: Path, say=lambda text: None, interpreters: dict[str, str] | None = None):
+    """(every file the mirror serves, fetched into STORE; each distinct project's install set).
+
+    interpreters: Python version -> an interpreter of it for uv (None: uv finds one itself).
+    """
+    interpreters = interpreters or {}
     chosen: dict[tuple[str, str], Dist] = {}
     sets: list[ProjectSet] = []
     done: set[tuple] = set()
     for project in scenario.projects:
-        key = (project.dependencies, project.sources)
+        python = scenario.python_of(project)
+        key = (project.dependencies, project.sources, python)
         if key in done:
             continue
         done.add(key)
         pins = {Requirement(r).name: index for r in project.dependencies if (index := project.index_of(Requirement(r).name))}
         try:
-            releases = uv_lock(project.dependencies, sources, scenario.python, pins, interpreter)
+            releases = uv_lock(project.dependencies, sources, python, pins, interpreters.get(python))
         except MirrorError as exc:
-            raise _blame_named(scenario, project, sources, pins, exc, interpreter) from None
+            raise _blame_named(scenario, project, sources, pins, exc, interpreters.get(python)) from None
+        installs = []
         for release in releases:
-            dist = choose(release, scenario.python)
+            dist = choose(release, python)
             previous = chosen.get((dist.index, dist.sha256))
             if previous is None or (previous.role != "install" and dist.role == "install"):
                 chosen[(dist.index, dist.sha256)] = dist
-        sets.append(ProjectSet(project.dependencies, project.sources,
-                               tuple(sorted((r.name, r.version) for r in releases if r.on_target))))  # fmt: skip
+            if release.on_target:
+                installs.append(((release.name, release.version), dist.filename))
+        installs.sort()
+        sets.append(ProjectSet(project.dependencies, project.sources, tuple(pair for pair, _ in installs), python,
+                               tuple(filename for _, filename in installs)))  # fmt: skip
     fetched = {(d.index, d.sha256): d for d in fetch(chosen.values(), store, say)}
-    _add_declared_requirements(fetched, sources, scenario.python, store, say, interpreter)
-    _add_build_requirements(fetched, sources, scenario.python, store, say, interpreter)
+    for python in scenario.pythons:  # what builds need, for each Python's build envs
+        _add_declared_requirements(fetched, sources, python, store, say, interpreters.get(python))
+        _add_build_requirements(fetched, sources, python, store, say, interpreters.get(python))
     return sorted(fetched.values(), key=lambda d: (d.index, d.name, d.version, d.filename)), sets
 
 
@@ -320,7 +334,7 @@ def _blame_named(scenario, project, sources: Sources, pins: dict[str, str], fail
 
     for package, index in pins.items():
         try:
-            uv_lock([package], sources, scenario.python, {package: index}, interpreter)
+            uv_lock([package], sources, scenario.python_of(project), {package: index}, interpreter)
         except MirrorError as exc:
             return MirrorError(
                 f"index {index} ({scenario.index_url(index)}): {exc}; where it is unreachable, {index_variable(index)} "
@@ -383,7 +397,8 @@ def to_json(dists: list[Dist], sets: list[ProjectSet]) -> dict:
 
 
 def load_sets(record: dict) -> list[ProjectSet]:
-    return [ProjectSet(tuple(s["dependencies"]), tuple(s["sources"].items()), tuple(tuple(p) for p in s["installs"]))
+    return [ProjectSet(tuple(s["dependencies"]), tuple(s["sources"].items()), tuple(tuple(p) for p in s["installs"]),
+                       s.get("python") or record.get("python", ""), tuple(s.get("files", ())))
             for s in record.get("projects", [])]  # fmt: skip
 
 

@@ -48,19 +48,24 @@ class Estimate:
         )
 
 
-def estimate(mirror: dict, projects) -> Estimate:
-    """One tool's worst case for PROJECTS (scenario Projects) from the run's mirror record."""
+def estimate(mirror: dict, projects, pythons: dict[str, str] | None = None) -> Estimate:
+    """One tool's worst case for PROJECTS (scenario Projects) from the run's mirror record;
+    pythons: project name -> its Python, where closure.json records install sets per Python."""
+    pythons = pythons or {}
     installed = [f for f in mirror["files"] if f.get("role", "install") == "install"]
+    by_file = {f["filename"]: f for f in installed}
     by_release = {(f["name"], f["version"]): f for f in installed}
-    sets = {
-        (tuple(s["dependencies"]), tuple(sorted(s["sources"].items()))): [by_release[tuple(r)] for r in s["installs"]]
-        for s in mirror.get("projects", [])
-        if all(tuple(r) in by_release for r in s["installs"])
-    }
+    sets = {}
+    for s in mirror.get("projects", []):
+        names = s.get("files") or []
+        files = [by_file.get(n) for n in names] if names else [by_release.get(tuple(r)) for r in s["installs"]]
+        if all(files):
+            sets[(tuple(s["dependencies"]), tuple(sorted(s["sources"].items())), s.get("python", ""))] = files
     sizes = []
     for project in projects:
+        key = (tuple(project.dependencies), tuple(sorted(project.sources)))
         # A project closure.json does not list (an older mirror) is charged the whole closure.
-        files = sets.get((tuple(project.dependencies), tuple(sorted(project.sources))), installed)
+        files = sets.get((*key, pythons.get(project.name, "")), sets.get((*key, ""), installed))
         sizes.append(sum(f.get("unpacked_bytes", f["size"]) + f.get("source_bytes", 0) for f in files) + ENV_OVERHEAD)
     cache = sum(f.get("unpacked_bytes", f["size"]) + f["size"] for f in installed)
     return Estimate(sum(sizes) + cache + RESERVE, sum(sizes), cache, len(sizes), max(sizes, default=0))

@@ -32,6 +32,10 @@ HARNESS = Path(__file__).resolve().parent
 IN_IMAGE = ("shim.py", "scan.py", "probe.py", "tree.py", "cell.py")  # stdlib-only pieces that run inside containers
 UID = 1000  # the unprivileged user tools run as
 REGISTRY_BASE = "python:3.11-slim-bookworm"
+# Each Python a scenario may ask for, from the Debian release that ships it as python3: a
+# second Python is a second base image, whose containers mount the same volumes as the first's.
+SUITES = {"3.11": "bookworm", "3.13": "trixie"}
+DEFAULT_PYTHON = "3.11"
 # What tools need to build sdists with C code (pyuwsgi in scenarios/sentry.yaml), as a
 # developer's machine has it: a C compiler, libc's headers, Python's headers.
 BUILD_PACKAGES = ["gcc", "libc6-dev", "python3-dev"]
@@ -41,8 +45,23 @@ DEBOOTSTRAP = {
     "include": ["python3", "python3-venv", "ca-certificates", *BUILD_PACKAGES],
     "mirror": "http://deb.debian.org/debian",
 }
-# Wheel platforms a bookworm (glibc 2.36) image accepts, newest first.
+# Wheel platforms a bookworm (glibc 2.36) image accepts, newest first (trixie's 2.41 runs them too).
 GLIBC_MINORS = range(36, 4, -1)
+
+
+def suite_of(python: str) -> str:
+    major_minor = ".".join(python.split(".")[:2])
+    if major_minor not in SUITES:
+        known = ", ".join(f"{version} (Debian {suite})" for version, suite in SUITES.items())
+        raise BackendError(f"no base image has Python {python}: the images know {known}")
+    return SUITES[major_minor]
+
+
+def debootstrap_spec(python: str) -> dict:
+    """What debootstrap makes the base of PYTHON from (bookworm's spec is the one images were
+    always named by, so its tag stays as it was)."""
+    suite = suite_of(python)
+    return DEBOOTSTRAP if suite == DEBOOTSTRAP["suite"] else {**DEBOOTSTRAP, "suite": suite}
 
 
 def _hash(value) -> str:
@@ -59,45 +78,47 @@ def _exists(client, tag: str) -> bool:
         return False
 
 
-def base_image(client, say) -> str:
-    """Tag of the base image, made if missing: from the registry, else with debootstrap."""
+def base_image(client, say, python: str = DEFAULT_PYTHON) -> str:
+    """Tag of the base image of PYTHON, made if missing: from the registry, else with debootstrap."""
     import docker
 
-    pulled_tag = f"envbench-base:{_hash({'from': REGISTRY_BASE, 'build': ['gcc', 'libc6-dev']})}"
-    built_tag = f"envbench-base:{_hash({'debootstrap': DEBOOTSTRAP})}"
+    spec = debootstrap_spec(python)
+    registry_base = REGISTRY_BASE if spec is DEBOOTSTRAP else f"python:{python}-slim-{spec['suite']}"
+    pulled_tag = f"envbench-base:{_hash({'from': registry_base, 'build': ['gcc', 'libc6-dev']})}"
+    built_tag = f"envbench-base:{_hash({'debootstrap': spec})}"
     for tag in (pulled_tag, built_tag):
         if _exists(client, tag):
             return tag
     try:
-        say(f"base image: pulling {REGISTRY_BASE}")
-        client.images.pull(REGISTRY_BASE)
+        say(f"base image: pulling {registry_base}")
+        client.images.pull(registry_base)
         # python:*-slim has Python's headers in /usr/local but no compiler: Debian's, as above.
         install = "apt-get install -y --no-install-recommends gcc libc6-dev && rm -rf /var/lib/apt/lists/*"
-        dockerfile = f"FROM {REGISTRY_BASE}\nRUN apt-get update && {install}\nLABEL {LABEL}=base\n"
+        dockerfile = f"FROM {registry_base}\nRUN apt-get update && {install}\nLABEL {LABEL}=base\n"
         _build(client, {"Dockerfile": dockerfile.encode()}, pulled_tag, "base", network=True)
         return pulled_tag
     except (docker.errors.APIError, docker.errors.DockerException) as exc:
         registry_error = str(exc).splitlines()[0][:200]
-    say(f"base image: no registry ({registry_error}); building from Debian's packages with debootstrap")
+    say(f"base image: no registry ({registry_error}); building Debian {spec['suite']} with debootstrap")
     if os.geteuid() != 0 or not shutil.which("debootstrap"):
         raise BackendError(
-            f"cannot make a base image: pulling {REGISTRY_BASE} failed ({registry_error}), and building one "
+            f"cannot make a base image: pulling {registry_base} failed ({registry_error}), and building one "
             "locally needs root and debootstrap (apt-get install debootstrap)"
         )
-    _debootstrap_import(client, built_tag, say)
+    _debootstrap_import(client, built_tag, say, spec)
     return built_tag
 
 
-def _debootstrap_import(client, tag: str, say) -> None:
+def _debootstrap_import(client, tag: str, say, spec: dict) -> None:
     with tempfile.TemporaryDirectory(prefix="envbench-rootfs-") as tmp:
         rootfs = Path(tmp) / "rootfs"
         argv = [
             "debootstrap",
-            f"--variant={DEBOOTSTRAP['variant']}",
-            f"--include={','.join(DEBOOTSTRAP['include'])}",
-            DEBOOTSTRAP["suite"],
+            f"--variant={spec['variant']}",
+            f"--include={','.join(spec['include'])}",
+            spec["suite"],
             str(rootfs),
-            DEBOOTSTRAP["mirror"],
+            spec["mirror"],
         ]
         done = subprocess.run(argv, capture_output=True, text=True)
         if done.returncode != 0:
@@ -146,8 +167,8 @@ def dockerfile(base: str, tools: dict[str, tuple[str, ...]]) -> str:
     return "\n".join(lines) + "\n"
 
 
-def tools_image(client, base: str, say) -> str:
-    """Tag of the tools image for BASE, built if missing (no network inside the build)."""
+def tools_image(client, base: str, say, python: str = DEFAULT_PYTHON) -> str:
+    """Tag of the tools image for BASE (whose python3 is PYTHON), built if missing (no network inside the build)."""
     tools = tool_requirements()
     scripts = {name: (HARNESS / name).read_text() for name in IN_IMAGE}
     base_id = client.images.get(base).id
@@ -157,7 +178,7 @@ def tools_image(client, base: str, say) -> str:
         return tag
     say(f"tools image: downloading {', '.join(p for pins in tools.values() for p in pins)} on the host")
     with tempfile.TemporaryDirectory(prefix="envbench-wheels-") as wheels:
-        _download(tools, Path(wheels))
+        _download(tools, Path(wheels), python)
         files = {f"wheels/{p.name}": p.read_bytes() for p in Path(wheels).iterdir()}
     files.update({f"envbench/{name}": content.encode() for name, content in scripts.items()})
     files["Dockerfile"] = text.encode()
@@ -172,10 +193,26 @@ def wheel_platforms() -> list[str]:
     return [f"manylinux_2_{minor}_{machine}" for minor in GLIBC_MINORS] + [f"manylinux2014_{machine}", f"linux_{machine}"]
 
 
-def _download(tools: dict[str, tuple[str, ...]], dest: Path) -> None:
-    """Each tool's closure, resolved on its own: two tools may pin one package differently."""
-    argv = [sys.executable, "-m", "pip", "download", "--disable-pip-version-check", "-q", "--only-binary=:all:",
-            "--python-version", "3.11", "--implementation", "cp", "-d", str(dest)]  # fmt: skip
+def _downloader(python: str) -> str:
+    """The interpreter whose pip downloads for PYTHON: one of that version where the host has it.
+
+    `pip download --python-version 3.13` from another Python leaves markers such as
+    `python_full_version >= "3.13"` to the running interpreter (pypiserver's legacy-cgi is lost).
+    """
+    if sys.version_info[:2] == tuple(int(p) for p in python.split(".")[:2]):
+        return sys.executable
+    from .pythons import find_python
+
+    try:
+        return find_python(python)[0]
+    except BackendError:
+        return sys.executable  # --python-version still picks the wheels; markers may be misjudged
+
+
+def _download(tools: dict[str, tuple[str, ...]], dest: Path, python: str = DEFAULT_PYTHON) -> None:
+    """Each tool's closure for PYTHON, resolved on its own: two tools may pin one package differently."""
+    argv = [_downloader(python), "-m", "pip", "download", "--disable-pip-version-check", "-q", "--only-binary=:all:",
+            "--python-version", python, "--implementation", "cp", "-d", str(dest)]  # fmt: skip
     for name in wheel_platforms():
         argv += ["--platform", name]
     for name, pins in tools.items():
@@ -212,7 +249,12 @@ def _build(client, files: dict[str, bytes], tag: str, kind: str, network: bool =
         raise BackendError(f"building {tag} failed: {exc.msg}; last output: {log.strip()[-300:]}") from None
 
 
-def ensure(client, say) -> dict[str, str]:
-    """The base and tools images (built when missing): {"base": tag, "tools": tag}."""
-    base = base_image(client, say)
-    return {"base": base, "tools": tools_image(client, base, say)}
+def ensure(client, say, pythons: tuple[str, ...] = (DEFAULT_PYTHON,)) -> dict:
+    """The base and tools images of each Python (built when missing): {"base": tag, "tools": tag}
+    of the first, and "tools_by_python": {"3.11": tag, ...} for all of them."""
+    by_python, first = {}, None
+    for python in dict.fromkeys(".".join(p.split(".")[:2]) for p in pythons):
+        base = base_image(client, say, python)
+        by_python[python] = tools_image(client, base, say, python)
+        first = first or {"base": base, "tools": by_python[python]}
+    return {**first, "tools_by_python": by_python}

@@ -172,11 +172,26 @@ def indexes_of(folder: Path) -> list[str]:
     return sorted(p.name for p in folder.iterdir() if p.is_dir())
 
 
+def _interpreters(scenario: Scenario) -> dict[str, str]:
+    """A host interpreter of each Python the scenario uses but the first, for uv's resolver
+    (pyenv's are not on PATH); the first is left to uv, as always."""
+    from .backends.base import BackendError
+    from .pythons import find_python
+
+    found = {}
+    for python in scenario.pythons[1:]:
+        try:
+            found[python] = find_python(python)[0]
+        except BackendError:
+            pass  # uv looks itself and says what it lacks
+    return found
+
+
 def prepare(scenario: Scenario, say=lambda text: None) -> Path:
     """The scenario's mirror folder: resolved, fetched and laid out (reused while it matches)."""
     home = envbench_home()
     synthetic = build_synthetic(scenario, home / "synthetic", say)
-    dists, sets = closure.resolve(scenario, sources_for(scenario, synthetic), home / "wheels", say)
+    dists, sets = closure.resolve(scenario, sources_for(scenario, synthetic), home / "wheels", say, _interpreters(scenario))
     if synthetic is not None:
         _check_synthetic(dists, synthetic)
     return lay_out(dists, sets, home / "wheels", home / "mirrors", scenario)

@@ -40,13 +40,15 @@ class Verdict:
         self.faults.append(text)
 
 
-def expected_for(mirror_record: dict | None, dependencies, sources) -> Expected | None:
-    """The install set the mirror resolved for a project with these dependencies (None: unknown)."""
+def expected_for(mirror_record: dict | None, dependencies, sources, python: str = "") -> Expected | None:
+    """The install set the mirror resolved for a project with these dependencies, sources and
+    Python (None: unknown)."""
     if not mirror_record:
         return None
     files = mirror_record.get("files") or mirror_record.get("wheels") or []
     served: dict[str, set[str]] = {}
     digests: dict[tuple[str, str], str | None] = {}
+    by_file: dict[str, str | None] = {}
     for entry in files:
         # Build requirements are for the tools' build envs: an env's own setuptools (the one
         # venv seeds) at another version is not a package from elsewhere.
@@ -54,9 +56,15 @@ def expected_for(mirror_record: dict | None, dependencies, sources) -> Expected 
             served.setdefault(entry["name"], set()).add(entry["version"])
         if entry.get("role", "install") == "install":
             digests[(entry["name"], entry["version"])] = entry.get("record_digest")
+            by_file[entry["filename"]] = entry.get("record_digest")
+    default_python = mirror_record.get("python", "")
     for project in mirror_record.get("projects", []):
-        if list(project["dependencies"]) == list(dependencies) and dict(project["sources"]) == dict(sources):
-            releases = {name: (version, digests.get((name, version))) for name, version in project["installs"]}
+        same_python = not python or (project.get("python") or default_python) in ("", python)
+        if list(project["dependencies"]) == list(dependencies) and dict(project["sources"]) == dict(sources) and same_python:
+            chosen = project.get("files") or [None] * len(project["installs"])
+            # Two Pythons install two wheels of one release (cp311, cp313): the digest of this one's.
+            releases = {name: (version, by_file[filename] if filename in by_file else digests.get((name, version)))
+                        for (name, version), filename in zip(project["installs"], chosen, strict=True)}  # fmt: skip
             return Expected(releases, served)
     return Expected({}, served)  # a mirror from before install sets: versions only
 

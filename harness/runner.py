@@ -182,7 +182,8 @@ class Runner:
         if not closure or where is None:
             return  # live indexes or a remote engine: nothing known to estimate with
         path, free = where
-        estimate = diskspace.estimate(closure, self.scenario.projects)
+        pythons = {p.name: self.scenario.python_of(p) for p in self.scenario.projects}
+        estimate = diskspace.estimate(closure, self.scenario.projects, pythons)
         closure["estimate"] = {**estimate.to_json(), "free_bytes": free, "path": path}
         self.record.save()
         if free < estimate.needed_bytes:
@@ -237,6 +238,12 @@ class Runner:
         self.record.settle(tool)
         self.record.save()
         self.say(f"[bold]{tool}[/] ({layout}): {entry['status']}")
+
+    def project_sandbox(self, sandbox: Sandbox, project) -> Sandbox:
+        """The sandbox PROJECT's steps run in: the tool's own, or, for a group on another Python,
+        the backend's view of the same trees with that Python (a sibling container)."""
+        python = self.scenario.python_of(project)
+        return sandbox if python == self.scenario.python else self.backend.for_python(sandbox, python)
 
     def adapter(self, tool: str) -> ToolAdapter:
         """Every tool a scenario may name has an adapter (a test holds ADAPTERS to KNOWN_TOOLS)."""
@@ -307,8 +314,9 @@ class Runner:
         takes beyond the steps' own is accounted as "cell".
         """
         tool, project = adapter.name, cell.project
+        sandbox = self.project_sandbox(sandbox, project)
         source = self.source_for(project)
-        files = adapter.project_files(project.name, project.dependencies, source, self.scenario.python)
+        files = adapter.project_files(project.name, project.dependencies, source, self.scenario.python_of(project))
         clear = tree_plan(cell, sandbox.project_dir(project.name), adapter.cache_dirs(sandbox), sandbox.home,
                           adapter.env_paths, adapter.lock_file, files)  # fmt: skip
         steps = adapter.install_steps(sandbox, project.name, project.dependencies, source)
@@ -354,14 +362,16 @@ class Runner:
     def prove(self, adapter: ToolAdapter, sandbox: Sandbox, layout: str, projects: set[str]) -> None:
         """Check each env against what was asked and locked (harness/proof.py), and import it."""
         entry = self.record.layout(adapter.name, layout)
-        target = closure.target_environment(self.scenario.python)
         for project in self.scenario.projects:
             if project.name not in projects:
                 continue
+            target = closure.target_environment(self.scenario.python_of(project))
             # A requirement whose marker the target does not meet installs nothing there.
             wanted = [d for d in project.dependencies if Requirement(d).marker is None or Requirement(d).marker.evaluate(target)]
-            probe = self.backend.probe(sandbox, adapter.env_python(sandbox, project.name), [Requirement(d).name for d in wanted])
-            expected = proof.expected_for(self.record.data.get("mirror"), project.dependencies, dict(project.sources))
+            where = self.project_sandbox(sandbox, project)  # the env's own Python runs the probe
+            probe = self.backend.probe(where, adapter.env_python(where, project.name), [Requirement(d).name for d in wanted])
+            expected = proof.expected_for(self.record.data.get("mirror"), project.dependencies, dict(project.sources),
+                                          self.scenario.python_of(project))  # fmt: skip
             verdict = proof.judge(probe, wanted, expected)
             entry["envs"][project.name] = {
                 "proved": verdict.proved,

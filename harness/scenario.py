@@ -50,7 +50,7 @@ KNOWN_SOURCES = ("mirror", "live")
 # same-volume: caches and projects on one volume (links possible); split-volume: the cache on
 # its own volume, like a Docker build-cache mount (links across mounts fail: copies).
 KNOWN_LAYOUTS = ("same-volume", "split-volume")
-PROJECT_KEYS = {"name", "count", "dependencies", "sources"}
+PROJECT_KEYS = {"name", "count", "dependencies", "sources", "python"}  # python: the group's own, else the scenario's
 DEFAULT_REPETITIONS = 5
 
 
@@ -60,6 +60,7 @@ class Project:
     dependencies: tuple[str, ...]  # normalized PEP 508 strings
     sources: tuple[tuple[str, str], ...] = ()  # (canonical package name, index name)
     group: str = ""  # the name of the projects: entry it came from (app-01, app-02: "app")
+    python: str = ""  # the group's own Python ("3.13"); "" means the scenario's
 
     def index_of(self, package: str) -> str | None:
         return dict(self.sources).get(canonicalize_name(package))
@@ -94,6 +95,14 @@ class Scenario:
     def variant(self, name: str) -> Variant | None:
         return next((v for v in self.variants if v.name == name), None)
 
+    def python_of(self, project: Project) -> str:
+        return project.python or self.python
+
+    @property
+    def pythons(self) -> tuple[str, ...]:
+        """Every Python the projects use, the scenario's first."""
+        return tuple(dict.fromkeys([self.python, *(self.python_of(p) for p in self.projects)]))
+
     def index_url(self, name: str) -> str:
         return dict(self.indexes)[name]
 
@@ -125,7 +134,8 @@ class Scenario:
             "checkpoints": list(self.checkpoints),
             "variants": {v.name: {"tool": v.tool, "env": dict(v.env)} for v in self.variants},
             "projects": [
-                {"name": p.name, "group": p.group, "dependencies": list(p.dependencies), "sources": dict(p.sources)}
+                {"name": p.name, "group": p.group, "python": self.python_of(p), "dependencies": list(p.dependencies),
+                 "sources": dict(p.sources)}
                 for p in self.projects
             ],
         }
@@ -166,17 +176,7 @@ def parse(text: str, path: str = "<scenario>", base_dir: Path | None = None) -> 
         reader.fail(name_node, "name", f"{name!r} must match [a-z0-9-]+")
     description = reader.scalar(top["description"][1], "description", str).strip() if "description" in top else ""
 
-    python_node = required("python")
-    python_value = scalar_value(python_node) if isinstance(python_node, yaml.ScalarNode) else None
-    if isinstance(python_value, float):
-        reader.fail(
-            python_node,
-            "python",
-            f'must be a quoted string such as "3.11"; YAML reads {python_node.value} as the float {python_value!r}',
-        )
-    python = reader.scalar(python_node, "python", str)
-    if not PYTHON_RE.match(python):
-        reader.fail(python_node, "python", f'{python!r} is not a Python version such as "3.11"')
+    python = _python(reader, required("python"), "python")
 
     variants = tuple(_variants(reader, top["variants"][1])) if "variants" in top else ()
     known_tools = KNOWN_TOOLS + tuple(v.name for v in variants)
@@ -255,6 +255,16 @@ def parse(text: str, path: str = "<scenario>", base_dir: Path | None = None) -> 
         checkpoints=checkpoints,
         variants=variants,
     )
+
+
+def _python(reader: Reader, node, field: str) -> str:
+    value = scalar_value(node) if isinstance(node, yaml.ScalarNode) else None
+    if isinstance(value, float):
+        reader.fail(node, field, f'must be a quoted string such as "3.11"; YAML reads {node.value} as the float {value!r}')
+    python = reader.scalar(node, field, str)
+    if not PYTHON_RE.match(python):
+        reader.fail(node, field, f'{python!r} is not a Python version such as "3.11"')
+    return python
 
 
 def _variants(reader: Reader, node) -> list[Variant]:
@@ -379,6 +389,7 @@ def _projects(reader: Reader, node, indexes: dict[str, str]) -> list[Project]:
         if not NAME_RE.match(name):
             reader.fail(name_node, f"{field}.name", f"{name!r} must match [a-z0-9-]+")
 
+        python = _python(reader, group["python"][1], f"{field}.python") if "python" in group else ""
         count = None
         if "count" in group:
             count = reader.integer(group["count"][1], f"{field}.count", 1)
@@ -410,5 +421,5 @@ def _projects(reader: Reader, node, indexes: dict[str, str]) -> list[Project]:
             if project_name in seen:
                 reader.fail(name_node, f"{field}.name", f"project name {project_name!r} repeats {seen[project_name]}")
             seen[project_name] = field
-            projects.append(Project(project_name, tuple(requirements), tuple(sources), name))
+            projects.append(Project(project_name, tuple(requirements), tuple(sources), name, python))
     return projects

@@ -39,6 +39,7 @@ class SynthPackage:
     dependencies: tuple[str, ...] = ()
     binary: bool = False
     platform: str = "any"  # the wheel's platform tag
+    abi: str = ""  # python and ABI tags ("cp311-cp311": one CPython's build); "" is py3-none
     sdist: bool = False  # published as an sdist only (built with BACKEND)
 
     @property
@@ -46,8 +47,12 @@ class SynthPackage:
         return canonicalize_name(self.name).replace("-", "_")
 
     @property
+    def wheel_tag(self) -> str:
+        return f"{self.abi or 'py3-none'}-{self.platform}"
+
+    @property
     def wheel_name(self) -> str:
-        return f"{self.module}-{self.version}-py3-none-{self.platform}.whl"
+        return f"{self.module}-{self.version}-{self.wheel_tag}.whl"
 
     @property
     def sdist_name(self) -> str:
@@ -118,7 +123,7 @@ def build_wheel(package: SynthPackage, out_dir: Path) -> Path:
     out_dir.mkdir(parents=True, exist_ok=True)
     files = _payload_files(package)
     files["METADATA"] = _metadata(package.name, package.version, package.dependencies)
-    return _write_wheel(out_dir / package.wheel_name, files, package.name, package.version, f"py3-none-{package.platform}",
+    return _write_wheel(out_dir / package.wheel_name, files, package.name, package.version, package.wheel_tag,
                         package.module)  # fmt: skip
 
 

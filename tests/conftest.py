@@ -13,9 +13,10 @@ import pytest
 
 from harness import engine, images
 from harness.backends.base import BackendError
-from harness.backends.local import LocalBackend, find_python
+from harness.backends.local import LocalBackend
 from harness.cli import main
 from harness.images import tool_requirements
+from harness.pythons import find_python
 from harness.synth import SynthPackage, build_wheel
 
 # alpha needs beta; gamma carries .so payloads like a compiled package. About 1.3 MiB in all.

@@ -9,15 +9,16 @@ from harness.scenario import Project
 def mirror() -> dict:
     """Two groups' install sets, as closure.json records them: a shared package and two builds."""
     files = [
-        {"name": "common", "version": "1", "size": 100, "unpacked_bytes": 1_000, "source_bytes": 300},
-        {"name": "torch", "version": "1+cpu", "size": 200, "unpacked_bytes": 2_000, "source_bytes": 0},
-        {"name": "torch", "version": "1", "size": 900, "unpacked_bytes": 9_000, "source_bytes": 0},
-        {"name": "colorama", "version": "1", "size": 50, "role": "resolve"},  # not installed: never counted
+        {"name": "common", "version": "1", "filename": "c.whl", "size": 100, "unpacked_bytes": 1_000, "source_bytes": 300},
+        {"name": "torch", "version": "1+cpu", "filename": "t-cpu.whl", "size": 200, "unpacked_bytes": 2_000, "source_bytes": 0},
+        {"name": "torch", "version": "1", "filename": "t.whl", "size": 900, "unpacked_bytes": 9_000, "source_bytes": 0},
+        {"name": "colorama", "version": "1", "filename": "co.whl", "size": 50, "role": "resolve"},  # never installed
     ]
-    projects = [
-        {"dependencies": ["common", "torch"], "sources": {"torch": "cpu"}, "installs": [["common", "1"], ["torch", "1+cpu"]]},
+    projects = [  # the first as closure.json records it now (each release's file), the second as before
+        {"dependencies": ["common", "torch"], "sources": {"torch": "cpu"}, "installs": [["common", "1"], ["torch", "1+cpu"]],
+         "files": ["c.whl", "t-cpu.whl"], "python": ""},
         {"dependencies": ["common", "torch"], "sources": {"torch": "cuda"}, "installs": [["common", "1"], ["torch", "1"]]},
-    ]
+    ]  # fmt: skip
     return {"files": files, "projects": projects}
 
 

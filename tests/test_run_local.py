@@ -292,13 +292,11 @@ def test_synthetic_stack_through_the_mirror_with_growth_checkpoints(tmp_path, to
     run = json.loads((tmp_path / "out" / "run.json").read_text())
     assert {w["name"] for w in run["mirror"]["files"]} == {"heavy", "light"}
     assert run["mirror"]["estimate"]["needed_bytes"] > 4 * run["mirror"]["unpacked_bytes"]
-    estimate = run["mirror"]["estimate"]
-    for tool in ("pip-venv", "uv"):  # the real peak beside the estimate (the file system's own count)
+    for tool in ("pip-venv", "uv"):  # the real peak, the file system's own count, beside the estimate
         entry = run["tools"][tool]["layouts"]["same-volume"]
         # Sampled when every env existed, before the scan: at least what the scan then counted
-        # (the file system's count; nothing else writes there during a test).
+        # (more when something else writes to that file system meanwhile).
         assert entry["disk"]["total"]["physical_bytes"] <= entry["disk_peak_bytes"]
-        assert entry["disk_peak_bytes"] < estimate["envs_bytes"] + estimate["cache_bytes"]
     for tool in ("pip-venv", "uv"):
         entry = run["tools"][tool]["layouts"]["same-volume"]
         assert all(env["proved"] for env in entry["envs"].values()) and len(entry["envs"]) == 3

@@ -9,6 +9,7 @@ The timing shim, the probe and the scanner run inside, with the image's Python.
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import shutil
 import tarfile
@@ -43,16 +44,20 @@ def _readable_by_tools(info: tarfile.TarInfo) -> tarfile.TarInfo:
 @dataclass
 class _Box:
     container: object
-    volumes: list
+    volumes: list  # the volumes it owns (a sibling for another Python owns none)
+    run_args: dict  # how it was started: a sibling for another Python starts the same way
 
 
 class DockerBackend:
     name = "docker"
     layouts = ("same-volume", "split-volume")
 
-    def __init__(self, client, image: str, run_id: str, logs_dir: Path, host_wheelhouse: str | None, environ: dict):
+    def __init__(self, client, image: str, run_id: str, logs_dir: Path, host_wheelhouse: str | None, environ: dict,
+                 images_by_python: dict[str, str] | None = None):  # fmt: skip
         self.client = client
         self.image = image
+        # Python X.Y -> the tools image whose python3 it is (the scenario's own Python: IMAGE).
+        self.images_by_python = dict(images_by_python or {})
         self.run_id = run_id
         self.logs_dir = Path(logs_dir).resolve()
         self.host_wheelhouse = host_wheelhouse
@@ -64,6 +69,7 @@ class DockerBackend:
         self.boxes: dict[str, _Box] = {}
         self._copies: dict[str, str] = {}  # purpose -> volume holding a host folder's copy
         self._python: dict[str, str] = {}
+        self._python_of_box: dict[str, str] = {}
 
     def describe(self) -> dict:
         from ..engine import facts
@@ -84,14 +90,17 @@ class DockerBackend:
         return (str(folder), shutil.disk_usage(folder).free) if folder.is_dir() else None
 
     # -- containers -----------------------------------------------------------------------------
+    def image_for(self, version: str) -> str:
+        return self.images_by_python.get(".".join(version.split(".")[:2]), self.image)
+
     def python(self, version: str) -> str:
-        """The image's interpreter for VERSION (e.g. /usr/bin/python3.11)."""
+        """The interpreter for VERSION in the image that has it (e.g. /usr/bin/python3.11)."""
         if version not in self._python:
             major_minor = ".".join(version.split(".")[:2])
             probe = "import sys; print(sys.executable); print('%d.%d.%d' % sys.version_info[:3])"
             try:
                 out = self.client.containers.run(
-                    self.image,
+                    self.image_for(version),
                     [f"python{major_minor}", "-c", probe],
                     remove=True,
                     network_mode="none",
@@ -99,11 +108,11 @@ class DockerBackend:
                 ).decode()
             except Exception as exc:  # the SDK raises ContainerError, APIError, ...
                 raise BackendError(
-                    f"the image {self.image} has no python{major_minor}: {str(exc).splitlines()[0][:200]}"
+                    f"the image {self.image_for(version)} has no python{major_minor}: {str(exc).splitlines()[0][:200]}"
                 ) from None
             executable, found = out.split()[:2]
             if not (found == version or found.startswith(version + ".")):
-                raise BackendError(f"the image {self.image} has Python {found}, the scenario asks for {version}")
+                raise BackendError(f"the image {self.image_for(version)} has Python {found}, the scenario asks for {version}")
             self._python[version] = executable
         return self._python[version]
 
@@ -131,26 +140,33 @@ class DockerBackend:
                 raise ToolUnavailable(f"{binary} (given for {adapter.name}) is not a file")
             tool_bin = f"/opt/external/{adapter.name}/bin"
             mounts.append(Mount(f"{tool_bin}/{adapter.executable}", str(Path(binary).resolve()), type="bind", read_only=True))
+        run_args = {"name": stem, "labels": labels, "mounts": mounts, "network_mode": self.network}
         try:
-            container = self.client.containers.run(
-                self.image,
-                ["sleep", "infinity"],
-                name=stem,
-                detach=True,
-                labels=labels,
-                mounts=mounts,
-                network_mode=self.network,
-                user=f"{UID}:{UID}",
-                cap_drop=["ALL"],
-                security_opt=["no-new-privileges"],
-                init=True,
-            )
+            container = self._start(self.image, run_args)
         except Exception:
             for volume in volumes:
                 volume.remove(force=True)
             raise
-        self.boxes[key] = _Box(container, volumes)
+        self.boxes[key] = _Box(container, volumes, run_args)
         return Sandbox(root=BENCH, python=python, tool_bin=tool_bin, ca_bundle=CA_IN_CONTAINER if self.ca_bundle else "", key=key)
+
+    def _start(self, image: str, run_args: dict):
+        return self.client.containers.run(
+            image, ["sleep", "infinity"], detach=True, user=f"{UID}:{UID}", cap_drop=["ALL"],
+            security_opt=["no-new-privileges"], init=True, **run_args,
+        )  # fmt: skip
+
+    def for_python(self, sandbox: Sandbox, version: str) -> Sandbox:
+        """SANDBOX for projects on another Python: a sibling container of that Python's image on
+        the same volumes (one cache, one projects tree), started once per sandbox."""
+        key = f"{sandbox.key}@{version}"
+        if key not in self.boxes:
+            main = self.boxes[sandbox.key]
+            python = self.python(version)
+            run_args = {**main.run_args, "name": f"{main.run_args['name']}-py{version}".replace(".", "")}
+            self.boxes[key] = _Box(self._start(self.image_for(version), run_args), [], run_args)
+            self._python_of_box[key] = python
+        return dataclasses.replace(sandbox, python=self._python_of_box[key], key=key, python_version=version)
 
     def _volume_from(self, folder: Path, purpose: str) -> str:
         """FOLDER copied once per run into a volume the tools' user can read (its name).
@@ -225,7 +241,9 @@ class DockerBackend:
 
     def remove(self, sandbox: Sandbox) -> None:
         if sandbox.key in self.boxes:
-            self._collect_logs(sandbox)
+            self._collect_logs(sandbox)  # every container of the sandbox logs to the same volume
+        for key in [k for k in self.boxes if k.startswith(f"{sandbox.key}@")]:
+            self.boxes.pop(key).container.remove(force=True)  # siblings first: they hold the volumes too
         box = self.boxes.pop(sandbox.key, None)
         if box is None:
             return

@@ -8,19 +8,20 @@ of Python runs from its own venv at a pinned version, named by a hash of its inp
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import json
 import os
 import shutil
 import signal
 import socket
 import subprocess
-import sys
 import time
 import urllib.request
 from pathlib import Path
 
 from .. import cell, tree
 from .. import scan as scanner
+from ..pythons import find_python
 from ..settings import PinnedVenvError, envbench_home, host_ca_bundle, pinned_venv
 from ..tools.base import Sandbox, Step, ToolAdapter
 from .base import BackendError, StepResult, ToolUnavailable
@@ -43,25 +44,6 @@ def _wait_until_served(url: str, server: subprocess.Popen, log: Path, timeout: f
         except OSError:
             time.sleep(0.2)
     raise BackendError(f"the mirror server at {url} did not answer in {timeout:.0f} s")
-
-
-def find_python(version: str) -> tuple[str, str]:
-    """The real interpreter (not a pyenv shim) whose version starts with VERSION, and its version."""
-    major_minor = ".".join(version.split(".")[:2])
-    candidates = [shutil.which(f"python{major_minor}"), sys.executable, shutil.which("python3")]
-    probe = "import sys; print(sys.executable); print('%d.%d.%d' % sys.version_info[:3])"
-    for candidate in dict.fromkeys(c for c in candidates if c):
-        try:
-            out = subprocess.run([candidate, "-c", probe], capture_output=True, text=True, timeout=60, check=True).stdout
-        except (OSError, subprocess.SubprocessError):
-            continue
-        executable, found = out.split()[:2]
-        if found == version or found.startswith(version + "."):
-            return executable, found
-    raise BackendError(
-        f"no Python {version} on this machine (looked for python{major_minor}, {sys.executable}); "
-        "install it or change the scenario's python"
-    )
 
 
 class LocalBackend:
@@ -94,6 +76,10 @@ class LocalBackend:
 
     def python(self, version: str) -> str:
         return find_python(version)[0]
+
+    def for_python(self, sandbox: Sandbox, version: str) -> Sandbox:
+        """SANDBOX for projects on another Python: the same trees, that Python's interpreter."""
+        return dataclasses.replace(sandbox, python=self.python(version), python_version=version)
 
     def exists(self, sandbox: Sandbox, path: str) -> bool:
         return Path(path).exists()

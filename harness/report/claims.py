@@ -137,10 +137,11 @@ def build_gb(run: dict, tool: str, group: str = "", **_) -> float:
     return value / 1e9
 
 
-def cross_group_mib(run: dict, tool: str, distribution: str = "", **_) -> float:
-    """MiB of DISTRIBUTION that envs of different groups share (inodes both hold), from the scan."""
+def cross_group_mib(run: dict, tool: str, distribution: str = "", kind: str = "", **_) -> float:
+    """MiB that envs of different groups share (inodes both hold, from the scan), of DISTRIBUTION
+    or of every distribution of KIND ("identical", "different builds")."""
     _summary(run, tool)
-    value = duplication.cross_group_bytes(run, tool, LAYOUT, distribution)
+    value = duplication.cross_group_bytes(run, tool, LAYOUT, distribution, kind)
     if value is None:
         raise NotMeasured(f"{tool}'s disk scan in run {run['run_id']} has no figures per project group")
     return value / MIB

@@ -189,12 +189,21 @@ def build_bytes(run: dict, tool: str, layout: str, group: str) -> int | None:
     return sum(h.releases[group][2] for h in held(first) if h.kind != IDENTICAL and group in h.releases)
 
 
-def cross_group_bytes(run: dict, tool: str, layout: str, distribution: str) -> int | None:
-    """Bytes of DISTRIBUTION (every release of that name) that envs of different groups share."""
+def cross_group_bytes(run: dict, tool: str, layout: str, distribution: str = "", kind: str = "") -> int | None:
+    """Bytes that envs of different groups share, of DISTRIBUTION (every release of that name)
+    or of every distribution of KIND (as the tool's own envs class them)."""
     scanned = (run["tools"][tool]["layouts"][layout].get("disk") or {}).get("packages")
-    if not scanned or not any("groups" in p for p in scanned):
+    first = _first_envs(run, tool, layout)
+    if not scanned or not any("groups" in p for p in scanned) or first is None:
         return None
-    return sum(p.get("cross_group_bytes", 0) for p in scanned if canonicalize_name(p["name"]) == canonicalize_name(distribution))
+    kinds = {h.name: h.kind for h in held(first)}
+    wanted = canonicalize_name(distribution) if distribution else None
+
+    def counted(name: str) -> bool:
+        name = canonicalize_name(name)
+        return name == wanted or bool(kind) and kinds.get(name) == kind
+
+    return sum(p.get("cross_group_bytes", 0) for p in scanned if counted(p["name"]))
 
 
 __all__ = ["build_bytes", "cross_group_bytes", "duplication_tables", "project_groups"]
