@@ -17,6 +17,7 @@ import matplotlib
 
 matplotlib.use("Agg")  # no display: files only
 import matplotlib.pyplot as plt  # noqa: E402
+from matplotlib.ticker import FuncFormatter  # noqa: E402
 
 from ..plan import STATES  # noqa: E402
 from ..results import layouts  # noqa: E402
@@ -133,6 +134,7 @@ def time_chart(run: dict, folder: Path) -> Chart | None:
     several = len({layout for _, layout in keys}) > 1
     width = 0.8 / len(keys)
     fig, ax = plt.subplots(figsize=(11, 5))
+    lowest = None
     for i, (tool, layout) in enumerate(keys):
         xs, means, errors = [], [], []
         for j, state in enumerate(states):
@@ -145,8 +147,15 @@ def time_chart(run: dict, folder: Path) -> Chart | None:
             means.append(mean)
             errors.append(stdev)
         ax.bar(xs, means, width, yerr=errors, capsize=2, color=colour(tool), label=_label(tool, layout, several))
+        lowest = min([lowest, *means]) if lowest is not None else min(means)
     ax.set_xticks(range(len(states)), states)
     ax.set_yscale("log")
+    # On a log axis a bar is drawn from the axis' floor: one whose top lies below it vanishes.
+    ax.set_ylim(bottom=lowest / 2)
+    bottom, top = ax.get_ylim()
+    narrow = top / bottom < 30  # under about a decade and a half: label every minor tick too
+    ax.yaxis.set_major_formatter(FuncFormatter(lambda value, _: f"{value:g} s"))
+    ax.yaxis.set_minor_formatter(FuncFormatter(lambda value, _: f"{value:g}" if narrow or f"{value:g}"[0] in "25" else ""))
     ax.set_ylabel("wall seconds to a ready env (log scale)")
     ax.set_xlabel("state (first project; error bars: stdev over repetitions)")
     ax.set_title(f"Time to a ready env per state ('{run['scenario']['name']}')")
