@@ -117,6 +117,10 @@ def test_what_each_tool_shares_across_groups(measured):
     nvidia = (3 * 524288 + 2 * 262144) / MIB
     assert nvidia <= float(rows["uv"]["only in some groups: physical MiB"]) < nvidia + 0.2
     assert 2 * nvidia <= float(rows["pip-venv"]["only in some groups: physical MiB"]) < 2 * nvidia + 0.4
+    disk = {tool: {r["scope"]: r for r in run["tools"][tool]["layouts"]["same-volume"]["disk"]["roots"]} for tool in rows}
+    for tool, row in rows.items():  # one env of each group, as du sees its project folder
+        assert row["one gpu env MiB (du)"] == f"{disk[tool]['gpu-01']['physical_bytes'] / MIB:,.1f}"
+        assert float(row["one gpu env MiB (du)"]) > float(row["one cpu env MiB (du)"]) > 0
     for row in rows.values():
         assert row["different builds: shared MiB"] == "0.0"
         assert float(row["different builds: gpu MiB"]) > float(row["different builds: cpu MiB"]) > 0

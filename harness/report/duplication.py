@@ -132,7 +132,9 @@ def env_table(run: dict) -> Table | None:
 
 
 SHARE_LEGEND = """\
-Physical MiB across all of the tool's envs, each inode counted once, by kind (see the table
+**one env (du)**: the group's first project folder as `du` alone sees it (hard links counted in
+full, as a user sees one env). **fleet GiB**: the tool's cache and every project together, each
+inode once. Then physical MiB across all of the tool's envs, each inode counted once, by kind (see the table
 above). **shared across groups**: bytes whose inodes envs of two or more groups both hold (one
 copy serving both, as links into one cache do). Identical distributions that a tool keeps apart
 show a physical figure near the number of envs times their size and nothing shared. Different
@@ -163,14 +165,27 @@ def share_table(run: dict) -> Table | None:
                 for g, figures in (p.get("groups") or {}).items():
                     per_group[g] = per_group.get(g, 0) + figures["physical_bytes"]
         total = entry["disk"]["total"]["physical_bytes"]
-        rows.append((tool, layout, f"{total / GIB:,.2f}", mib(sums[IDENTICAL][0]), mib(sums[IDENTICAL][1]),
-                     *(mib(per_group[g]) for g in groups), mib(sums[DIFFERENT][1]), mib(sums[PARTIAL][0])))  # fmt: skip
+        one_env = _first_env_du(run, entry["disk"])
+        rows.append((tool, layout, *(mib(one_env.get(g)) for g in groups), f"{total / GIB:,.2f}", mib(sums[IDENTICAL][0]),
+                     mib(sums[IDENTICAL][1]), *(mib(per_group[g]) for g in groups), mib(sums[DIFFERENT][1]),
+                     mib(sums[PARTIAL][0])))  # fmt: skip
     if not rows:
         return None
-    headers = ("tool", "layout", "fleet GiB", "identical: physical MiB", "identical: shared across groups MiB",
-               *(f"different builds: {g} MiB" for g in groups), "different builds: shared MiB",
-               "only in some groups: physical MiB")  # fmt: skip
+    headers = ("tool", "layout", *(f"one {g} env MiB (du)" for g in groups), "fleet GiB", "identical: physical MiB",
+               "identical: shared across groups MiB", *(f"different builds: {g} MiB" for g in groups),
+               "different builds: shared MiB", "only in some groups: physical MiB")  # fmt: skip
     return Table.of("What each tool shares across groups", headers, rows, SHARE_LEGEND)
+
+
+def _first_env_du(run: dict, disk: dict) -> dict[str, int]:
+    """Group -> what `du` says of its first project's folder (the env and the project's files)."""
+    groups = project_groups(run)
+    found: dict[str, int] = {}
+    for root in disk["roots"]:
+        group = groups.get(root["scope"])
+        if group and group not in found:
+            found[group] = root["physical_bytes"]
+    return found
 
 
 def duplication_tables(run: dict) -> list[Table]:
