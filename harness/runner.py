@@ -20,7 +20,7 @@ from urllib.parse import urlparse
 from packaging.requirements import Requirement
 from rich.console import Console
 
-from . import closure, diskspace, mirror, proof
+from . import closure, contents, diskspace, mirror, proof
 from .backends.base import BackendError, StepResult, ToolUnavailable
 from .plan import LOCKED, WARM_LOCKED, last_fleet_cell, plan, states_of, tree_plan
 from .results import RunRecord, now
@@ -168,6 +168,8 @@ class Runner:
             "unpacked_bytes": sum(f.get("unpacked_bytes", f["size"]) for f in installed),
             "source_bytes": sum(f.get("source_bytes", 0) for f in installed),
             "roles": dict(Counter(f.get("role", "install") for f in closure)),
+            # Builds of one name (torch CPU and CUDA; cp311 and cp313 wheels): what they hold alike.
+            "builds": contents.compare_builds(folder, closure),
         }
         roles = ", ".join(f"{count} {role}" for role, count in self.record.data["mirror"]["roles"].items())
         self.say(f"mirror: {len(closure)} files ({roles}) served at {', '.join(self.urls.values())}")

@@ -90,6 +90,12 @@ def test_where_one_envs_bytes_go(measured):
     assert (cpu_version, gpu_version) == ("1.0+cpu", "1.0")
     # The installed files are the wheel's, give or take the installer's few bytes of metadata.
     assert 0 <= cpu_bytes - wheel_bytes(CPU_BUILD) < 4096 and 0 <= gpu_bytes - wheel_bytes(GPU_BUILD) < 4096
+    # Every generated payload embeds its version; only the dist-info's WHEEL (87 B) and
+    # top_level.txt (9 B) are alike, under two dist-info names: content counts, not paths.
+    (builds,) = [b for b in run["mirror"]["builds"] if b["name"] == "torchish"]
+    assert (builds["identical_files"], builds["identical_bytes"]) == (2, 87 + 9)
+    (env_rows,) = [t for t in duplication.duplication_tables(run) if t.title.endswith("where one env's bytes go")]
+    assert next(r for r in env_rows.rows if r[0] == "torchish")[-1] == "0.0"  # 96 B, in MiB
     nvidia = 3 * 524288 + 2 * 262144
     build = METRICS["build_gb"](run, "uv", group="gpu") * 1e9
     assert gpu_bytes + nvidia <= build < gpu_bytes + nvidia + 16384  # torchish (CUDA) and what only it brings
@@ -140,3 +146,36 @@ def test_no_groups_no_section(measured):
     older = {**run, "scenario": {**run["scenario"], "projects": [{k: v for k, v in p.items() if k != "group"}
                                                                  for p in run["scenario"]["projects"]]}}  # fmt: skip
     assert duplication.duplication_tables(older) == []  # runs made before groups were recorded
+
+
+def _wheel(path, files: dict[str, bytes]) -> dict:
+    """A wheel holding FILES, its RECORD with each file's sha256 and size, as the mirror lists it."""
+    import base64
+    import hashlib
+
+    record = []
+    with zipfile.ZipFile(path, "w") as archive:
+        for name, data in files.items():
+            archive.writestr(name, data)
+            digest = base64.urlsafe_b64encode(hashlib.sha256(data).digest()).rstrip(b"=").decode()
+            record.append(f"{name},sha256={digest},{len(data)}")
+        record.append("pkg-1.0.dist-info/RECORD,,")
+        archive.writestr("pkg-1.0.dist-info/RECORD", "\n".join(record) + "\n")
+    return {"name": "pkg", "filename": path.name, "index": path.parent.name, "sha256": path.name, "role": "install"}
+
+
+def test_builds_hold_alike_what_their_records_hash_alike(tmp_path):
+    from harness.contents import compare_builds
+
+    (tmp_path / "cpu").mkdir(), (tmp_path / "cuda").mkdir()
+    common = b"def f():\n    return 1\n" * 100  # a Python source both builds ship unchanged
+    files = [
+        _wheel(tmp_path / "cpu" / "pkg-1.0+cpu-py3-none-any.whl", {"pkg/__init__.py": common, "pkg/_c.so": b"c" * 5000}),
+        _wheel(tmp_path / "cuda" / "pkg-1.0-py3-none-any.whl",
+               {"pkg/__init__.py": common, "pkg/_c.so": b"g" * 9000, "pkg/copy_of_init.py": common}),
+        {"name": "other", "filename": "other-1.whl", "index": "cpu", "sha256": "x", "role": "install"},  # one build only
+    ]  # fmt: skip
+    [found] = compare_builds(tmp_path, files)
+    assert found["name"] == "pkg" and found["identical_files"] == 1  # one hash, listed twice in the CUDA wheel
+    assert found["identical_bytes"] == len(common)
+    assert found["bytes"] == [len(common) + 5000, len(common) + 9000]  # each hash once per wheel

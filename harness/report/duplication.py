@@ -101,6 +101,9 @@ One env of each group, as the reference tool installed it: each distribution's i
 files (another version or another wheel): no tool can share them. **only in some groups**: what
 one build brings that the others lack. **identical**: the same files in every group (equal
 RECORD digests), summed in the last row but one: a tool that links can keep one copy for all.
+**byte-identical in every build**: of a distribution's different builds, the files every build's
+wheel holds with the same sha256 (its RECORD; Python sources, headers, data): no installer shares
+them, since each comes from its own wheel, but a store that keeps files by hash could.
 """
 
 
@@ -110,6 +113,7 @@ def env_table(run: dict) -> Table | None:
         return None
     tool, _, first = ref
     groups = list(first)
+    alike = {b["name"]: b for b in (run.get("mirror") or {}).get("builds", [])}
     rows, same, same_bytes = [], 0, {g: 0 for g in groups}
     for h in held(first):
         if h.kind == IDENTICAL:
@@ -121,12 +125,14 @@ def env_table(run: dict) -> Table | None:
         for g in groups:
             version, _, size = h.releases.get(g, ("-", "", None))
             cells += [version, mib(size) if size is not None else "-"]
-        rows.append((h.name, h.kind, *cells))
+        build = alike.get(h.name) if h.kind == DIFFERENT else None
+        rows.append((h.name, h.kind, *cells, mib(build["identical_bytes"]) if build else "-"))
     rows.append((f"identical in every group ({same} distribution{'s' if same != 1 else ''})", IDENTICAL,
-                 *(c for g in groups for c in ("same", mib(same_bytes[g])))))  # fmt: skip
+                 *(c for g in groups for c in ("same", mib(same_bytes[g]))), "-"))  # fmt: skip
     totals = {g: sum(p["installed_bytes"] for p in first[g]["packages"]) for g in groups}
-    rows.append(("one env in all", "", *(c for g in groups for c in ("", mib(totals[g])))))
-    headers = ("distribution", "kind", *(c for g in groups for c in (f"{g}: release", f"{g}: installed MiB")))
+    rows.append(("one env in all", "", *(c for g in groups for c in ("", mib(totals[g]))), "-"))
+    headers = ("distribution", "kind", *(c for g in groups for c in (f"{g}: release", f"{g}: installed MiB")),
+               "byte-identical in every build MiB")  # fmt: skip
     intro = f"The groups differ by {cause(run)}. Reference tool: **{tool}** (its first env of each group)."
     return Table.of("Duplication you cannot avoid: where one env's bytes go", headers, rows, ENV_LEGEND, intro)
 
