@@ -13,8 +13,10 @@ estimate must cover. It sees the whole file system, so anything else writing the
 
 from __future__ import annotations
 
+import os
 import shutil
 import threading
+import time
 from dataclasses import asdict, dataclass
 
 GB = 1e9
@@ -69,6 +71,21 @@ def estimate(mirror: dict, projects, pythons: dict[str, str] | None = None) -> E
         sizes.append(sum(f.get("unpacked_bytes", f["size"]) + f.get("source_bytes", 0) for f in files) + ENV_OVERHEAD)
     cache = sum(f.get("unpacked_bytes", f["size"]) + f["size"] for f in installed)
     return Estimate(sum(sizes) + cache + RESERVE, sum(sizes), cache, len(sizes), max(sizes, default=0))
+
+
+def settled_used(path: str, timeout: float = 10.0, interval: float = 0.25) -> int:
+    """Bytes the file system holding PATH says it spends, once it has settled: after sync, read
+    statvfs until three readings INTERVAL apart agree (XFS frees a deleted file's extents in a
+    background worker about half a second later; btrfs commits its transaction on sync)."""
+    deadline = time.monotonic() + timeout
+    readings: list[int] = []
+    while True:
+        os.sync()
+        st = os.statvfs(path)
+        readings.append((st.f_blocks - st.f_bfree) * st.f_frsize)
+        if len(readings) >= 3 and len(set(readings[-3:])) == 1 or time.monotonic() > deadline:
+            return readings[-1]
+        time.sleep(interval)
 
 
 class DiskWatch:

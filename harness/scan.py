@@ -42,16 +42,27 @@ REFLINK_FS = frozenset({"btrfs", "xfs", "bcachefs", "ocfs2"})
 _FS_IOC_FIEMAP = 0xC020660B
 _FIEMAP_EXTENT_LAST = 0x1
 _FIEMAP_EXTENT_SHARED = 0x2000
+# Extents without a place of their own: UNKNOWN (0x2), DELALLOC (0x4), DATA_INLINE (0x200), DATA_TAIL (0x400).
+_FIEMAP_SKIP = 0x2 | 0x4 | 0x200 | 0x400
 _FIEMAP_HEADER = struct.Struct("=QQLLLL")
 _FIEMAP_EXTENT = struct.Struct("=QQQQQLLLL")
 _FIEMAP_BATCH = 64
 
 
-def shared_extent_bytes(path, expect_dev_ino):
-    """Bytes of the regular file at PATH that share extents with another file, or None.
+class FiemapUnsupported(Exception):
+    """The file system answers FIEMAP with EOPNOTSUPP (or ENOTTY): extents cannot be read here."""
 
-    None when the file cannot be opened or is not the inode that was walked (it changed).
+
+def file_extents(path, expect_dev_ino):
+    """The physical extents of the regular file at PATH: [(physical, length, shared)], or None.
+
+    Skips extents whose place is not known (FIEMAP_EXTENT_UNKNOWN, DELALLOC: not yet written;
+    the caller syncs first) and data stored inline in metadata (DATA_INLINE, DATA_TAIL: it has
+    no extent of its own; its blocks count as the inode's). None when the file cannot be opened
+    or is not the inode that was walked (it changed); FiemapUnsupported where the file system
+    has no FIEMAP at all.
     """
+    import errno
     import fcntl
 
     try:
@@ -62,31 +73,42 @@ def shared_extent_bytes(path, expect_dev_ino):
         st = os.fstat(fd)
         if (st.st_dev, st.st_ino) != expect_dev_ino or not stat.S_ISREG(st.st_mode):
             return None
-        shared = 0
+        extents = []
         start = 0
         while True:
             request = bytearray(_FIEMAP_HEADER.size + _FIEMAP_EXTENT.size * _FIEMAP_BATCH)
             _FIEMAP_HEADER.pack_into(request, 0, start, 2**64 - 1 - start, 0, 0, _FIEMAP_BATCH, 0)
             try:
                 fcntl.ioctl(fd, _FS_IOC_FIEMAP, request, True)
-            except OSError:
+            except OSError as exc:
+                if exc.errno in (errno.EOPNOTSUPP, errno.ENOTTY):
+                    raise FiemapUnsupported(path) from None
                 return None
             mapped = _FIEMAP_HEADER.unpack_from(request, 0)[3]
             if mapped == 0:
-                return shared
+                return extents
             last = False
             for i in range(mapped):
-                logical, _physical, length, _r1, _r2, flags, _a, _b, _c = _FIEMAP_EXTENT.unpack_from(
+                logical, physical, length, _r1, _r2, flags, _a, _b, _c = _FIEMAP_EXTENT.unpack_from(
                     request, _FIEMAP_HEADER.size + i * _FIEMAP_EXTENT.size
                 )
-                if flags & _FIEMAP_EXTENT_SHARED:
-                    shared += length
+                if not flags & _FIEMAP_SKIP:
+                    extents.append((physical, length, bool(flags & _FIEMAP_EXTENT_SHARED)))
                 start = logical + length
                 last = last or bool(flags & _FIEMAP_EXTENT_LAST)
             if last:
-                return min(shared, st.st_blocks * 512)
+                return extents
     finally:
         os.close(fd)
+
+
+def shared_extent_bytes(path, expect_dev_ino):
+    """Bytes of the regular file at PATH in extents it shares with another file, or None."""
+    try:
+        extents = file_extents(path, expect_dev_ino)
+    except FiemapUnsupported:
+        return None
+    return None if extents is None else sum(length for _, length, shared in extents if shared)
 
 
 def mount_fs_type(path):
@@ -133,6 +155,9 @@ def walk_root(job):
     unique_files = unique_blocks = 0
     links_out = links_out_blocks = links_in = links_in_blocks = 0
     reflinked = reflinked_bytes = 0
+    extents = {}  # (dev, ino) -> [(physical, length, shared)]: regular files, where extents are read
+    no_extents_blocks = 0  # blocks of inodes with no extent of their own (dirs, symlinks, inline data)
+    fiemap = "supported" if check_reflinks else "not asked"
     errors = []
     tracked = {}  # (dev, ino) -> [blocks, size, nlink, kind, seen_in_root]
     dist_infos = []  # installed distributions' metadata folders: packages() reads their RECORD
@@ -140,7 +165,7 @@ def walk_root(job):
     def account(path, st):
         nonlocal single_blocks, single_size
         nonlocal unique_files, unique_blocks, links_out, links_out_blocks, links_in, links_in_blocks
-        nonlocal reflinked, reflinked_bytes
+        nonlocal reflinked, reflinked_bytes, no_extents_blocks, fiemap
         mode = st.st_mode
         if S_ISDIR(mode):
             kind = _DIR
@@ -149,8 +174,17 @@ def walk_root(job):
             if st.st_nlink == 1:
                 unique_files += 1
                 unique_blocks += st.st_blocks
-            if check_reflinks and st.st_blocks:
-                shared = shared_extent_bytes(path, (st.st_dev, st.st_ino))
+            key = (st.st_dev, st.st_ino)
+            if fiemap == "supported" and st.st_blocks and key not in extents:
+                try:
+                    found = file_extents(path, key)
+                except FiemapUnsupported:
+                    fiemap, found = "unsupported", None
+                if found is None or (not found and st.st_blocks):
+                    no_extents_blocks += st.st_blocks  # inline data, or the file changed under the walk
+                    found = found or []
+                extents[key] = found
+                shared = sum(length for _, length, is_shared in found if is_shared)
                 if shared:
                     reflinked += 1
                     reflinked_bytes += shared
@@ -170,6 +204,8 @@ def walk_root(job):
                 links_out_blocks += st.st_blocks
         else:
             kind = _OTHER
+        if kind != _FILE and check_reflinks:
+            no_extents_blocks += st.st_blocks
         counts[kind] += 1
         if track_all or (kind != _DIR and st.st_nlink > 1):
             key = (st.st_dev, st.st_ino)
@@ -271,6 +307,9 @@ def walk_root(job):
         "links_out": (links_out, links_out_blocks),
         "links_in": (links_in, links_in_blocks),
         "reflinked": (reflinked, reflinked_bytes) if check_reflinks else None,
+        "fiemap": fiemap,
+        "extents": extents if fiemap == "supported" else {},
+        "no_extents_blocks": no_extents_blocks,
         "tracked": tracked,
         "dist_infos": dist_infos,
     }
@@ -353,6 +392,91 @@ def packages(dist_infos):
     return rows
 
 
+_OUTSIDE = -1  # owner of extents whose inode has links outside the root walked
+
+
+def extent_union(walks):
+    """Physical extent ranges of every root, swept once per device: (the length of their union,
+    each root's own union, each root's exclusive extent bytes), in bytes, by root index.
+
+    A root's range is exclusive when no other root holds it, no inode with links outside the
+    root holds it, and it is not flagged shared unless two inodes of the root itself hold it (a
+    flagged range held once is shared with a file outside the scan, so deleting the root keeps it).
+    """
+    events = {}  # dev -> [(position, +1/-1, owner, shared)]
+    for index, w in enumerate(walks):
+        tracked = w["tracked"]
+        for key, found in w["extents"].items():
+            entry = tracked.get(key)
+            owners = (index,) if entry is None or entry[_SEEN] >= entry[_NLINK] else (index, _OUTSIDE)
+            out = events.setdefault(key[0], [])
+            for physical, length, shared in found:
+                for owner in owners:
+                    out.append((physical, 1, owner, shared))
+                    out.append((physical + length, -1, owner, shared))
+    union = 0
+    own = [0] * len(walks)
+    exclusive = [0] * len(walks)
+    for dev_events in events.values():
+        dev_events.sort(key=lambda e: (e[0], e[1]))
+        active = {}  # owner -> ranges of it open here
+        shared_open = 0
+        previous = None
+        for position, step, owner, shared in dev_events:
+            if previous is not None and position > previous and active:
+                length = position - previous
+                real = [o for o in active if o != _OUTSIDE]
+                if real:
+                    union += length
+                for o in real:
+                    own[o] += length
+                if len(real) == 1 and _OUTSIDE not in active and (shared_open == 0 or active[real[0]] > 1):
+                    exclusive[real[0]] += length
+            previous = position
+            count = active.get(owner, 0) + step
+            if count:
+                active[owner] = count
+            else:
+                active.pop(owner, None)
+            shared_open += step if shared else 0
+    return union, own, exclusive
+
+
+def _extent_figures(w, physical, exclusive, own, extent_exclusive, extent_index):
+    """A root's exclusive_bytes, unique_physical_bytes and shared_extent_bytes, and how known."""
+    if w["fiemap"] == "supported":
+        i = extent_index[id(w)]
+        blocks = w["no_extents_blocks"] * 512  # directories, symlinks, inline data: never shared
+        return {"exclusive_bytes": extent_exclusive[i] + blocks, "exclusive_by_inodes_bytes": exclusive,
+                "unique_physical_bytes": own[i] + blocks, "shared_extent_bytes": w["reflinked"][1], "extents": "fiemap"}
+    if w["fiemap"] == "unsupported":  # a file system with reflinks whose extents cannot be read: no guess
+        return {"exclusive_bytes": exclusive, "unique_physical_bytes": None, "shared_extent_bytes": None,
+                "extents": "unsupported (FIEMAP refused): inode figures only"}
+    return {"exclusive_bytes": exclusive, "unique_physical_bytes": physical, "shared_extent_bytes": 0,
+            "extents": "none (no reflinks on this file system): inode figures"}
+
+
+def _total_extents(walked_ok, with_extents, union, total):
+    if any(w["fiemap"] == "unsupported" for w in walked_ok):
+        return {"unique_physical_bytes": None, "shared_extent_bytes": None}
+    if not with_extents:
+        return {"unique_physical_bytes": total["physical_bytes"], "shared_extent_bytes": 0}
+    inodes = {}
+    for w in with_extents:
+        inodes.update(w["extents"])
+    shared = sum(length for found in inodes.values() for _, length, is_shared in found if is_shared)
+    blocks = sum(w["no_extents_blocks"] for w in with_extents) * 512
+    # Roots on a file system without reflinks beside them (a rare mixed scan): their inode
+    # figures, each root alone (two file systems share no blocks, and roots of one share them
+    # only by hard links, which such a scan does not pair up).
+    others = sum(_inode_blocks(w) for w in walked_ok if w["fiemap"] == "not asked") * 512
+    return {"unique_physical_bytes": union + blocks + others, "shared_extent_bytes": shared}
+
+
+def _inode_blocks(w):
+    return w["single_blocks"] + sum(entry[_BLOCKS] for entry in w["tracked"].values())
+
+
 def _nested(roots):
     """True when one root lies inside another (or is given twice): inodes can then repeat."""
     resolved = []
@@ -396,7 +520,10 @@ def scan(roots, cache_roots=(), jobs=None, groups=None):
     roots = [os.fspath(r) for r in roots]
     cache_set = {os.path.abspath(os.fspath(c)) for c in cache_roots}
     track_all = _nested(roots)
-    job_list = [(r, track_all, mount_fs_type(r) in REFLINK_FS) for r in roots]
+    fs_types = [mount_fs_type(r) for r in roots]
+    job_list = [(r, track_all, fs in REFLINK_FS) for r, fs in zip(roots, fs_types)]
+    if any(check for _, _, check in job_list):
+        os.sync()  # delayed allocation gets its extents: FIEMAP then reports where data really is
     workers = min(len(roots), jobs or os.cpu_count() or 1)
 
     # One table of every tracked inode: its record, links seen in all roots, how many roots
@@ -420,6 +547,10 @@ def scan(roots, cache_roots=(), jobs=None, groups=None):
                 held[3] += is_cache
 
     total = {"physical_bytes": 0, "apparent_bytes": 0, "files": 0, "dirs": 0, "symlinks": 0, "others": 0}
+    # Extents (btrfs, XFS): what the set really occupies, beyond inodes. Elsewhere the inode figures.
+    with_extents = [w for w in walked_ok if w["fiemap"] == "supported"]
+    extent_total, own, extent_exclusive = extent_union(with_extents)
+    extent_index = {id(w): i for i, w in enumerate(with_extents)}
     root_reports = []
     for w in walked_ok:
         is_cache = w["is_cache"]
@@ -453,13 +584,14 @@ def scan(roots, cache_roots=(), jobs=None, groups=None):
             # Single-link inodes of disjoint roots are never shared: add them to the union here.
             total["physical_bytes"] += w["single_blocks"] * 512
             total["apparent_bytes"] += w["single_size"]
+        extents_of = _extent_figures(w, physical * 512, exclusive * 512, own, extent_exclusive, extent_index)
         root_reports.append(
             {
                 "path": w["root"],
                 "cache": bool(is_cache),
                 "physical_bytes": physical * 512,
                 "apparent_bytes": apparent,
-                "exclusive_bytes": exclusive * 512,
+                **extents_of,
                 "marginal_bytes": marginal * 512,
                 **dict(zip(KINDS, w["counts"])),
                 "links": {
@@ -504,6 +636,7 @@ def scan(roots, cache_roots=(), jobs=None, groups=None):
     total["single_files"] = single_files  # distinct files with one link: copies, not shared
     total["naive_bytes"] = sum(r["physical_bytes"] for r in root_reports)
     total["sharing_ratio"] = total["naive_bytes"] / total["physical_bytes"] if total["physical_bytes"] else None
+    total.update(_total_extents(walked_ok, with_extents, extent_total, total))
     env_dist_infos = [
         (path, groups.get(os.path.abspath(w["root"]))) for w in walked_ok if not w["is_cache"] for path in w["dist_infos"]
     ]

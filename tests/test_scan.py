@@ -13,6 +13,7 @@ from pathlib import Path
 import pytest
 
 from harness import scan as scan_module
+from harness.diskspace import settled_used
 from harness.scan import scan
 
 DEEP = 120
@@ -218,18 +219,96 @@ def test_unreadable_directory_is_reported():
         shutil.rmtree(base)
 
 
-def _xfs_mount(tmp_path: Path) -> Path | None:
-    if os.geteuid() != 0 or not shutil.which("mkfs.xfs"):
+MKFS = {"xfs": ["mkfs.xfs", "-q", "-m", "reflink=1"], "btrfs": ["mkfs.btrfs", "-q"], "ext4": ["mkfs.ext4", "-q", "-F"]}
+
+
+def _loop_mount(tmp_path: Path, fs: str = "xfs") -> Path | None:
+    """A private FS file system in a loop file (root only), or None when it cannot be made."""
+    if os.geteuid() != 0 or not shutil.which(MKFS[fs][0]):
         return None
-    image, mount = tmp_path / "xfs.img", tmp_path / "mnt"
+    image, mount = tmp_path / f"{fs}.img", tmp_path / "mnt"
     mount.mkdir()
     with open(image, "wb") as f:
-        f.truncate(320 * 1024 * 1024)
-    if subprocess.run(["mkfs.xfs", "-q", "-m", "reflink=1", str(image)], capture_output=True).returncode:
+        f.truncate(400 * 1024 * 1024)
+    if subprocess.run([*MKFS[fs], str(image)], capture_output=True).returncode:
         return None
     if subprocess.run(["mount", "-o", "loop", str(image), str(mount)], capture_output=True).returncode:
         return None
     return mount
+
+
+def _mounted(tmp_path: Path, fs: str) -> Path:
+    mount = _loop_mount(tmp_path, fs)
+    if mount is None:
+        if os.environ.get("HARNESS_REQUIRE_REFLINK"):
+            pytest.fail(f"HARNESS_REQUIRE_REFLINK is set but no {fs} loop mount could be made (root, mkfs, loop devices)")
+        pytest.skip(f"needs root, mkfs for {fs} and loop devices")
+    return mount
+
+
+def _xfs_mount(tmp_path: Path) -> Path | None:
+    return _loop_mount(tmp_path, "xfs")
+
+
+def _used(mount: Path) -> int:
+    """What the file system itself says it spends, settled: the ground truth."""
+    return settled_used(str(mount))
+
+
+# Tolerance against statvfs: the file system's own metadata (btrfs keeps it twice, DUP; XFS and
+# ext4 allocate inode and directory blocks in chunks) is spent too but is in no file's blocks.
+METADATA_SLACK = 4 * 2**20
+
+
+@pytest.mark.reflink
+@pytest.mark.parametrize("fs", ["xfs", "btrfs"])
+def test_reflinked_copies_count_once_as_the_file_system_does(tmp_path, fs, cli):
+    """Two `cp --reflink=always` copies of a 50 MB file: du counts 100 MB, they occupy 50 MB."""
+    mount = _mounted(tmp_path, fs)
+    try:
+        a, b = mount / "a", mount / "b"
+        before = _used(mount)
+        fill(a / "big.bin", 50 * 10**6, 11)
+        b.mkdir()
+        subprocess.run(["cp", "--reflink=always", str(a / "big.bin"), str(b / "big.bin")], check=True)
+        own = fill(b / "own.bin", 20 * 10**6, 12)  # b's alone: far above the tolerance, so a miss shows
+        spent = _used(mount) - before
+        status, out, err = cli("scan", "--json", a, b)
+        assert status == 0, err
+        report = json.loads(out)
+        total = report["total"]
+        roots = {Path(r["path"]).name: r for r in report["roots"]}
+        assert total["physical_bytes"] == du(a, b) >= 120 * 10**6  # du counts the clone in full
+        assert 70 * 10**6 <= total["unique_physical_bytes"] < 70 * 10**6 + 2**20  # what the two really occupy
+        assert total["shared_extent_bytes"] >= 2 * 50 * 10**6  # both files' extents are flagged shared
+        assert abs(spent - total["unique_physical_bytes"]) < METADATA_SLACK, (spent, total["unique_physical_bytes"])
+        assert roots["a"]["extents"] == roots["b"]["extents"] == "fiemap"
+        own_blocks = os.lstat(own).st_blocks * 512
+        # Deleting b frees its own file (and its directory), not the clone a still holds.
+        assert own_blocks <= roots["b"]["exclusive_bytes"] < own_blocks + 64 * 1024
+        assert roots["a"]["exclusive_bytes"] < 64 * 1024
+        assert roots["b"]["exclusive_by_inodes_bytes"] >= 70 * 10**6  # what an inode count would claim
+        held = _used(mount)
+        shutil.rmtree(b)
+        freed = held - _used(mount)
+        assert abs(freed - roots["b"]["exclusive_bytes"]) < METADATA_SLACK, (freed, roots["b"]["exclusive_bytes"])
+    finally:
+        subprocess.run(["umount", str(mount)], check=False)
+
+
+@pytest.mark.reflink
+def test_without_reflinks_the_extent_keys_hold_the_inode_figures(tmp_path):
+    mount = _mounted(tmp_path, "ext4")
+    try:
+        a = mount / "a"
+        fill(a / "big.bin", 3 * 10**6, 13)
+        os.link(a / "big.bin", a / "again.bin")
+        report = scan([a])
+        assert report["total"]["unique_physical_bytes"] == report["total"]["physical_bytes"] == du(a)
+        assert report["total"]["shared_extent_bytes"] == 0
+        assert report["roots"][0]["extents"].startswith("none (no reflinks")
+    finally:
+        subprocess.run(["umount", str(mount)], check=False)
 
 
 @pytest.mark.reflink
