@@ -1,7 +1,10 @@
 """uv, pip interface: `uv venv`, then `uv pip install` into it from uv's global cache.
 
-uv's default link mode on Linux is hardlink: files are linked from its cache into each env,
-falling back to copies when the cache and the env are on different file systems.
+uv's default link mode on Linux is clone (a reflink of each cached file), in the pinned uv's own
+words (`uv help pip install`, uv 0.13.9): "Defaults to `clone` (also known as Copy-on-Write) on
+macOS and Linux, and `hardlink` on Windows." Where the file system cannot clone (ext4) it falls
+back to hard links, and to copies when the cache and the env are on different file systems; the
+scan records which one each env really got.
 """
 
 from __future__ import annotations
@@ -33,7 +36,7 @@ class Uv(ToolAdapter):
         return output.split()[1]
 
     def link_mode_configured(self) -> str:
-        return "hardlink"
+        return "clone"  # then hardlink, then copy: what the file system allows (module docstring)
 
     @staticmethod
     def source_args(source: PackageSource) -> list[str]:
