@@ -15,7 +15,7 @@ from pathlib import Path
 from rich.console import Console
 from rich.table import Table
 
-from . import engine, images, mirror, report, scan
+from . import engine, filesystems, images, mirror, report, scan
 from .backends.base import BackendError
 from .backends.docker import DockerBackend
 from .backends.local import LocalBackend
@@ -285,6 +285,7 @@ def cmd_image(args) -> int:
 
 def cmd_clean(args) -> int:
     removed = engine.clean(engine.connect())
+    removed["private file systems"] = filesystems.clean()  # what a killed run left mounted
     print(", ".join(f"{count} {kind}" for kind, count in removed.items()) + " removed")
     return EXIT_OK
 

@@ -20,7 +20,7 @@ from urllib.parse import urlparse
 from packaging.requirements import Requirement
 from rich.console import Console
 
-from . import closure, contents, diskspace, mirror, proof
+from . import closure, contents, diskspace, filesystems, mirror, proof
 from .backends.base import BackendError, StepResult, ToolUnavailable
 from .plan import LOCKED, WARM_LOCKED, last_fleet_cell, plan, states_of, tree_plan
 from .results import RunRecord, now
@@ -64,6 +64,8 @@ def observed_link_mode(project_reports: list[dict]) -> tuple[str | None, dict[st
             entry = report["links"].get(link_class)
             if entry:
                 counts[mode] += entry["count"]
+        # A clone is a file of one link too: the unique class holds the reflinked files as well.
+        counts["copy"] -= min(counts["copy"], (report["links"].get("reflinked") or {}).get("count", 0))
     if not counts:
         return None, {}
     return counts.most_common(1)[0][0], dict(counts)
@@ -93,6 +95,7 @@ class Runner:
         self.urls: dict[str, str] = {}  # index -> URL of the mirror serving it
         self._stack = ExitStack()  # what lives as long as the run: the disk watch
         self.disk_watch: diskspace.DiskWatch | None = None
+        self.private: filesystems.Private | None = None  # the running tool's own file system, if any
 
     def say(self, text: str) -> None:
         self.console.print(text, highlight=False)
@@ -106,8 +109,9 @@ class Runner:
             for reason in blocked.values():
                 self.say(f"[yellow]warning:[/] {reason}; projects that need it are recorded as failed")
             for layout in self.scenario.layouts:
-                for tool in self.scenario.tools:
-                    self.run_tool(tool, layout, blocked)
+                for filesystem in self.scenario.filesystems:
+                    for tool in self.scenario.tools:
+                        self.run_tool(tool, layout, blocked, filesystem)
         except KeyboardInterrupt:
             status = "interrupted"
             raise
@@ -198,48 +202,70 @@ class Runner:
         return self._python
 
     # -- one tool in one layout ------------------------------------------------------------------
-    def run_tool(self, tool: str, layout: str, blocked: dict[str, str]) -> None:
+    def run_tool(self, tool: str, layout: str, blocked: dict[str, str], filesystem: str = filesystems.ENGINE) -> None:
+        """One tool in one layout, on the engine's file system or a private one of its own; its
+        record is under LAYOUT, or LAYOUT@FILESYSTEM for a private one (same-volume@xfs)."""
+        if filesystem == filesystems.ENGINE:
+            self._run_tool(tool, layout, layout, blocked)
+            return
+        key = f"{layout}@{filesystem}"
+        size = ((self.record.data.get("mirror") or {}).get("estimate") or {}).get("needed_bytes", 0)
+        try:
+            with self.timed("setup"), filesystems.private(filesystem, f"{self.record.data['run_id']}-{tool}-{filesystem}",
+                                                          size) as private:  # fmt: skip
+                self.record.layout(tool, key)["filesystem"] = private.to_json()
+                self.private = private
+                self._run_tool(tool, layout, key, blocked)
+        except filesystems.Unavailable as exc:
+            self.unavailable(tool, key, str(exc))
+        finally:
+            self.private = None
+
+    def _run_tool(self, tool: str, layout: str, key: str, blocked: dict[str, str]) -> None:
         info = self.record.tool(tool)
-        entry = self.record.layout(tool, layout)
+        entry = self.record.layout(tool, key)
         adapter = self.adapter(tool)
         if adapter.variant_of:
             info["variant"] = {"of": adapter.variant_of, "env": adapter.variant_env}
         reason = adapter.unavailable(self.source_for(self.scenario.projects[0]), dict(os.environ))
         if reason:
-            self.unavailable(tool, layout, reason)
+            self.unavailable(tool, key, reason)
             return
-        self.say(f"[bold]{tool}[/] ({layout}): setting up")
+        self.say(f"[bold]{tool}[/] ({key}): setting up")
         sandbox = None
         disk_start = self.disk_watch.begin() if self.disk_watch else None
         try:
             try:
                 with self.timed("setup"):
-                    sandbox = self.backend.sandbox(adapter, self.python(), layout)
+                    place = self.private.mount if self.private else None
+                    sandbox = self.backend.sandbox(adapter, self.python(), layout, place)
                     sandbox = dataclasses.replace(sandbox, python_version=self.scenario.python)
                     self.backend.reset(sandbox)
+                    if self.private:  # empty trees: what the file system holds before any tool runs
+                        entry["statvfs"] = {"start_bytes": self.private.used()}
                     version_step = adapter.version_step(sandbox)
-                    version = self.backend.run(sandbox, version_step, f"{tool}/{layout}/version")
+                    version = self.backend.run(sandbox, version_step, f"{tool}/{key}/version")
             except (ToolUnavailable, BackendError) as exc:
-                self.unavailable(tool, layout, str(exc))
+                self.unavailable(tool, key, str(exc))
                 return
             if not version.ok:
-                self.unavailable(tool, layout, f"`{version_step.display()}` failed: {version.tail[-300:]}")
+                self.unavailable(tool, key, f"`{version_step.display()}` failed: {version.tail[-300:]}")
                 return
             info["version"] = adapter.parse_version(version.tail)
             info["link_mode_configured"] = adapter.link_mode_configured()
-            self.materialize(adapter, sandbox, layout, blocked)
+            self.materialize(adapter, sandbox, key, blocked)
         finally:
             if disk_start is not None:
                 entry["disk_peak_bytes"] = self.disk_watch.peak_since(disk_start)
             if sandbox is not None:
                 with self.timed("cleanup"):
                     self.backend.remove(sandbox)
-        failed = [f for f in self.record.data["failures"] if f["tool"] == tool and f["layout"] == layout]
+        failed = [f for f in self.record.data["failures"] if f["tool"] == tool and f["layout"] == key]
         entry["status"] = "failed" if failed else "ok"
         entry["reason"] = failed[0]["reason"] if failed else ""
         self.record.settle(tool)
         self.record.save()
-        self.say(f"[bold]{tool}[/] ({layout}): {entry['status']}")
+        self.say(f"[bold]{tool}[/] ({key}): {entry['status']}")
 
     def project_sandbox(self, sandbox: Sandbox, project) -> Sandbox:
         """The sandbox PROJECT's steps run in: the tool's own, or, for a group on another Python,
@@ -305,6 +331,9 @@ class Runner:
                 with self.timed("scan"):
                     self.measure_disk(adapter, sandbox, layout)
                 self.keep_lock(adapter, sandbox, layout)
+                if self.private:
+                    with self.timed("statvfs"):
+                        self.measure_delete(adapter, sandbox, layout)
                 with self.timed("reset"):  # the other projects' envs are measured: free their space
                     others = [sandbox.project_dir(p.name) for p in self.scenario.projects[1:]]
                     self.backend.prepare(sandbox, {"remove": others})
@@ -325,9 +354,19 @@ class Runner:
         if cell.state in (LOCKED, WARM_LOCKED):
             steps = [step for step in steps if step.operation != "lock"]
         logs = [f"{tool}/{cell.layout}/r{cell.repetition}-{project.name}-{cell.state}-{step.operation}" for step in steps]
+        before = None
+        if self.private:  # the file system's own count of what the state's steps spend
+            with self.timed("statvfs"):
+                self.backend.prepare(sandbox, clear)
+                clear, before = {}, self.private.used()
         started = time.perf_counter()
         results = self.backend.run_cell(sandbox, clear, steps, logs)
         self.timers["cell"] += max(0.0, time.perf_counter() - started - sum(r.wall_s for r in results))
+        if before is not None:
+            with self.timed("statvfs"):
+                spent = self.private.used() - before
+            self.record.layout(tool, cell.layout).setdefault("statvfs", {}).setdefault("cells", []).append(
+                {"project": project.name, "state": cell.state, "repetition": cell.repetition, "spent_bytes": spent})
         for step, result in zip(steps, results, strict=False):
             self.record.layout(tool, cell.layout)["steps"].append(self.step_record(cell, step, result))
             self.say(
@@ -426,6 +465,21 @@ class Runner:
         target.parent.mkdir(parents=True, exist_ok=True)
         target.write_bytes(data)
         self.record.layout(adapter.name, layout)["lock"] = os.path.relpath(target, self.record.out_dir)
+
+    def measure_delete(self, adapter: ToolAdapter, sandbox: Sandbox, layout: str) -> None:
+        """Delete the last project and read what the file system really freed, beside the scan's
+        prediction (its exclusive_bytes), and what the whole fleet really spent beside its total."""
+        entry = self.record.layout(adapter.name, layout)
+        last = self.scenario.projects[-1].name
+        root = next((r for r in entry["disk"]["roots"] if r["scope"] == last), None) if entry.get("disk") else None
+        truth = entry.setdefault("statvfs", {})
+        truth["fleet_bytes"] = self.private.used() - truth["start_bytes"]
+        if root is None:
+            return
+        held = self.private.used()
+        self.backend.prepare(sandbox, {"remove": [sandbox.project_dir(last)]})
+        truth["delete"] = {"project": last, "freed_bytes": held - self.private.used(), "predicted_bytes": root["exclusive_bytes"]}
+        self.record.save()
 
     def measure_disk(self, adapter: ToolAdapter, sandbox: Sandbox, layout: str) -> None:
         entry = self.record.layout(adapter.name, layout)

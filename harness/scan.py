@@ -417,6 +417,7 @@ def extent_union(walks):
     union = 0
     own = [0] * len(walks)
     exclusive = [0] * len(walks)
+    alone = [0] * len(walks)  # held by no other root: what the union of the roots loses without it
     for dev_events in events.values():
         dev_events.sort(key=lambda e: (e[0], e[1]))
         active = {}  # owner -> ranges of it open here
@@ -430,6 +431,8 @@ def extent_union(walks):
                     union += length
                 for o in real:
                     own[o] += length
+                if len(real) == 1:
+                    alone[real[0]] += length
                 if len(real) == 1 and _OUTSIDE not in active and (shared_open == 0 or active[real[0]] > 1):
                     exclusive[real[0]] += length
             previous = position
@@ -439,21 +442,26 @@ def extent_union(walks):
             else:
                 active.pop(owner, None)
             shared_open += step if shared else 0
-    return union, own, exclusive
+    return union, own, exclusive, alone
 
 
-def _extent_figures(w, physical, exclusive, own, extent_exclusive, extent_index):
-    """A root's exclusive_bytes, unique_physical_bytes and shared_extent_bytes, and how known."""
+def _extent_figures(w, physical, exclusive, marginal, sweep, extent_index):
+    """A root's exclusive, marginal, unique physical and shared-extent bytes, and how they are known.
+
+    With extents, exclusive and marginal bytes are the extent figures (a clone is not a copy) and
+    the inode figures stay beside them as *_by_inodes_bytes."""
     if w["fiemap"] == "supported":
+        own, extent_exclusive, alone = sweep
         i = extent_index[id(w)]
         blocks = w["no_extents_blocks"] * 512  # directories, symlinks, inline data: never shared
         return {"exclusive_bytes": extent_exclusive[i] + blocks, "exclusive_by_inodes_bytes": exclusive,
+                "marginal_bytes": alone[i] + blocks, "marginal_by_inodes_bytes": marginal,
                 "unique_physical_bytes": own[i] + blocks, "shared_extent_bytes": w["reflinked"][1], "extents": "fiemap"}
     if w["fiemap"] == "unsupported":  # a file system with reflinks whose extents cannot be read: no guess
-        return {"exclusive_bytes": exclusive, "unique_physical_bytes": None, "shared_extent_bytes": None,
-                "extents": "unsupported (FIEMAP refused): inode figures only"}
-    return {"exclusive_bytes": exclusive, "unique_physical_bytes": physical, "shared_extent_bytes": 0,
-            "extents": "none (no reflinks on this file system): inode figures"}
+        return {"exclusive_bytes": exclusive, "marginal_bytes": marginal, "unique_physical_bytes": None,
+                "shared_extent_bytes": None, "extents": "unsupported (FIEMAP refused): inode figures only"}
+    return {"exclusive_bytes": exclusive, "marginal_bytes": marginal, "unique_physical_bytes": physical,
+            "shared_extent_bytes": 0, "extents": "none (no reflinks on this file system): inode figures"}
 
 
 def _total_extents(walked_ok, with_extents, union, total):
@@ -549,7 +557,7 @@ def scan(roots, cache_roots=(), jobs=None, groups=None):
     total = {"physical_bytes": 0, "apparent_bytes": 0, "files": 0, "dirs": 0, "symlinks": 0, "others": 0}
     # Extents (btrfs, XFS): what the set really occupies, beyond inodes. Elsewhere the inode figures.
     with_extents = [w for w in walked_ok if w["fiemap"] == "supported"]
-    extent_total, own, extent_exclusive = extent_union(with_extents)
+    extent_total, own, extent_exclusive, alone = extent_union(with_extents)
     extent_index = {id(w): i for i, w in enumerate(with_extents)}
     root_reports = []
     for w in walked_ok:
@@ -584,7 +592,8 @@ def scan(roots, cache_roots=(), jobs=None, groups=None):
             # Single-link inodes of disjoint roots are never shared: add them to the union here.
             total["physical_bytes"] += w["single_blocks"] * 512
             total["apparent_bytes"] += w["single_size"]
-        extents_of = _extent_figures(w, physical * 512, exclusive * 512, own, extent_exclusive, extent_index)
+        extents_of = _extent_figures(w, physical * 512, exclusive * 512, marginal * 512, (own, extent_exclusive, alone),
+                                     extent_index)  # fmt: skip
         root_reports.append(
             {
                 "path": w["root"],
@@ -592,7 +601,6 @@ def scan(roots, cache_roots=(), jobs=None, groups=None):
                 "physical_bytes": physical * 512,
                 "apparent_bytes": apparent,
                 **extents_of,
-                "marginal_bytes": marginal * 512,
                 **dict(zip(KINDS, w["counts"])),
                 "links": {
                     "unique": _pair(*w["unique"]),

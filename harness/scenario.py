@@ -37,7 +37,7 @@ NAME_RE = re.compile(r"^[a-z0-9-]+$")
 PYTHON_RE = re.compile(r"^3\.\d{1,2}(\.\d{1,3})?$")
 TOP_KEYS = {
     "name", "description", "python", "tools", "repetitions", "indexes", "projects", "wheelhouse", "layouts", "source",
-    "synthetic", "checkpoints", "variants",
+    "synthetic", "checkpoints", "variants", "filesystems",
 }  # fmt: skip
 # synthetic: packages envbench generates (harness/synth.py) and serves from its mirror;
 # checkpoints: project counts after which the disk is scanned too, to show how cost grows.
@@ -50,6 +50,9 @@ KNOWN_SOURCES = ("mirror", "live")
 # same-volume: caches and projects on one volume (links possible); split-volume: the cache on
 # its own volume, like a Docker build-cache mount (links across mounts fail: copies).
 KNOWN_LAYOUTS = ("same-volume", "split-volume")
+# engine: the engine's own volumes (or the local work folder); the others: a private loop file
+# system per tool (harness/filesystems.py), whose own count of bytes checks the scanner's.
+KNOWN_FILESYSTEMS = ("engine", "ext4", "xfs", "btrfs")
 PROJECT_KEYS = {"name", "count", "dependencies", "sources", "python"}  # python: the group's own, else the scenario's
 DEFAULT_REPETITIONS = 5
 
@@ -91,6 +94,7 @@ class Scenario:
     synthetic: tuple[SynthPackage, ...] = ()
     checkpoints: tuple[int, ...] = ()  # ascending project counts, each below len(projects)
     variants: tuple[Variant, ...] = ()
+    filesystems: tuple[str, ...] = ("engine",)
 
     def variant(self, name: str) -> Variant | None:
         return next((v for v in self.variants if v.name == name), None)
@@ -133,6 +137,7 @@ class Scenario:
             "synthetic": [dataclasses.asdict(p) for p in self.synthetic],
             "checkpoints": list(self.checkpoints),
             "variants": {v.name: {"tool": v.tool, "env": dict(v.env)} for v in self.variants},
+            "filesystems": list(self.filesystems),
             "projects": [
                 {"name": p.name, "group": p.group, "python": self.python_of(p), "dependencies": list(p.dependencies),
                  "sources": dict(p.sources)}
@@ -180,19 +185,9 @@ def parse(text: str, path: str = "<scenario>", base_dir: Path | None = None) -> 
 
     variants = tuple(_variants(reader, top["variants"][1])) if "variants" in top else ()
     known_tools = KNOWN_TOOLS + tuple(v.name for v in variants)
-    tools = known_tools
-    if "tools" in top:
-        tools_node = top["tools"][1]
-        tools = tuple(_names(reader, tools_node, "tools", known_tools, "tool"))
-        if not tools:
-            reader.fail(tools_node, "tools", "empty list: name at least one tool or leave the key out")
-
-    layouts = ("same-volume",)
-    if "layouts" in top:
-        layouts_node = top["layouts"][1]
-        layouts = tuple(_names(reader, layouts_node, "layouts", KNOWN_LAYOUTS, "layout"))
-        if not layouts:
-            reader.fail(layouts_node, "layouts", "empty list: name at least one layout or leave the key out")
+    tools = _choice(reader, top, "tools", known_tools, "tool", known_tools)
+    layouts = _choice(reader, top, "layouts", KNOWN_LAYOUTS, "layout", ("same-volume",))
+    filesystems = _choice(reader, top, "filesystems", KNOWN_FILESYSTEMS, "file system", ("engine",))
 
     source = "mirror"
     if "source" in top:
@@ -254,6 +249,7 @@ def parse(text: str, path: str = "<scenario>", base_dir: Path | None = None) -> 
         synthetic=synthetic,
         checkpoints=checkpoints,
         variants=variants,
+        filesystems=filesystems,
     )
 
 
@@ -361,6 +357,17 @@ def _requirements(reader: Reader, node, field: str) -> list[str]:
         seen.add(canonicalize_name(req.name))
         requirements.append(str(req))
     return requirements
+
+
+def _choice(reader: Reader, top: dict, key: str, known: tuple[str, ...], what: str, default: tuple[str, ...]):
+    """A list of KNOWN names under KEY (tools, layouts, file systems), DEFAULT when left out."""
+    if key not in top:
+        return default
+    node = top[key][1]
+    names = tuple(_names(reader, node, key, known, what))
+    if not names:
+        reader.fail(node, key, f"empty list: name at least one {what} or leave the key out")
+    return names
 
 
 def _names(reader: Reader, node, field: str, known: tuple[str, ...], what: str) -> list[str]:

@@ -84,6 +84,20 @@ CASES = [
     ("float-python", "name: x\npython: 3.10\nprojects: []\n", 2, "python", "YAML reads 3.10 as the float 3.1"),
     ("int-python", "name: x\npython: 3\nprojects: []\n", 2, "python", "must be a string, not int '3'"),
     (
+        "group-float-python",
+        'name: x\npython: "3.11"\nprojects:\n  - name: a\n    python: 3.13\n    dependencies: [six]\n',
+        5,
+        "projects[0].python",
+        "YAML reads 3.13 as the float 3.13",
+    ),
+    (
+        "unknown-filesystem",
+        'name: x\npython: "3.11"\nfilesystems: [xfs, zfs]\nprojects:\n  - name: a\n    dependencies: [six]\n',
+        3,
+        "filesystems[1]",
+        "unknown file system 'zfs' (known: engine, ext4, xfs, btrfs)",
+    ),
+    (
         "count-zero",
         'name: x\npython: "3.11"\nprojects:\n  - name: a\n    count: 0\n    dependencies: [six]\n',
         5,

@@ -10,7 +10,9 @@ The timing shim, the probe and the scanner run inside, with the image's Python.
 from __future__ import annotations
 
 import dataclasses
+import hashlib
 import json
+import os
 import shutil
 import tarfile
 import tempfile
@@ -32,6 +34,15 @@ LOGS = f"{SCRATCH}/logs"
 IN_IMAGE = "/opt/envbench"
 WHEELS = "/wheels"
 CA_IN_CONTAINER = "/etc/ssl/certs/ca-certificates.crt"
+
+
+def _bench_on(place: Path) -> str:
+    """/bench's tree on a private file system, owned by the tools' user, as the image's is."""
+    bench = place / "bench"
+    for folder in (bench, bench / "cache", bench / ".envbench"):
+        folder.mkdir(parents=True, exist_ok=True)
+        os.chown(folder, UID, UID)
+    return str(bench)
 
 
 def _readable_by_tools(info: tarfile.TarInfo) -> tarfile.TarInfo:
@@ -116,16 +127,24 @@ class DockerBackend:
             self._python[version] = executable
         return self._python[version]
 
-    def sandbox(self, adapter: ToolAdapter, python: str, layout: str) -> Sandbox:
+    def sandbox(self, adapter: ToolAdapter, python: str, layout: str, place: str | None = None) -> Sandbox:
+        """A container for the tool; PLACE: a host folder on a private file system (harness/
+        filesystems.py) to hold /bench instead of a volume of the engine's."""
         from docker.types import Mount
 
         if layout not in self.layouts:
             raise ToolUnavailable(f"unknown layout {layout}")
-        key = f"{adapter.name}/{layout}"
+        where = f"-{hashlib.sha256(place.encode()).hexdigest()[:8]}" if place else ""  # one per private file system
+        key = f"{adapter.name}/{layout}{where}"
         labels = {LABEL: self.run_id}
-        stem = f"envbench-{self.run_id}-{adapter.name}-{layout}".lower()
-        volumes = [self.client.volumes.create(name=f"{stem}-bench", labels=labels)]
-        mounts = [Mount(BENCH, volumes[0].name, type="volume")]
+        stem = f"envbench-{self.run_id}-{adapter.name}-{layout}{where}".lower()
+        if place:
+            if layout != "same-volume":
+                raise ToolUnavailable(f"a private file system is one volume: {layout} runs on the engine's volumes")
+            volumes, mounts = [], [Mount(BENCH, _bench_on(Path(place)), type="bind")]
+        else:
+            volumes = [self.client.volumes.create(name=f"{stem}-bench", labels=labels)]
+            mounts = [Mount(BENCH, volumes[0].name, type="volume")]
         if layout == "split-volume":
             volumes.append(self.client.volumes.create(name=f"{stem}-cache", labels=labels))
             mounts.append(Mount(f"{BENCH}/cache", volumes[1].name, type="volume"))

@@ -105,7 +105,8 @@ class LocalBackend:
         except PinnedVenvError as exc:
             raise ToolUnavailable(str(exc)) from None
 
-    def sandbox(self, adapter: ToolAdapter, python: str, layout: str) -> Sandbox:
+    def sandbox(self, adapter: ToolAdapter, python: str, layout: str, place: str | None = None) -> Sandbox:
+        """The tool's trees under the work folder, or under PLACE (a private file system)."""
         if layout not in self.layouts:
             raise ToolUnavailable(f"the local backend has one file system: the {layout} layout needs the docker backend")
         binary = adapter.external_binary(dict(os.environ))
@@ -115,7 +116,7 @@ class LocalBackend:
             tool_bin = self.tool_venv(adapter.venv_name(), adapter.requirements, python) if adapter.requirements else ""
         return Sandbox(
             key=f"{adapter.name}/{layout}",
-            root=str(self.work_dir / adapter.name),
+            root=str((Path(place) if place else self.work_dir) / adapter.name),
             python=python,
             tool_bin=tool_bin,
             ca_bundle=self.ca_bundle,

@@ -115,10 +115,12 @@ def summaries(run: dict) -> list[Summary]:
         # A tool that did not make every env would look cheap: its figures are not comparable.
         complete = proved == envs
         if disk and complete:
-            total = disk["total"]["physical_bytes"]
+            # What the trees really occupy: on btrfs or XFS the union of their extents (a clone
+            # counted once), elsewhere the inodes (older scans have only the inode figure).
+            total = disk["total"].get("unique_physical_bytes") or disk["total"]["physical_bytes"]
             naive = disk["total"]["naive_bytes"]
-            ratio = disk["total"]["sharing_ratio"]
-            cache = sum(r["physical_bytes"] for r in disk["roots"] if r["scope"] == "cache")
+            ratio = naive / total if total else None
+            cache = sum(r.get("unique_physical_bytes") or r["physical_bytes"] for r in disk["roots"] if r["scope"] == "cache")
             projects = [r for r in disk["roots"] if r["scope"] not in ("cache", "home")]
             later = projects[1:] or projects
             marginal = sum(r["marginal_bytes"] for r in later) / len(later) if later else None

@@ -11,6 +11,7 @@ from collections import defaultdict
 from ..results import layouts
 from .answer import answer_table
 from .duplication import duplication_tables
+from .filesystems import filesystem_table
 from .matrix import matrix_tables
 from .packages import package_table
 from .stats import MIB, summaries
@@ -257,6 +258,9 @@ def report_tables(run: dict, package_rows: list[dict]) -> list[Table]:
     if largest:
         tables.append(largest)
     tables += duplication_tables(run)
+    filesystems = filesystem_table(run)
+    if filesystems:
+        tables.append(filesystems)
     growth = growth_table(run)
     if growth:
         tables.append(Table.of("How disk grows with projects", GROWTH_HEADERS, growth, GROWTH_LEGEND))

@@ -1,0 +1,123 @@
+"""Private file systems: one loop-mounted ext4, XFS or btrfs per tool, and its own count of bytes.
+
+A scenario's `filesystems: [ext4, xfs, btrfs]` runs each tool on a file system of its own, made in
+a sparse loop file (root only: mkfs and mount), so that what the tools write is all that file
+system holds. Its statvfs, read once it has settled (harness/diskspace.settled_used), is then the
+ground truth the scanner's figures are checked against: the bytes a state really spent, and the
+bytes deleting a project really freed. `engine` means no private file system: the engine's own
+volumes (or the local work folder), as before.
+
+Each one is unmounted, its loop device detached and its file removed when the tool is done, also
+after a failure or Ctrl-C (a context manager); `envbench clean` removes any left by a killed run.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+
+from .diskspace import settled_used
+from .settings import envbench_home
+
+ENGINE = "engine"
+MKFS = {
+    "ext4": ["mkfs.ext4", "-q", "-F"],
+    "xfs": ["mkfs.xfs", "-q", "-f", "-m", "reflink=1"],
+    "btrfs": ["mkfs.btrfs", "-q", "-f"],
+}
+KNOWN = (ENGINE, *MKFS)
+MINIMUM_BYTES = 2 * 2**30  # XFS wants 300 MB, btrfs 114 MB; the file is sparse, so room costs nothing
+# The file system's own bookkeeping besides files' blocks (inode tables and directory blocks
+# allocated in chunks, btrfs's metadata kept twice with small files inline in it): a delta within
+# this much (plus METADATA_SHARE of it) of the scanner's figure agrees.
+METADATA_SLACK = 8 * 2**20
+METADATA_SHARE = 0.03
+
+
+class Unavailable(Exception):
+    """A private file system cannot be made here: the reason, in one line."""
+
+
+@dataclass(frozen=True)
+class Private:
+    kind: str
+    image: str  # the sparse loop file
+    mount: str  # where it is mounted (the tool's trees go below it)
+    options: str  # mount options, as /proc/self/mountinfo lists them
+
+    def used(self) -> int:
+        return settled_used(self.mount)
+
+    def to_json(self) -> dict:
+        return {"kind": self.kind, "mount": self.mount, "options": self.options}
+
+
+def folder() -> Path:
+    return envbench_home() / "filesystems"
+
+
+def unavailable_reason(kind: str) -> str | None:
+    if os.geteuid() != 0:
+        return f"a private {kind} file system needs root (mkfs and a loop mount)"
+    if not shutil.which(MKFS[kind][0]):
+        package = {"ext4": "e2fsprogs", "xfs": "xfsprogs", "btrfs": "btrfs-progs"}[kind]
+        return f"{MKFS[kind][0]} is not installed (apt-get install {package})"
+    return None
+
+
+def agrees(delta: int, scanned: int) -> bool:
+    """Whether a statvfs delta and the scanner's figure agree within the file system's overhead."""
+    return abs(delta - scanned) <= METADATA_SLACK + METADATA_SHARE * max(delta, scanned)
+
+
+def _options(mount: str) -> str:
+    with open("/proc/self/mountinfo", encoding="utf-8") as f:
+        for line in f:
+            fields = line.split()
+            if len(fields) > 5 and fields[4] == mount:
+                return fields[5] + "," + line.partition(" - ")[2].split()[-1]
+    return ""
+
+
+@contextmanager
+def private(kind: str, name: str, size: int):
+    """A fresh KIND file system of SIZE bytes (sparse) mounted under envbench's home, for NAME."""
+    reason = unavailable_reason(kind)
+    if reason:
+        raise Unavailable(reason)
+    base = folder() / name
+    image, mount = base.with_suffix(".img"), base / "mnt"
+    remove(mount, image)
+    mount.mkdir(parents=True)
+    with open(image, "wb") as f:
+        f.truncate(max(size, MINIMUM_BYTES))
+    try:
+        for argv in ([*MKFS[kind], str(image)], ["mount", "-o", "loop", str(image), str(mount)]):
+            done = subprocess.run(argv, capture_output=True, text=True)
+            if done.returncode:
+                said = (done.stderr or done.stdout).strip().splitlines()[-1:] or ["no output"]
+                raise Unavailable(f"`{' '.join(argv[:2])}` failed: {said[0][:200]}")
+        yield Private(kind, str(image), str(mount), _options(str(mount)))
+    finally:
+        remove(mount, image)
+
+
+def remove(mount: Path, image: Path) -> None:
+    """Unmount (the loop device goes with it) and delete; quiet where there is nothing."""
+    if os.path.ismount(mount):
+        subprocess.run(["umount", str(mount)], capture_output=True)
+    shutil.rmtree(mount.parent if mount.name == "mnt" else mount, ignore_errors=True)
+    image.unlink(missing_ok=True)
+
+
+def clean() -> int:
+    """Everything a killed run left under envbench's home: how many file systems were removed."""
+    removed = 0
+    for image in folder().glob("*.img") if folder().is_dir() else ():
+        remove(image.with_suffix("") / "mnt", image)
+        removed += 1
+    return removed

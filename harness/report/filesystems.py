@@ -1,0 +1,46 @@
+"""The file-system table: what each tool costs on each private file system, and the file system's
+own count beside the scanner's (statvfs deltas: harness/filesystems.py)."""
+
+from __future__ import annotations
+
+from ..filesystems import METADATA_SHARE, METADATA_SLACK, agrees
+from ..results import layouts
+from .table import Table, mib
+
+LEGEND = f"""\
+Runs on a private file system of their own (a loop file; scenario key `filesystems`).
+**link mode**: what the scan saw most env files are (hard links, clones, copies).
+**du MiB**: the cache and every project, each inode once (what `du -sc` says; a clone counts in
+full). **occupies MiB**: the union of the trees' physical extents (btrfs, XFS; elsewhere the
+inode figure): what they really take. **statvfs MiB**: what the file system itself says it spent
+from empty trees to the whole fleet (settled after sync). **marginal MiB/project**: what one more
+project adds, by extents where the file system has them. **freed on delete**: one project
+deleted, the scanner's prediction (its exclusive bytes) and what statvfs saw freed. **agree**:
+within {METADATA_SLACK / 2**20:.0f} MiB plus {METADATA_SHARE:.0%} (the file system's own metadata: inode and
+directory blocks, btrfs's metadata kept twice with small files inline in it); ✗ flags a gap.
+"""
+
+
+def filesystem_table(run: dict) -> Table | None:
+    rows = []
+    for tool, _, entry in layouts(run):
+        truth, disk = entry.get("statvfs") or {}, entry.get("disk")
+        if "filesystem" not in entry or not disk or "fleet_bytes" not in truth:
+            continue
+        total = disk["total"]
+        occupies = total.get("unique_physical_bytes")
+        projects = [r for r in disk["roots"] if r["scope"] not in ("cache", "home")][1:]
+        marginal = sum(r["marginal_bytes"] for r in projects) / len(projects) if projects else None
+        fleet_ok = "-" if occupies is None else ("✓" if agrees(truth["fleet_bytes"], occupies) else "✗")
+        delete = truth.get("delete") or {}
+        freed_ok = "-"
+        if delete:
+            freed_ok = "✓" if agrees(delete["freed_bytes"], delete["predicted_bytes"]) else "✗"
+        rows.append((tool, entry["filesystem"]["kind"], entry["link_mode"] or "-", mib(total["physical_bytes"]),
+                     mib(occupies), mib(truth["fleet_bytes"]), fleet_ok, mib(marginal),
+                     mib(delete.get("predicted_bytes")), mib(delete.get("freed_bytes")), freed_ok))  # fmt: skip
+    if not rows:
+        return None
+    headers = ("tool", "file system", "link mode", "du MiB", "occupies MiB", "statvfs MiB", "agree",
+               "marginal MiB/project", "freed on delete: predicted MiB", "freed on delete: statvfs MiB", "agree")  # fmt: skip
+    return Table.of("File systems: the scanner and the file system's own count", headers, rows, LEGEND)

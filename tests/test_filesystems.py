@@ -1,0 +1,113 @@
+"""Private file systems per tool: uv's clones on btrfs and XFS counted once, and the file
+system's own statvfs count agreeing with the scanner, by a real run (synthetic packages, offline)."""
+
+from __future__ import annotations
+
+import json
+import os
+
+import pytest
+
+from harness import filesystems
+from harness.report.filesystems import filesystem_table
+
+from .conftest import write
+
+SCENARIO = """
+name: fs-check
+python: "3.11"
+repetitions: 1
+filesystems: [ext4, xfs, btrfs]
+synthetic:
+  - {name: heavy, files: 8, file_size: 1048576, binary: true, dependencies: [light]}
+  - {name: light, files: 200, file_size: 8192}
+projects:
+  - name: app
+    count: 3
+    dependencies: [heavy]
+"""
+MIB = 2**20
+
+
+def _require_private_filesystems():
+    reasons = [r for kind in ("ext4", "xfs", "btrfs") if (r := filesystems.unavailable_reason(kind))]
+    if reasons:
+        if os.environ.get("HARNESS_REQUIRE_REFLINK"):
+            pytest.fail(f"HARNESS_REQUIRE_REFLINK is set: {reasons[0]}")
+        pytest.skip(reasons[0])
+
+
+@pytest.fixture(scope="module")
+def measured(tmp_path_factory, tool_venvs):
+    _require_private_filesystems()
+    from harness.cli import main
+
+    tmp = tmp_path_factory.mktemp("filesystems")
+    patch = pytest.MonkeyPatch()
+    patch.setenv("ENVBENCH_WORK", str(tmp / "work"))
+    try:
+        status = main(["run", str(write(tmp / "s.yaml", SCENARIO)), "--backend", "local", "--tools", "uv,pip-venv",
+                       "--out", str(tmp / "out")])  # fmt: skip
+    finally:
+        patch.undo()
+    assert status == 0
+    return tmp / "out", json.loads((tmp / "out" / "run.json").read_text())
+
+
+@pytest.mark.reflink
+def test_each_tool_on_each_file_system_agrees_with_statvfs(measured):
+    out, run = measured
+    for tool in ("uv", "pip-venv"):
+        entries = run["tools"][tool]["layouts"]
+        assert set(entries) == {"same-volume@ext4", "same-volume@xfs", "same-volume@btrfs"}
+        for key, entry in entries.items():
+            kind = key.split("@")[1]
+            assert entry["status"] == "ok" and entry["filesystem"]["kind"] == kind and entry["filesystem"]["options"]
+            truth, total = entry["statvfs"], entry["disk"]["total"]
+            # The file system's own count: the whole fleet, and one project deleted.
+            assert filesystems.agrees(truth["fleet_bytes"], total["unique_physical_bytes"]), (tool, kind, truth, total)
+            delete = truth["delete"]
+            assert delete["project"] == "app-03" and filesystems.agrees(delete["freed_bytes"], delete["predicted_bytes"])
+            assert [c["state"] for c in truth["cells"]] == ["cold", "warm", "warm", "warm"]  # each cell's spending
+    uv = run["tools"]["uv"]["layouts"]
+    # uv 0.13.9 clones on Linux where it can, and falls back to hard links on ext4.
+    assert {key: e["link_mode"] for key, e in uv.items()} == {
+        "same-volume@ext4": "hardlink", "same-volume@xfs": "clone", "same-volume@btrfs": "clone"}  # fmt: skip
+    for kind in ("xfs", "btrfs"):
+        entry = uv[f"same-volume@{kind}"]
+        total, roots = entry["disk"]["total"], entry["disk"]["roots"]
+        # du counts each clone in full (8 MiB of payload per env); the extents, once.
+        assert total["physical_bytes"] > total["unique_physical_bytes"] + 3 * 8 * MIB
+        app2 = next(r for r in roots if r["scope"] == "app-02")
+        assert app2["marginal_by_inodes_bytes"] > 8 * MIB > 10 * app2["marginal_bytes"]
+        # Deleting a cloned env frees little, as the file system confirms (checked above).
+        assert entry["statvfs"]["delete"]["freed_bytes"] < MIB
+    pip = run["tools"]["pip-venv"]["layouts"]["same-volume@xfs"]
+    assert pip["link_mode"] == "copy" and pip["statvfs"]["delete"]["freed_bytes"] > 8 * MIB
+    assert "## File systems: the scanner and the file system's own count" in (out / "tables.md").read_text()
+    table = filesystem_table(run)
+    assert len(table.rows) == 6 and all(row[6] == row[10] == "✓" for row in table.rows)  # both agree columns
+
+
+@pytest.mark.reflink
+def test_nothing_stays_mounted(measured):
+    assert not list(filesystems.folder().glob("*.img")) if filesystems.folder().exists() else True
+    with open("/proc/self/mountinfo", encoding="utf-8") as f:
+        assert str(filesystems.folder()) not in f.read()
+
+
+def test_without_root_a_private_file_system_is_unavailable(tmp_path, tool_venvs, isolated_work, cli, monkeypatch):
+    monkeypatch.setattr(os, "geteuid", lambda: 1000)
+    scenario = write(tmp_path / "s.yaml", SCENARIO.replace("[ext4, xfs, btrfs]", "[engine, xfs]").replace("count: 3", "count: 1"))
+    status, _, err = cli("run", scenario, "--backend", "local", "--tools", "uv", "--out", tmp_path / "out")
+    run = json.loads((tmp_path / "out" / "run.json").read_text())
+    entries = run["tools"]["uv"]["layouts"]
+    assert entries["same-volume"]["status"] == "ok"  # the engine's (here: the work folder's) file system
+    assert entries["same-volume@xfs"]["status"] == "unavailable"
+    assert entries["same-volume@xfs"]["reason"] == "a private xfs file system needs root (mkfs and a loop mount)"
+
+
+def test_the_scenario_knows_the_file_systems_envbench_can_make():
+    from harness.scenario import KNOWN_FILESYSTEMS
+
+    assert KNOWN_FILESYSTEMS == filesystems.KNOWN
