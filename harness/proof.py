@@ -56,7 +56,8 @@ def expected_for(mirror_record: dict | None, dependencies, sources, python: str 
             served.setdefault(entry["name"], set()).add(entry["version"])
         if entry.get("role", "install") == "install":
             digests[(entry["name"], entry["version"])] = entry.get("record_digest")
-            by_file[entry["filename"]] = entry.get("record_digest")
+            if "filename" in entry:
+                by_file[entry["filename"]] = entry.get("record_digest")
     default_python = mirror_record.get("python", "")
     for project in mirror_record.get("projects", []):
         same_python = not python or (project.get("python") or default_python) in ("", python)

@@ -14,28 +14,18 @@ import urllib.error
 import urllib.request
 from collections import Counter
 from contextlib import ExitStack, contextmanager
-from pathlib import PurePosixPath
 from urllib.parse import urlparse
 
-from packaging.requirements import Requirement
 from rich.console import Console
 
-from . import closure, contents, diskspace, filesystems, mirror, proof
+from . import contents, diskspace, filesystems, mirror
 from .backends.base import BackendError, StepResult, ToolUnavailable
+from .measure import Measurer
 from .plan import LOCKED, WARM_LOCKED, last_fleet_cell, plan, states_of, tree_plan
 from .results import RunRecord, now
 from .scenario import Scenario
 from .tools import ADAPTERS, PackageSource, Sandbox, ToolAdapter
 from .tools.variant import variant
-
-# Scan classes of env files -> the link mode they show.
-LINK_CLASSES = {
-    "hardlinked_cache": "hardlink",
-    "hardlinked_roots": "hardlink",
-    "symlinks_out": "symlink",
-    "reflinked": "clone",
-    "unique": "copy",
-}
 
 
 def unreachable_indexes(scenario: Scenario, timeout: float = 15.0) -> dict[str, str]:
@@ -56,34 +46,6 @@ def unreachable_indexes(scenario: Scenario, timeout: float = 15.0) -> dict[str, 
     return failures
 
 
-def observed_link_mode(project_reports: list[dict]) -> tuple[str | None, dict[str, int]]:
-    """The link mode most env files show, and the file count behind each mode."""
-    counts: Counter[str] = Counter()
-    for report in project_reports:
-        for link_class, mode in LINK_CLASSES.items():
-            entry = report["links"].get(link_class)
-            if entry:
-                counts[mode] += entry["count"]
-        # A clone is a file of one link too: the unique class holds the reflinked files as well.
-        counts["copy"] -= min(counts["copy"], (report["links"].get("reflinked") or {}).get("count", 0))
-    if not counts:
-        return None, {}
-    return counts.most_common(1)[0][0], dict(counts)
-
-
-def growth_point(projects: int, report: dict) -> dict:
-    """One point of the growth curve: totals after PROJECTS projects, the cache apart."""
-    total = report["total"]
-    return {
-        "projects": projects,
-        "physical_bytes": total["physical_bytes"],
-        "apparent_bytes": total["apparent_bytes"],
-        "naive_bytes": total["naive_bytes"],
-        "files": total["files"],
-        "cache_physical_bytes": sum(r["physical_bytes"] for r in report["roots"] if r["scope"] == "cache"),
-    }
-
-
 class Runner:
     def __init__(self, scenario: Scenario, backend, record: RunRecord, console: Console | None = None, image_s: float = 0.0):
         self.scenario = scenario
@@ -96,6 +58,7 @@ class Runner:
         self._stack = ExitStack()  # what lives as long as the run: the disk watch
         self.disk_watch: diskspace.DiskWatch | None = None
         self.private: filesystems.Private | None = None  # the running tool's own file system, if any
+        self.measure = Measurer(scenario, backend, record, self.say)
 
     def say(self, text: str) -> None:
         self.console.print(text, highlight=False)
@@ -267,12 +230,6 @@ class Runner:
         self.record.save()
         self.say(f"[bold]{tool}[/] ({key}): {entry['status']}")
 
-    def project_sandbox(self, sandbox: Sandbox, project) -> Sandbox:
-        """The sandbox PROJECT's steps run in: the tool's own, or, for a group on another Python,
-        the backend's view of the same trees with that Python (a sibling container)."""
-        python = self.scenario.python_of(project)
-        return sandbox if python == self.scenario.python else self.backend.for_python(sandbox, python)
-
     def adapter(self, tool: str) -> ToolAdapter:
         """Every tool a scenario may name has an adapter (a test holds ADAPTERS to KNOWN_TOOLS)."""
         declared = self.scenario.variant(tool)
@@ -324,16 +281,16 @@ class Runner:
                 made.add(project.name)
             if cell.fleet and cell.index + 1 in self.scenario.checkpoints and len(made) == cell.index + 1:
                 with self.timed("scan"):
-                    self.checkpoint(adapter, sandbox, layout, cell.index + 1)
+                    self.measure.checkpoint(adapter, sandbox, layout, cell.index + 1)
             if cell == measured_after:
                 with self.timed("probe"):
-                    self.prove(adapter, sandbox, layout, made)
+                    self.measure.prove(adapter, sandbox, layout, made)
                 with self.timed("scan"):
-                    self.measure_disk(adapter, sandbox, layout)
-                self.keep_lock(adapter, sandbox, layout)
+                    self.measure.measure_disk(adapter, sandbox, layout, self.disk_watch)
+                self.measure.keep_lock(adapter, sandbox, layout)
                 if self.private:
                     with self.timed("statvfs"):
-                        self.measure_delete(adapter, sandbox, layout)
+                        self.measure.measure_delete(adapter, sandbox, layout, self.private)
                 with self.timed("reset"):  # the other projects' envs are measured: free their space
                     others = [sandbox.project_dir(p.name) for p in self.scenario.projects[1:]]
                     self.backend.prepare(sandbox, {"remove": others})
@@ -345,7 +302,7 @@ class Runner:
         takes beyond the steps' own is accounted as "cell".
         """
         tool, project = adapter.name, cell.project
-        sandbox = self.project_sandbox(sandbox, project)
+        sandbox = self.measure.project_sandbox(sandbox, project)
         source = self.source_for(project)
         files = adapter.project_files(project.name, project.dependencies, source, self.scenario.python_of(project))
         clear = tree_plan(cell, sandbox.project_dir(project.name), adapter.cache_dirs(sandbox), sandbox.home,
@@ -400,95 +357,3 @@ class Runner:
             record["tail"] = result.tail
         return record
 
-    def prove(self, adapter: ToolAdapter, sandbox: Sandbox, layout: str, projects: set[str]) -> None:
-        """Check each env against what was asked and locked (harness/proof.py), and import it."""
-        entry = self.record.layout(adapter.name, layout)
-        for project in self.scenario.projects:
-            if project.name not in projects:
-                continue
-            target = closure.target_environment(self.scenario.python_of(project))
-            # A requirement whose marker the target does not meet installs nothing there.
-            wanted = [d for d in project.dependencies if Requirement(d).marker is None or Requirement(d).marker.evaluate(target)]
-            where = self.project_sandbox(sandbox, project)  # the env's own Python runs the probe
-            probe = self.backend.probe(where, adapter.env_python(where, project.name), [Requirement(d).name for d in wanted])
-            expected = proof.expected_for(self.record.data.get("mirror"), project.dependencies, dict(project.sources),
-                                          self.scenario.python_of(project))  # fmt: skip
-            verdict = proof.judge(probe, wanted, expected)
-            entry["envs"][project.name] = {
-                "proved": verdict.proved,
-                "python": probe.get("python"),
-                "imports": probe.get("imports", {}),
-                "import_needs": verdict.import_needs,
-                "clashes": verdict.clashes,
-                "faults": verdict.faults,
-                "packages": probe.get("packages", []),
-                **({"error": probe["error"]} if "error" in probe else {}),
-            }
-            if not verdict.proved:
-                reason = f"env of {project.name} is not what was asked: {'; '.join(verdict.faults)}"[:500]
-                self.record.fail(adapter.name, "prove", reason, layout=layout, project=project.name)
-        self.record.save()
-
-    def scan(self, adapter: ToolAdapter, sandbox: Sandbox, projects) -> dict:
-        """Disk report of the tool's cache, its home and PROJECTS, each root with its scope."""
-        scopes = {path: "cache" for path in adapter.cache_dirs(sandbox)}
-        scopes[sandbox.home] = "home"
-        for project in projects:
-            scopes[sandbox.project_dir(project.name)] = project.name
-        roots = [path for path in scopes if self.backend.exists(sandbox, path)]
-        cache_roots = [path for path in roots if scopes[path] == "cache"]
-        # Envs of different project groups (CPU and CUDA torch, two Pythons): what they share.
-        groups = {sandbox.project_dir(p.name): p.group for p in projects if p.group}
-        if len(set(groups.values())) < 2:
-            groups = {}
-        report = self.backend.scan(sandbox, roots, cache_roots, {r: g for r, g in groups.items() if r in roots})
-        for root in report["roots"]:
-            root["scope"] = scopes[root["path"]]
-        return report
-
-    def checkpoint(self, adapter: ToolAdapter, sandbox: Sandbox, layout: str, count: int) -> None:
-        """The disk after the first COUNT projects: how cost grows, measured, not extrapolated."""
-        report = self.scan(adapter, sandbox, self.scenario.projects[:count])
-        self.record.layout(adapter.name, layout).setdefault("growth", []).append(growth_point(count, report))
-        self.record.save()
-        self.say(f"  {adapter.name} {layout}: {count} projects take {report['total']['physical_bytes'] / 2**20:,.1f} MiB")
-
-    def keep_lock(self, adapter: ToolAdapter, sandbox: Sandbox, layout: str) -> None:
-        """The first project's lock file, kept as RUN_DIR/locks/TOOL/LAYOUT/FILE: what the tool locked."""
-        if adapter.lock_file is None:
-            return
-        path = str(PurePosixPath(sandbox.project_dir(self.scenario.projects[0].name), adapter.lock_file))
-        data = self.backend.read(sandbox, path)
-        if data is None:
-            return
-        target = self.record.out_dir / "locks" / adapter.name / layout / adapter.lock_file
-        target.parent.mkdir(parents=True, exist_ok=True)
-        target.write_bytes(data)
-        self.record.layout(adapter.name, layout)["lock"] = os.path.relpath(target, self.record.out_dir)
-
-    def measure_delete(self, adapter: ToolAdapter, sandbox: Sandbox, layout: str) -> None:
-        """Delete the last project and read what the file system really freed, beside the scan's
-        prediction (its exclusive_bytes), and what the whole fleet really spent beside its total."""
-        entry = self.record.layout(adapter.name, layout)
-        last = self.scenario.projects[-1].name
-        root = next((r for r in entry["disk"]["roots"] if r["scope"] == last), None) if entry.get("disk") else None
-        truth = entry.setdefault("statvfs", {})
-        truth["fleet_bytes"] = self.private.used() - truth["start_bytes"]
-        if root is None:
-            return
-        held = self.private.used()
-        self.backend.prepare(sandbox, {"remove": [sandbox.project_dir(last)]})
-        truth["delete"] = {"project": last, "freed_bytes": held - self.private.used(), "predicted_bytes": root["exclusive_bytes"]}
-        self.record.save()
-
-    def measure_disk(self, adapter: ToolAdapter, sandbox: Sandbox, layout: str) -> None:
-        entry = self.record.layout(adapter.name, layout)
-        if self.disk_watch:
-            self.disk_watch.sample()  # every env of the fleet exists now: near the tool's peak
-        report = self.scan(adapter, sandbox, self.scenario.projects)
-        entry["disk"] = report
-        if self.scenario.checkpoints:
-            entry.setdefault("growth", []).append(growth_point(len(self.scenario.projects), report))
-        project_reports = [r for r in report["roots"] if r["scope"] not in ("cache", "home")]
-        entry["link_mode"], entry["link_mode_files"] = observed_link_mode(project_reports)
-        self.record.save()

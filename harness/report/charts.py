@@ -110,7 +110,7 @@ def growth_chart(run: dict, folder: Path) -> Chart | None:
     ticks = set()
     for i, (tool, layout, points) in enumerate(series):
         xs = [p["projects"] for p in points]
-        ys = [p["physical_bytes"] / GIB for p in points]
+        ys = [(p.get("unique_physical_bytes") or p["physical_bytes"]) / GIB for p in points]
         ticks.update(xs)
         # Tools with the same figures draw on top of each other: markers and dashes keep both visible.
         ax.plot(xs, ys, marker="osD^v<>"[i % 7], linestyle=("-", "--", ":", "-.")[i % 4], markersize=7 - (i % 3),

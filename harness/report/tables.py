@@ -131,6 +131,11 @@ LINK_HEADERS = [
 ]
 
 
+def occupied(point: dict) -> int:
+    """A growth point's bytes: the extents' union where the scan had them (btrfs, XFS), else the inodes'."""
+    return point.get("unique_physical_bytes") or point["physical_bytes"]
+
+
 def growth_table(run: dict) -> list[list[str]]:
     """One row per checkpoint: the disk after the first N projects, and what each step added."""
     rows = []
@@ -139,14 +144,14 @@ def growth_table(run: dict) -> list[list[str]]:
         for point in entry.get("growth", []):
             added = "-"
             if previous is not None:
-                step = (point["physical_bytes"] - previous["physical_bytes"]) / (point["projects"] - previous["projects"])
+                step = (occupied(point) - occupied(previous)) / (point["projects"] - previous["projects"])
                 added = mib(step)
             rows.append(
                 [
                     tool,
                     layout,
                     str(point["projects"]),
-                    mib(point["physical_bytes"]),
+                    mib(occupied(point)),
                     mib(point["cache_physical_bytes"]),
                     mib(point["naive_bytes"]),
                     added,

@@ -1,0 +1,164 @@
+"""Measuring what a tool made: proving its envs, scanning its trees, the file system's own count.
+
+The runner calls these once the fleet exists (and at checkpoints); each writes its findings into
+the tool's entry of run.json. Nothing here runs a tool.
+"""
+
+from __future__ import annotations
+
+import os
+from collections import Counter
+from pathlib import PurePosixPath
+
+from packaging.requirements import Requirement
+
+from . import closure, proof
+from .results import RunRecord
+from .scenario import Scenario
+from .tools import Sandbox, ToolAdapter
+
+# Scan classes of env files -> the link mode they show.
+LINK_CLASSES = {
+    "hardlinked_cache": "hardlink",
+    "hardlinked_roots": "hardlink",
+    "symlinks_out": "symlink",
+    "reflinked": "clone",
+    "unique": "copy",
+}
+
+
+def observed_link_mode(project_reports: list[dict]) -> tuple[str | None, dict[str, int]]:
+    """The link mode most env files show, and the file count behind each mode."""
+    counts: Counter[str] = Counter()
+    for report in project_reports:
+        for link_class, mode in LINK_CLASSES.items():
+            entry = report["links"].get(link_class)
+            if entry:
+                counts[mode] += entry["count"]
+        # A clone is a file of one link too: the unique class holds the reflinked files as well.
+        counts["copy"] -= min(counts["copy"], (report["links"].get("reflinked") or {}).get("count", 0))
+    if not counts:
+        return None, {}
+    return counts.most_common(1)[0][0], dict(counts)
+
+
+def growth_point(projects: int, report: dict) -> dict:
+    """One point of the growth curve: totals after PROJECTS projects, the cache apart."""
+    total = report["total"]
+    return {
+        "projects": projects,
+        "physical_bytes": total["physical_bytes"],
+        "apparent_bytes": total["apparent_bytes"],
+        "naive_bytes": total["naive_bytes"],
+        "files": total["files"],
+        "cache_physical_bytes": sum(r["physical_bytes"] for r in report["roots"] if r["scope"] == "cache"),
+        # btrfs, XFS: the union of the extents (a clone counted once); elsewhere the inode figure
+        "unique_physical_bytes": total.get("unique_physical_bytes"),
+    }
+
+
+class Measurer:
+    def __init__(self, scenario: Scenario, backend, record: RunRecord, say):
+        self.scenario = scenario
+        self.backend = backend
+        self.record = record
+        self.say = say
+
+    def project_sandbox(self, sandbox: Sandbox, project) -> Sandbox:
+        """The sandbox PROJECT's steps run in: the tool's own, or, for a group on another Python,
+        the backend's view of the same trees with that Python (a sibling container)."""
+        python = self.scenario.python_of(project)
+        return sandbox if python == self.scenario.python else self.backend.for_python(sandbox, python)
+
+    def prove(self, adapter: ToolAdapter, sandbox: Sandbox, layout: str, projects: set[str]) -> None:
+        """Check each env against what was asked and locked (harness/proof.py), and import it."""
+        entry = self.record.layout(adapter.name, layout)
+        for project in self.scenario.projects:
+            if project.name not in projects:
+                continue
+            target = closure.target_environment(self.scenario.python_of(project))
+            # A requirement whose marker the target does not meet installs nothing there.
+            wanted = [d for d in project.dependencies if Requirement(d).marker is None or Requirement(d).marker.evaluate(target)]
+            where = self.project_sandbox(sandbox, project)  # the env's own Python runs the probe
+            probe = self.backend.probe(where, adapter.env_python(where, project.name), [Requirement(d).name for d in wanted])
+            expected = proof.expected_for(self.record.data.get("mirror"), project.dependencies, dict(project.sources),
+                                          self.scenario.python_of(project))  # fmt: skip
+            verdict = proof.judge(probe, wanted, expected)
+            entry["envs"][project.name] = {
+                "proved": verdict.proved,
+                "python": probe.get("python"),
+                "imports": probe.get("imports", {}),
+                "import_needs": verdict.import_needs,
+                "clashes": verdict.clashes,
+                "faults": verdict.faults,
+                "packages": probe.get("packages", []),
+                **({"error": probe["error"]} if "error" in probe else {}),
+            }
+            if not verdict.proved:
+                reason = f"env of {project.name} is not what was asked: {'; '.join(verdict.faults)}"[:500]
+                self.record.fail(adapter.name, "prove", reason, layout=layout, project=project.name)
+        self.record.save()
+
+    def scan(self, adapter: ToolAdapter, sandbox: Sandbox, projects) -> dict:
+        """Disk report of the tool's cache, its home and PROJECTS, each root with its scope."""
+        scopes = {path: "cache" for path in adapter.cache_dirs(sandbox)}
+        scopes[sandbox.home] = "home"
+        for project in projects:
+            scopes[sandbox.project_dir(project.name)] = project.name
+        roots = [path for path in scopes if self.backend.exists(sandbox, path)]
+        cache_roots = [path for path in roots if scopes[path] == "cache"]
+        # Envs of different project groups (CPU and CUDA torch, two Pythons): what they share.
+        groups = {sandbox.project_dir(p.name): p.group for p in projects if p.group}
+        if len(set(groups.values())) < 2:
+            groups = {}
+        report = self.backend.scan(sandbox, roots, cache_roots, {r: g for r, g in groups.items() if r in roots})
+        for root in report["roots"]:
+            root["scope"] = scopes[root["path"]]
+        return report
+
+    def checkpoint(self, adapter: ToolAdapter, sandbox: Sandbox, layout: str, count: int) -> None:
+        """The disk after the first COUNT projects: how cost grows, measured, not extrapolated."""
+        report = self.scan(adapter, sandbox, self.scenario.projects[:count])
+        self.record.layout(adapter.name, layout).setdefault("growth", []).append(growth_point(count, report))
+        self.record.save()
+        self.say(f"  {adapter.name} {layout}: {count} projects take {report['total']['physical_bytes'] / 2**20:,.1f} MiB")
+
+    def keep_lock(self, adapter: ToolAdapter, sandbox: Sandbox, layout: str) -> None:
+        """The first project's lock file, kept as RUN_DIR/locks/TOOL/LAYOUT/FILE: what the tool locked."""
+        if adapter.lock_file is None:
+            return
+        path = str(PurePosixPath(sandbox.project_dir(self.scenario.projects[0].name), adapter.lock_file))
+        data = self.backend.read(sandbox, path)
+        if data is None:
+            return
+        target = self.record.out_dir / "locks" / adapter.name / layout / adapter.lock_file
+        target.parent.mkdir(parents=True, exist_ok=True)
+        target.write_bytes(data)
+        self.record.layout(adapter.name, layout)["lock"] = os.path.relpath(target, self.record.out_dir)
+
+    def measure_delete(self, adapter: ToolAdapter, sandbox: Sandbox, layout: str, private) -> None:
+        """Delete the last project and read what the file system really freed, beside the scan's
+        prediction (its exclusive_bytes), and what the whole fleet really spent beside its total."""
+        entry = self.record.layout(adapter.name, layout)
+        last = self.scenario.projects[-1].name
+        root = next((r for r in entry["disk"]["roots"] if r["scope"] == last), None) if entry.get("disk") else None
+        truth = entry.setdefault("statvfs", {})
+        truth["fleet_bytes"] = private.used() - truth["start_bytes"]
+        if root is None:
+            return
+        held = private.used()
+        self.backend.prepare(sandbox, {"remove": [sandbox.project_dir(last)]})
+        truth["delete"] = {"project": last, "freed_bytes": held - private.used(), "predicted_bytes": root["exclusive_bytes"]}
+        self.record.save()
+
+    def measure_disk(self, adapter: ToolAdapter, sandbox: Sandbox, layout: str, disk_watch=None) -> None:
+        entry = self.record.layout(adapter.name, layout)
+        if disk_watch:
+            disk_watch.sample()  # every env of the fleet exists now: near the tool's peak
+        report = self.scan(adapter, sandbox, self.scenario.projects)
+        entry["disk"] = report
+        if self.scenario.checkpoints:
+            entry.setdefault("growth", []).append(growth_point(len(self.scenario.projects), report))
+        project_reports = [r for r in report["roots"] if r["scope"] not in ("cache", "home")]
+        entry["link_mode"], entry["link_mode_files"] = observed_link_mode(project_reports)
+        self.record.save()
