@@ -111,3 +111,19 @@ def test_the_scenario_knows_the_file_systems_envbench_can_make():
     from harness.scenario import KNOWN_FILESYSTEMS
 
     assert KNOWN_FILESYSTEMS == filesystems.KNOWN
+
+
+@pytest.mark.docker
+@pytest.mark.reflink
+def test_private_file_system_in_a_container(tmp_path, docker_client, tools_image, cli):
+    """In containers the private file system is bind-mounted at /bench: uv clones there too."""
+    _require_private_filesystems()
+    scenario = write(tmp_path / "s.yaml", SCENARIO.replace("[ext4, xfs, btrfs]", "[xfs]").replace("count: 3", "count: 2"))
+    status, _, err = cli("run", scenario, "--backend", "docker", "--tools", "uv", "--out", tmp_path / "out")
+    assert status == 0, err
+    entry = json.loads((tmp_path / "out" / "run.json").read_text())["tools"]["uv"]["layouts"]["same-volume@xfs"]
+    assert entry["status"] == "ok" and entry["link_mode"] == "clone"
+    assert filesystems.agrees(entry["statvfs"]["fleet_bytes"], entry["disk"]["total"]["unique_physical_bytes"])
+    assert filesystems.agrees(entry["statvfs"]["delete"]["freed_bytes"], entry["statvfs"]["delete"]["predicted_bytes"])
+    with open("/proc/self/mountinfo", encoding="utf-8") as f:
+        assert str(filesystems.folder()) not in f.read()  # unmounted after the tool
