@@ -86,7 +86,10 @@ def test_each_tool_on_each_file_system_agrees_with_statvfs(measured):
     assert pip["link_mode"] == "copy" and pip["statvfs"]["delete"]["freed_bytes"] > 8 * MIB
     assert "## File systems: the scanner and the file system's own count" in (out / "tables.md").read_text()
     table = filesystem_table(run)
-    assert len(table.rows) == 6 and all(row[6] == row[10] == "✓" for row in table.rows)  # both agree columns
+    assert len(table.rows) == 6 and all(row[7] == row[11] == "✓" for row in table.rows)  # both agree columns
+    said = {(row[0], row[1]): row[2] for row in table.rows}
+    assert said[("uv", "ext4")] == "clone, fell back to hardlink" and said[("uv", "xfs")] == said[("uv", "btrfs")] == "clone"
+    assert said[("pip-venv", "btrfs")] == "copy"
 
 
 @pytest.mark.reflink

@@ -9,7 +9,10 @@ from .table import Table, mib
 
 LEGEND = f"""\
 Runs on a private file system of their own (a loop file; scenario key `filesystems`).
-**link mode**: what the scan saw most env files are (hard links, clones, copies).
+**configured link mode**: what the tool says it does by default (its own documentation for the
+pinned version, cited in its adapter), and whether the file system made it fall back (uv clones
+where it can, else hard-links, else copies); ✗ marks a mode the tool should not have ended up
+with. **link mode seen**: what the scan saw most env files are (hard links, clones, copies).
 **du MiB**: the cache and every project, each inode once (what `du -sc` says; a clone counts in
 full). **occupies MiB**: the union of the trees' physical extents (btrfs, XFS; elsewhere the
 inode figure): what they really take. **statvfs MiB**: what the file system itself says it spent
@@ -19,6 +22,22 @@ deleted, the scanner's prediction (its exclusive bytes) and what statvfs saw fre
 within {METADATA_SLACK / 2**20:.0f} MiB plus {METADATA_SHARE:.0%} (the file system's own metadata: inode and
 directory blocks, btrfs's metadata kept twice with small files inline in it); ✗ flags a gap.
 """
+
+
+# What a tool set to a link mode falls back to where the file system cannot (uv: clone, then
+# hardlink, then copy); anything else the scan sees disagrees with what the tool says it does.
+FALLBACKS = {"clone": ("clone", "hardlink", "copy"), "hardlink": ("hardlink", "copy"), "symlink": ("symlink", "copy"),
+             "copy": ("copy",)}  # fmt: skip
+
+
+def configured(configured_mode: str | None, observed: str | None) -> str:
+    if not configured_mode or not observed:
+        return configured_mode or "-"
+    if observed == configured_mode:
+        return configured_mode
+    if observed in FALLBACKS.get(configured_mode, ()):
+        return f"{configured_mode}, fell back to {observed}"
+    return f"{configured_mode} ✗ ({observed} seen)"
 
 
 def filesystem_table(run: dict) -> Table | None:
@@ -36,11 +55,12 @@ def filesystem_table(run: dict) -> Table | None:
         freed_ok = "-"
         if delete:
             freed_ok = "✓" if agrees(delete["freed_bytes"], delete["predicted_bytes"]) else "✗"
-        rows.append((tool, entry["filesystem"]["kind"], entry["link_mode"] or "-", mib(total["physical_bytes"]),
+        said = configured(run["tools"][tool].get("link_mode_configured"), entry["link_mode"])
+        rows.append((tool, entry["filesystem"]["kind"], said, entry["link_mode"] or "-", mib(total["physical_bytes"]),
                      mib(occupies), mib(truth["fleet_bytes"]), fleet_ok, mib(marginal),
                      mib(delete.get("predicted_bytes")), mib(delete.get("freed_bytes")), freed_ok))  # fmt: skip
     if not rows:
         return None
-    headers = ("tool", "file system", "link mode", "du MiB", "occupies MiB", "statvfs MiB", "agree",
+    headers = ("tool", "file system", "configured link mode", "link mode seen", "du MiB", "occupies MiB", "statvfs MiB", "agree",
                "marginal MiB/project", "freed on delete: predicted MiB", "freed on delete: statvfs MiB", "agree")  # fmt: skip
     return Table.of("File systems: the scanner and the file system's own count", headers, rows, LEGEND)
