@@ -130,3 +130,20 @@ def test_private_file_system_in_a_container(tmp_path, docker_client, tools_image
     assert filesystems.agrees(entry["statvfs"]["delete"]["freed_bytes"], entry["statvfs"]["delete"]["predicted_bytes"])
     with open("/proc/self/mountinfo", encoding="utf-8") as f:
         assert str(filesystems.folder()) not in f.read()  # unmounted after the tool
+
+
+@pytest.mark.reflink
+def test_a_claim_gets_a_verdict_per_file_system(measured):
+    """'uv hard-links its envs from its cache' holds on ext4; on XFS and btrfs uv clones instead."""
+    from harness.report.claims import verify
+
+    _, run = measured
+    claim = {"id": "links", "quote": "q", "published": "most env files hard-linked", "scenario": "fs-check",
+             "measure": {"metric": "cache_link_share", "tool": "uv"}, "expect": {"at_least": 0.5}}  # fmt: skip
+    verdicts = {}
+    for kind in ("ext4", "xfs", "btrfs"):
+        judged = {**claim, "measure": {**claim["measure"], "layout": f"same-volume@{kind}"}}
+        verdicts[kind] = verify(judged, {"title": "t"}, [run])
+    assert verdicts["ext4"].verdict == "confirmed" and verdicts["ext4"].measured > 0.5
+    assert verdicts["xfs"].verdict == verdicts["btrfs"].verdict == "refuted"
+    assert verdicts["xfs"].measured == verdicts["btrfs"].measured == 0.0

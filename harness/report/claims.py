@@ -29,6 +29,7 @@ from . import duplication
 from .stats import GIB, MIB, matrix_samples, summaries
 
 LAYOUT = "same-volume"  # published figures are for one file system, as users install
+# A measure may name another layout: `layout: same-volume@btrfs` judges a claim on a private btrfs.
 
 
 class NotMeasured(Exception):
@@ -54,8 +55,8 @@ class Verdict:
 
 
 # -- metrics over one run ---------------------------------------------------------------------
-def _summary(run: dict, tool: str):
-    summary = next((s for s in summaries(run) if s.tool == tool and s.layout == LAYOUT), None)
+def _summary(run: dict, tool: str, layout: str = LAYOUT):
+    summary = next((s for s in summaries(run) if s.tool == tool and s.layout == layout), None)
     if summary is None:
         raise NotMeasured(f"{tool} is not in run {run['run_id']}")
     if summary.status != "ok":
@@ -65,83 +66,83 @@ def _summary(run: dict, tool: str):
     return summary
 
 
-def _project_roots(run: dict, tool: str) -> list[dict]:
-    _summary(run, tool)
-    disk = run["tools"][tool]["layouts"][LAYOUT].get("disk")
+def _project_roots(run: dict, tool: str, layout: str = LAYOUT) -> list[dict]:
+    _summary(run, tool, layout)
+    disk = run["tools"][tool]["layouts"][layout].get("disk")
     if not disk:
         raise NotMeasured(f"{tool} has no disk report in run {run['run_id']}")
     return [r for r in disk["roots"] if r["scope"] not in ("cache", "home")]
 
 
-def env_mib(run: dict, tool: str, **_) -> float:
+def env_mib(run: dict, tool: str, layout: str = LAYOUT, **_) -> float:
     """What one project costs on top (its marginal bytes), mean over the projects, MiB."""
-    roots = _project_roots(run, tool)
+    roots = _project_roots(run, tool, layout)
     return sum(r["marginal_bytes"] for r in roots) / len(roots) / MIB
 
 
-def total_mib(run: dict, tool: str, **_) -> float:
+def total_mib(run: dict, tool: str, layout: str = LAYOUT, **_) -> float:
     """The cache and every project together, each inode once, MiB."""
-    return _summary(run, tool).total_bytes / MIB
+    return _summary(run, tool, layout).total_bytes / MIB
 
 
-def sharing(run: dict, tool: str, **_) -> float:
-    return _summary(run, tool).sharing_ratio
+def sharing(run: dict, tool: str, layout: str = LAYOUT, **_) -> float:
+    return _summary(run, tool, layout).sharing_ratio
 
 
-def cache_link_share(run: dict, tool: str, **_) -> float:
+def cache_link_share(run: dict, tool: str, layout: str = LAYOUT, **_) -> float:
     """Share of the envs' files that are hard links into the tool's cache."""
-    roots = _project_roots(run, tool)
+    roots = _project_roots(run, tool, layout)
     files = sum(r["files"] for r in roots)
     linked = sum(r["links"]["hardlinked_cache"]["count"] for r in roots)
     return linked / files if files else 0.0
 
 
-def freed_share(run: dict, tool: str, **_) -> float:
+def freed_share(run: dict, tool: str, layout: str = LAYOUT, **_) -> float:
     """What deleting a project frees, as a share of what `du` shows for it (mean over projects)."""
-    roots = _project_roots(run, tool)
+    roots = _project_roots(run, tool, layout)
     return sum(r["exclusive_bytes"] / r["physical_bytes"] for r in roots) / len(roots)
 
 
-def fleet_extra_gib(run: dict, tool: str, **_) -> float:
+def fleet_extra_gib(run: dict, tool: str, layout: str = LAYOUT, **_) -> float:
     """What the projects after the first add on disk, GiB: the duplication of a fleet."""
-    roots = _project_roots(run, tool)
+    roots = _project_roots(run, tool, layout)
     if len(roots) < 2:
         raise NotMeasured(f"run {run['run_id']} made one project of {tool}: a fleet needs two or more")
     return sum(r["marginal_bytes"] for r in roots[1:]) / GIB
 
 
-def warm_env_s(run: dict, tool: str, **_) -> float:
+def warm_env_s(run: dict, tool: str, layout: str = LAYOUT, **_) -> float:
     """Seconds to a ready env from a warm cache and no lock file (mean)."""
-    bench = _summary(run, tool).warm
+    bench = _summary(run, tool, layout).warm
     if bench is None:
         raise NotMeasured(f"{tool} has no warm env timed in run {run['run_id']}")
     return bench.mean()
 
 
-def time(run: dict, tool: str, state: str = "", operation: str = "", **_) -> float:
+def time(run: dict, tool: str, state: str = "", operation: str = "", layout: str = LAYOUT, **_) -> float:
     """Mean wall seconds of one cell of the time matrix (the first project)."""
-    _summary(run, tool)
-    samples = matrix_samples(run).get((tool, LAYOUT, state, operation), [])
+    _summary(run, tool, layout)
+    samples = matrix_samples(run).get((tool, layout, state, operation), [])
     if not samples:
         raise NotMeasured(f"{tool} has no {state} {operation} timed in run {run['run_id']}")
     return sum(s.wall_s for s in samples) / len(samples)
 
 
-def build_gb(run: dict, tool: str, group: str = "", **_) -> float:
+def build_gb(run: dict, tool: str, group: str = "", layout: str = LAYOUT, **_) -> float:
     """GB (10^9 bytes) installed in one env of GROUP of what is not identical in every group: what
     that group's build brings (torch's CUDA build with its nvidia-* libraries and triton)."""
-    _summary(run, tool)
-    value = duplication.build_bytes(run, tool, LAYOUT, group)
+    _summary(run, tool, layout)
+    value = duplication.build_bytes(run, tool, layout, group)
     if value is None:
         raise NotMeasured(f"run {run['run_id']} has no proved {tool} env of group {group!r} beside another group")
     return value / 1e9
 
 
-def cross_group_mib(run: dict, tool: str, distribution: str = "", kind: str = "", **_) -> float:
+def cross_group_mib(run: dict, tool: str, distribution: str = "", kind: str = "", layout: str = LAYOUT, **_) -> float:
     """MiB that envs of different groups share (inodes both hold, from the scan), of DISTRIBUTION
     or of every distribution of KIND ("identical", "different builds")."""
-    _summary(run, tool)
-    value = duplication.cross_group_bytes(run, tool, LAYOUT, distribution, kind)
+    _summary(run, tool, layout)
+    value = duplication.cross_group_bytes(run, tool, layout, distribution, kind)
     if value is None:
         raise NotMeasured(f"{tool}'s disk scan in run {run['run_id']} has no figures per project group")
     return value / MIB
