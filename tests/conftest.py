@@ -109,3 +109,10 @@ def docker_client():
 def tools_image(docker_client) -> str:
     """Setup: the base and tools images, built when missing (debootstrap needs Debian's mirror)."""
     return images.ensure(docker_client, print)["tools"]
+
+
+@pytest.fixture(scope="session")
+def tools_images(docker_client) -> dict[str, str]:
+    """Setup: the tools images of Python 3.11 and 3.13 (bookworm, trixie), built when missing,
+    before any test turns the host's pip offline."""
+    return images.ensure(docker_client, print, ("3.11", "3.13"))["tools_by_python"]

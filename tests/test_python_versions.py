@@ -94,11 +94,11 @@ def test_two_pythons_locally(two_pythons, tmp_path, tool_venvs, isolated_work, c
 
 
 @pytest.mark.docker
-def test_two_pythons_in_containers(two_pythons, tmp_path, docker_client, tools_image, cli):
+def test_two_pythons_in_containers(tools_images, two_pythons, tmp_path, docker_client, cli):
     """The 3.13 projects run in a trixie container on the 3.11 container's volumes."""
     status, _, err = cli("run", two_pythons, "--backend", "docker", "--out", tmp_path / "out")
     assert status == 0, err
-    assert "Python 3.13: envbench-tools:" in " ".join(err.split())  # the console wraps long lines
+    assert f"Python 3.13: {tools_images['3.13']}" in " ".join(err.split())  # the console wraps long lines
     check_two_pythons(tmp_path / "out")
     run_id = json.loads((tmp_path / "out" / "run.json").read_text())["run_id"]
     assert not docker_client.containers.list(all=True, filters={"label": f"envbench={run_id}"}), "no container is left"
