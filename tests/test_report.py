@@ -16,19 +16,47 @@ import pytest
 from harness.report import package_rows
 from harness.report.tables import report_tables
 
-TRIO = Path(__file__).resolve().parents[1] / "results" / "trio-20261124T150204Z"
+RESULTS = Path(__file__).resolve().parents[1] / "results"
+TRIO = RESULTS / "trio-20261124T150204Z"
+SEED = RESULTS / "seed-20261201"  # the seed question, every tool that runs here, merged from per-tool runs
+
+
+def _report_copy(tmp_path_factory, run_dir: Path) -> Path:
+    """`envbench report` on a copy of a committed run's run.json alone."""
+    from harness.cli import main
+
+    out = tmp_path_factory.mktemp("report") / run_dir.name
+    out.mkdir()
+    shutil.copy(run_dir / "run.json", out / "run.json")
+    assert main(["report", str(out)]) == 0
+    return out
 
 
 @pytest.fixture(scope="module")
 def reported(tmp_path_factory) -> Path:
-    """`envbench report` on a copy of a committed run (9 tools, 2 projects): run.json alone."""
-    from harness.cli import main
+    """The trio run (9 tools, 2 projects), reported again."""
+    return _report_copy(tmp_path_factory, TRIO)
 
-    out = tmp_path_factory.mktemp("report") / TRIO.name
-    out.mkdir()
-    shutil.copy(TRIO / "run.json", out / "run.json")
-    assert main(["report", str(out)]) == 0
-    return out
+
+@pytest.fixture(scope="module")
+def reported_seed(tmp_path_factory) -> Path:
+    return _report_copy(tmp_path_factory, SEED)
+
+
+def test_committed_seed_run_reports_again(reported_seed):
+    """report.html, tables.md and every chart come back from the committed run.json alone."""
+    assert (reported_seed / "tables.md").read_text() == (SEED / "tables.md").read_text()
+    charts = sorted(p.name for p in (reported_seed / "charts").iterdir())
+    assert charts == sorted(p.name for p in (SEED / "charts").iterdir()) == [
+        "disk.png", "disk.svg", "growth.png", "growth.svg", "time.png", "time.svg"]  # fmt: skip
+    for png in (reported_seed / "charts").glob("*.png"):
+        assert matplotlib.image.imread(png).std() > 0.05, png  # not blank
+    page = (reported_seed / "report.html").read_text()
+    assert page.count("<svg") == 3 and "<script" not in page.lower() and "Parts of this run" in page
+    reproduce = page[page.index('id="reproduce"'):]
+    # Each part's command, with the local index folder it used, then the merge.
+    assert reproduce.count("ENVBENCH_INDEX_PYTORCH_CPU=/opt/wheels envbench run scenarios/seed.yaml --backend docker") == 11
+    assert "envbench merge" in reproduce
 
 
 def test_charts_are_png_and_svg_with_units(reported):
@@ -86,8 +114,10 @@ def _headless(chromium: str, profile: Path, *args: str) -> subprocess.CompletedP
 
 
 @pytest.mark.browser
-def test_browser_renders_every_table_and_chart(reported, tmp_path):
+@pytest.mark.parametrize("run", ["reported", "reported_seed"])
+def test_browser_renders_every_table_and_chart(run, request, tmp_path):
     chromium = _chromium()
+    reported = request.getfixturevalue(run)
     url = (reported / "report.html").as_uri()
     dom = _headless(chromium, tmp_path / "profile", "--dump-dom", url).stdout
     run = json.loads((reported / "run.json").read_text())

@@ -68,14 +68,19 @@ exactly what was asked and locked; a tool that did not prove every env is "not m
 
 
 def answer_table(run: dict) -> Table:
-    rows = []
-    for a in answers(run):
+    found = answers(run)
+    several = len({a.summary.layout for a in found}) > 1  # one layout: it is said once, above
+    rows, not_measured = [], []
+    for a in found:
         s = a.summary
-        status = "" if a.measured else f" ({s.status}{': ' + s.reason[:80] if s.reason else ''})"
+        name = s.tool if a.measured else f"{s.tool} ({s.status})"
+        if not a.measured:
+            not_measured.append(f"**{s.tool}**" + (f" ({s.layout})" if several else "") + f": {s.status}"
+                                + (f", {s.reason}" if s.reason else ""))  # fmt: skip
         rows.append(
             (
-                s.tool + status,
-                s.layout,
+                name,
+                *((s.layout,) if several else ()),
                 _gib(s.total_bytes),
                 _gib(s.cache_bytes),
                 mib(s.marginal_bytes),
@@ -87,5 +92,9 @@ def answer_table(run: dict) -> Table:
             )
         )
     projects = len(run["scenario"]["projects"])
-    intro = f"{projects} projects of scenario **{run['scenario']['name']}**, Python {run['scenario']['python']}."
-    return Table.of("The answer", HEADERS, rows, LEGEND, intro)
+    layout = "" if several or not found else f", {found[0].summary.layout} layout"
+    intro = f"{projects} projects of scenario **{run['scenario']['name']}**, Python {run['scenario']['python']}{layout}."
+    if not_measured:
+        intro += "\n\nNot measured: " + "; ".join(not_measured) + "."
+    headers = HEADERS if several else tuple(h for h in HEADERS if h != "layout")
+    return Table.of("The answer", headers, rows, LEGEND, intro)
