@@ -20,11 +20,17 @@ from .conftest import sigint_as_a_terminal_sends_it, wait_for_first_step, write
 pytestmark = pytest.mark.docker
 
 
-def leftovers(docker_client) -> list[str]:
-    selector = {"label": engine.LABEL}
+def leftovers(docker_client, run_id: str) -> list[str]:
+    """What the run RUN_ID left on the engine (its label's value), others' runs aside."""
+    selector = {"label": f"{engine.LABEL}={run_id}"}
     containers = [c.name for c in docker_client.containers.list(all=True, filters=selector)]
     volumes = [v.name for v in docker_client.volumes.list(filters=selector)]
-    return containers + volumes
+    networks = [n.name for n in docker_client.networks.list(filters=selector)]
+    return containers + volumes + networks
+
+
+def run_id_of(out) -> str:
+    return json.loads((out / "run.json").read_text())["run_id"]
 
 
 def scenario(tmp_path, wheelhouse, layouts="[same-volume, split-volume]"):
@@ -76,7 +82,7 @@ def test_both_layouts_in_containers(tmp_path, wheelhouse, docker_client, tools_i
     assert uv_row["link_mode"] == "same-volume: hardlink; split-volume: copy"
     assert "| uv | split-volume | 0.13.9 | copy | ok |" in (out / "tables.md").read_text()
     assert "uv" in stdout
-    assert leftovers(docker_client) == []
+    assert leftovers(docker_client, run["run_id"]) == []
 
 
 def test_containers_are_unprivileged_and_offline(tmp_path, wheelhouse, docker_client, tools_image):
@@ -106,7 +112,7 @@ def test_containers_are_unprivileged_and_offline(tmp_path, wheelhouse, docker_cl
         assert long_step.ok and long_step.wall_s >= 61
     finally:
         backend.close()
-    assert leftovers(docker_client) == []
+    assert leftovers(docker_client, "test-privileges") == []
 
 
 def test_sigint_mid_install_leaves_no_container_or_volume(tmp_path, wheelhouse, docker_client, tools_image):
@@ -117,12 +123,12 @@ def test_sigint_mid_install_leaves_no_container_or_volume(tmp_path, wheelhouse, 
         stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, preexec_fn=sigint_as_a_terminal_sends_it,
     )  # fmt: skip
     wait_for_first_step(out, "pip-venv")
-    assert leftovers(docker_client), "the run's container is up while it installs"
+    assert leftovers(docker_client, run_id_of(out)), "the run's container is up while it installs"
     child.send_signal(signal.SIGINT)
     _, err = child.communicate(timeout=120)
     assert child.returncode == 130, err
     assert json.loads((out / "run.json").read_text())["status"] == "interrupted"
-    assert leftovers(docker_client) == []
+    assert leftovers(docker_client, run_id_of(out)) == []
 
 
 def test_clean_removes_only_what_is_labelled(docker_client):

@@ -187,7 +187,9 @@ def test_two_docker_runs_install_byte_identical_sets_offline(tmp_path, offline_h
     assert len(packages(tmp_path / "a")) >= 2 * 2 * 3  # tools × projects × (alpha, beta, gamma)
     run = json.loads((tmp_path / "a" / "run.json").read_text())
     assert run["backend"]["network"].endswith("-mirror")  # the internal network, set when served
-    assert not [n for n in client.networks.list(filters={"label": engine.LABEL})]
+    for out in ("a", "b"):  # each run removed its network (other runs' on this engine aside)
+        run_id = json.loads((tmp_path / out / "run.json").read_text())["run_id"]
+        assert not client.networks.list(filters={"label": f"{engine.LABEL}={run_id}"})
 
 
 @pytest.mark.docker
@@ -208,7 +210,7 @@ def test_mirror_network_has_no_route_out(tmp_path, offline_host_pip, docker_clie
         assert backend._exec(sandbox, [sandbox.python, "-c", fetch, "https://pypi.org/simple/"])[0] != 0
     finally:
         backend.close()
-    assert not client.networks.list(filters={"label": engine.LABEL})
+    assert not client.networks.list(filters={"label": f"{engine.LABEL}=test-mirror-net"})
 
 
 SYNTHETIC = """
