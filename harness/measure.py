@@ -28,18 +28,39 @@ LINK_CLASSES = {
 
 
 def observed_link_mode(project_reports: list[dict]) -> tuple[str | None, dict[str, int]]:
-    """The link mode most env files show, and the file count behind each mode."""
+    """The link mode that holds most of the env files' bytes, and the file count behind each mode.
+
+    By bytes, not files: btrfs keeps files under 2 KiB inline in its metadata, where no clone
+    reaches, so an env of small packages has more copied files than cloned ones while nearly all
+    its bytes are clones. A symlink holds no data: symlinks win only where they outnumber files.
+    """
     counts: Counter[str] = Counter()
+    held: Counter[str] = Counter()
     for report in project_reports:
         for link_class, mode in LINK_CLASSES.items():
             entry = report["links"].get(link_class)
             if entry:
                 counts[mode] += entry["count"]
+                held[mode] += entry["bytes"]
         # A clone is a file of one link too: the unique class holds the reflinked files as well.
-        counts["copy"] -= min(counts["copy"], (report["links"].get("reflinked") or {}).get("count", 0))
+        reflinked = report["links"].get("reflinked") or {}
+        counts["copy"] -= min(counts["copy"], reflinked.get("count", 0))
+        held["copy"] -= min(held["copy"], reflinked.get("bytes", 0))
     if not counts:
         return None, {}
-    return counts.most_common(1)[0][0], dict(counts)
+    files = {mode: n for mode, n in counts.items() if mode != "symlink"}
+    if counts["symlink"] > sum(files.values()):
+        return "symlink", dict(counts)
+    return max(files, key=lambda mode: (held[mode], counts[mode])), dict(counts)
+
+
+def link_mode_of(entry: dict) -> str | None:
+    """A tool's observed link mode, from its disk report where there is one (the rule above, also
+    for runs recorded before it), else as recorded."""
+    disk = entry.get("disk")
+    if not disk:
+        return entry.get("link_mode")
+    return observed_link_mode([r for r in disk["roots"] if r["scope"] not in ("cache", "home")])[0] or entry.get("link_mode")
 
 
 def growth_point(projects: int, report: dict) -> dict:

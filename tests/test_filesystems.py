@@ -147,3 +147,21 @@ def test_a_claim_gets_a_verdict_per_file_system(measured):
     assert verdicts["ext4"].verdict == "confirmed" and verdicts["ext4"].measured > 0.5
     assert verdicts["xfs"].verdict == verdicts["btrfs"].verdict == "refuted"
     assert verdicts["xfs"].measured == verdicts["btrfs"].measured == 0.0
+
+
+def test_link_mode_is_the_class_holding_most_bytes():
+    """btrfs inlines files under 2 KiB in its metadata, out of any clone's reach: an env of small
+    packages then has more copied files than clones, yet nearly all its bytes are clones."""
+    from harness.measure import observed_link_mode
+
+    def env(unique, reflinked, hardlinked=(0, 0), symlinks=0):
+        pair = lambda c, b: {"count": c, "bytes": b}  # noqa: E731
+        return {"links": {"unique": pair(*unique), "reflinked": pair(*reflinked), "hardlinked_cache": pair(*hardlinked),
+                          "hardlinked_roots": pair(0, 0), "symlinks_out": pair(symlinks, 0)}}  # fmt: skip
+
+    # 180 files of one link: 79 clones holding 2.35 MB, 101 small copies holding 0.36 MB (uv, btrfs, smoke).
+    assert observed_link_mode([env((180, 2_711_552), (79, 2_351_104))]) == ("clone", {"clone": 79, "copy": 101, "hardlink": 0,
+                                                                                     "symlink": 0})  # fmt: skip
+    assert observed_link_mode([env((5, 10_000), (0, 0), (300, 900_000))])[0] == "hardlink"
+    assert observed_link_mode([env((40, 9_000_000), (0, 0))])[0] == "copy"
+    assert observed_link_mode([env((3, 4096), (0, 0), symlinks=200)])[0] == "symlink"  # an env of links out

@@ -12,6 +12,7 @@ from pathlib import Path
 
 import pyperf
 
+from ..measure import link_mode_of
 from ..results import layouts, load, write_atomic
 from .charts import write_charts
 from .claims import published_files, verdicts_for_run
@@ -116,7 +117,7 @@ def package_rows(run: dict) -> list[dict]:
 def tool_rows(run: dict) -> list[dict]:
     rows = []
     for tool, info in run["tools"].items():
-        modes = {layout: e["link_mode"] for layout, e in info["layouts"].items() if e["link_mode"]}
+        modes = {layout: mode for layout, e in info["layouts"].items() if (mode := link_mode_of(e))}
         link_mode = (
             "; ".join(f"{layout}: {mode}" for layout, mode in modes.items()) if len(modes) > 1 else "".join(modes.values())
         )

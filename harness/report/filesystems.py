@@ -4,6 +4,7 @@ own count beside the scanner's (statvfs deltas: harness/filesystems.py)."""
 from __future__ import annotations
 
 from ..filesystems import METADATA_SHARE, METADATA_SLACK, agrees
+from ..measure import link_mode_of
 from ..results import layouts
 from .table import Table, mib
 
@@ -55,8 +56,9 @@ def filesystem_table(run: dict) -> Table | None:
         freed_ok = "-"
         if delete:
             freed_ok = "✓" if agrees(delete["freed_bytes"], delete["predicted_bytes"]) else "✗"
-        said = configured(run["tools"][tool].get("link_mode_configured"), entry["link_mode"])
-        rows.append((tool, entry["filesystem"]["kind"], said, entry["link_mode"] or "-", mib(total["physical_bytes"]),
+        seen = link_mode_of(entry)
+        said = configured(run["tools"][tool].get("link_mode_configured"), seen)
+        rows.append((tool, entry["filesystem"]["kind"], said, seen or "-", mib(total["physical_bytes"]),
                      mib(occupies), mib(truth["fleet_bytes"]), fleet_ok, mib(marginal),
                      mib(delete.get("predicted_bytes")), mib(delete.get("freed_bytes")), freed_ok))  # fmt: skip
     if not rows:

@@ -10,6 +10,7 @@ from dataclasses import dataclass
 
 import pyperf
 
+from ..measure import link_mode_of
 from ..results import layouts
 
 MIB = 1024 * 1024
@@ -130,7 +131,7 @@ def summaries(run: dict) -> list[Summary]:
                 tool=tool,
                 layout=layout,
                 version=info["version"] or "",
-                link_mode=entry["link_mode"] or "",
+                link_mode=link_mode_of(entry) or "",
                 status=entry["status"],
                 reason=entry["reason"],
                 total_bytes=total,
