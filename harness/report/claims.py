@@ -97,6 +97,15 @@ def cache_link_share(run: dict, tool: str, layout: str = LAYOUT, **_) -> float:
     return linked / files if files else 0.0
 
 
+def cache_reuse_share(run: dict, tool: str, layout: str = LAYOUT, **_) -> float:
+    """Share of the envs' files that reuse another's data instead of a copy: hard-linked into the
+    cache, or clones (shared extents, on btrfs and XFS)."""
+    roots = _project_roots(run, tool, layout)
+    files = sum(r["files"] for r in roots)
+    reused = sum(r["links"]["hardlinked_cache"]["count"] + ((r["links"].get("reflinked") or {}).get("count", 0)) for r in roots)
+    return reused / files if files else 0.0
+
+
 def freed_share(run: dict, tool: str, layout: str = LAYOUT, **_) -> float:
     """What deleting a project frees, as a share of what `du` shows for it (mean over projects)."""
     roots = _project_roots(run, tool, layout)
@@ -148,8 +157,8 @@ def cross_group_mib(run: dict, tool: str, distribution: str = "", kind: str = ""
     return value / MIB
 
 
-METRICS = {f.__name__: f for f in (env_mib, total_mib, sharing, cache_link_share, freed_share, fleet_extra_gib, warm_env_s,
-                                   time, build_gb, cross_group_mib)}  # fmt: skip
+METRICS = {f.__name__: f for f in (env_mib, total_mib, sharing, cache_link_share, cache_reuse_share, freed_share,
+                                   fleet_extra_gib, warm_env_s, time, build_gb, cross_group_mib)}  # fmt: skip
 TIMES = {"warm_env_s", "time"}  # compared only within one run
 
 
