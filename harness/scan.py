@@ -457,6 +457,10 @@ def _extent_figures(w, physical, exclusive, marginal, sweep, extent_index):
         return {"exclusive_bytes": extent_exclusive[i] + blocks, "exclusive_by_inodes_bytes": exclusive,
                 "marginal_bytes": alone[i] + blocks, "marginal_by_inodes_bytes": marginal,
                 "unique_physical_bytes": own[i] + blocks, "shared_extent_bytes": w["reflinked"][1], "extents": "fiemap"}
+    if w["fiemap"] == "platform":  # not Linux: clones (APFS) would be counted as copies, so no figure
+        return {"exclusive_bytes": exclusive, "marginal_bytes": marginal, "unique_physical_bytes": None,
+                "shared_extent_bytes": None,
+                "extents": f"not supported on this platform ({sys.platform}): inode figures only, a clone counted in full"}
     if w["fiemap"] == "unsupported":  # a file system with reflinks whose extents cannot be read: no guess
         return {"exclusive_bytes": exclusive, "marginal_bytes": marginal, "unique_physical_bytes": None,
                 "shared_extent_bytes": None, "extents": "unsupported (FIEMAP refused): inode figures only"}
@@ -465,7 +469,7 @@ def _extent_figures(w, physical, exclusive, marginal, sweep, extent_index):
 
 
 def _total_extents(walked_ok, with_extents, union, total):
-    if any(w["fiemap"] == "unsupported" for w in walked_ok):
+    if any(w["fiemap"] in ("unsupported", "platform") for w in walked_ok):
         return {"unique_physical_bytes": None, "shared_extent_bytes": None}
     if not with_extents:
         return {"unique_physical_bytes": total["physical_bytes"], "shared_extent_bytes": 0}
@@ -530,6 +534,9 @@ def scan(roots, cache_roots=(), jobs=None, groups=None):
     track_all = _nested(roots)
     fs_types = [mount_fs_type(r) for r in roots]
     job_list = [(r, track_all, fs in REFLINK_FS) for r, fs in zip(roots, fs_types)]
+    # macOS: APFS clones files too, but it has no FIEMAP and no /proc to tell the file system by:
+    # the figures there are inode figures, which count a clone in full, so the report says so.
+    unsupported_platform = sys.platform != "linux"
     if any(check for _, _, check in job_list):
         os.sync()  # delayed allocation gets its extents: FIEMAP then reports where data really is
     workers = min(len(roots), jobs or os.cpu_count() or 1)
@@ -556,6 +563,9 @@ def scan(roots, cache_roots=(), jobs=None, groups=None):
 
     total = {"physical_bytes": 0, "apparent_bytes": 0, "files": 0, "dirs": 0, "symlinks": 0, "others": 0}
     # Extents (btrfs, XFS): what the set really occupies, beyond inodes. Elsewhere the inode figures.
+    if unsupported_platform:
+        for w in walked_ok:
+            w["fiemap"] = "platform"
     with_extents = [w for w in walked_ok if w["fiemap"] == "supported"]
     extent_total, own, extent_exclusive, alone = extent_union(with_extents)
     extent_index = {id(w): i for i, w in enumerate(with_extents)}

@@ -165,3 +165,31 @@ def test_link_mode_is_the_class_holding_most_bytes():
     assert observed_link_mode([env((5, 10_000), (0, 0), (300, 900_000))])[0] == "hardlink"
     assert observed_link_mode([env((40, 9_000_000), (0, 0))])[0] == "copy"
     assert observed_link_mode([env((3, 4096), (0, 0), symlinks=200)])[0] == "symlink"  # an env of links out
+
+
+@pytest.mark.reflink
+def test_ctrl_c_mid_install_unmounts_and_removes_the_private_file_system(tmp_path, tool_venvs):
+    import signal
+    import subprocess
+    import sys
+
+    from .conftest import sigint_as_a_terminal_sends_it, wait_for_first_step
+
+    _require_private_filesystems()
+    scenario = write(tmp_path / "s.yaml", SCENARIO.replace("[ext4, xfs, btrfs]", "[xfs]").replace("count: 3", "count: 2"))
+    out = tmp_path / "out"
+    child = subprocess.Popen(
+        [sys.executable, "-m", "harness", "run", str(scenario), "--backend", "local", "--tools", "pip-venv", "--out", str(out)],
+        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, preexec_fn=sigint_as_a_terminal_sends_it,
+        env={**os.environ, "ENVBENCH_WORK": str(tmp_path / "work")},
+    )  # fmt: skip
+    wait_for_first_step(out, "pip-venv", "same-volume@xfs")
+    run_id = json.loads((out / "run.json").read_text())["run_id"]
+    with open("/proc/self/mountinfo", encoding="utf-8") as f:
+        assert run_id in f.read(), "the private file system is mounted while the tool runs"
+    child.send_signal(signal.SIGINT)
+    _, err = child.communicate(timeout=120)
+    assert child.returncode == 130, err
+    with open("/proc/self/mountinfo", encoding="utf-8") as f:
+        assert run_id not in f.read()
+    assert not list(filesystems.folder().glob(f"{run_id}-*"))  # neither the mount point nor the loop file

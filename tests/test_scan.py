@@ -408,3 +408,13 @@ def test_packages_per_group_and_what_groups_share(tmp_path):
     assert set(cpu_row["groups"]) == {"cpu"} and set(cuda_row["groups"]) == {"cuda"}
     assert cpu_row["cross_group_bytes"] == cuda_row["cross_group_bytes"] == 0
     assert "groups" not in scan([envs["cpu-1"].parent])["packages"][0]  # no groups given: no group figures
+
+
+def test_off_linux_the_extent_figures_are_refused_not_guessed(tmp_path, monkeypatch):
+    """macOS clones files (APFS) but has no FIEMAP: no unique figure rather than a wrong one."""
+    fill(tmp_path / "a" / "f.bin", 10_000, 14)
+    monkeypatch.setattr(scan_module.sys, "platform", "darwin")
+    report = scan([tmp_path / "a"])
+    assert report["total"]["unique_physical_bytes"] is None and report["total"]["shared_extent_bytes"] is None
+    assert report["roots"][0]["extents"].startswith("not supported on this platform (darwin)")
+    assert report["total"]["physical_bytes"] == du(tmp_path / "a")  # the inode figures stay

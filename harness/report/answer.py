@@ -96,5 +96,9 @@ def answer_table(run: dict) -> Table:
     intro = f"{projects} projects of scenario **{run['scenario']['name']}**, Python {run['scenario']['python']}{layout}."
     if not_measured:
         intro += "\n\nNot measured: " + "; ".join(not_measured) + "."
+    inode_only = sorted({r["extents"] for _, _, e in layouts(run) for r in (e.get("disk") or {}).get("roots", [])
+                         if str(r.get("extents", "")).startswith(("not supported", "unsupported"))})  # fmt: skip
+    if inode_only:
+        intro += "\n\nDisk figures are inode figures here, as `du`'s: " + "; ".join(inode_only) + "."
     headers = HEADERS if several else tuple(h for h in HEADERS if h != "layout")
     return Table.of("The answer", headers, rows, LEGEND, intro)
