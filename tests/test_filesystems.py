@@ -93,10 +93,16 @@ def test_each_tool_on_each_file_system_agrees_with_statvfs(measured):
 
 
 @pytest.mark.reflink
-def test_nothing_stays_mounted(measured):
-    assert not list(filesystems.folder().glob("*.img")) if filesystems.folder().exists() else True
+def _mounted_for(run_id: str) -> list[str]:
+    """This run's private file systems still mounted (another envbench run may have its own)."""
     with open("/proc/self/mountinfo", encoding="utf-8") as f:
-        assert str(filesystems.folder()) not in f.read()
+        return [line for line in f if f"{filesystems.folder()}/{run_id}-" in line]
+
+
+def test_nothing_stays_mounted(measured):
+    run_id = measured[1]["run_id"]
+    assert not _mounted_for(run_id)
+    assert not list(filesystems.folder().glob(f"{run_id}-*"))  # neither the mount point nor the loop file
 
 
 def test_without_root_a_private_file_system_is_unavailable(tmp_path, tool_venvs, isolated_work, cli, monkeypatch):
@@ -124,12 +130,12 @@ def test_private_file_system_in_a_container(tmp_path, docker_client, tools_image
     scenario = write(tmp_path / "s.yaml", SCENARIO.replace("[ext4, xfs, btrfs]", "[xfs]").replace("count: 3", "count: 2"))
     status, _, err = cli("run", scenario, "--backend", "docker", "--tools", "uv", "--out", tmp_path / "out")
     assert status == 0, err
-    entry = json.loads((tmp_path / "out" / "run.json").read_text())["tools"]["uv"]["layouts"]["same-volume@xfs"]
+    run = json.loads((tmp_path / "out" / "run.json").read_text())
+    entry = run["tools"]["uv"]["layouts"]["same-volume@xfs"]
     assert entry["status"] == "ok" and entry["link_mode"] == "clone"
     assert filesystems.agrees(entry["statvfs"]["fleet_bytes"], entry["disk"]["total"]["unique_physical_bytes"])
     assert filesystems.agrees(entry["statvfs"]["delete"]["freed_bytes"], entry["statvfs"]["delete"]["predicted_bytes"])
-    with open("/proc/self/mountinfo", encoding="utf-8") as f:
-        assert str(filesystems.folder()) not in f.read()  # unmounted after the tool
+    assert not _mounted_for(run["run_id"])  # unmounted after the tool
 
 
 @pytest.mark.reflink

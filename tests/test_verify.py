@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import pytest
@@ -12,7 +13,9 @@ from harness.results import load as load_run
 
 ROOT = Path(__file__).resolve().parents[1]
 # A run measured by envbench and committed with the repository: smoke, every tool, both layouts.
-SMOKE = sorted((ROOT / "results").glob("smoke-*/run.json"))[-1].parent
+SMOKE = sorted(
+    p.parent for p in (ROOT / "results").glob("smoke-*/run.json") if json.loads(p.read_text())["scenario"]["name"] == "smoke"
+)[-1]
 SOURCE = {"title": "A test source", "url": "https://example.invalid/post", "date": "2026-11"}
 
 
