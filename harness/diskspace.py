@@ -50,9 +50,10 @@ class Estimate:
         )
 
 
-def estimate(mirror: dict, projects, pythons: dict[str, str] | None = None) -> Estimate:
-    """One tool's worst case for PROJECTS (scenario Projects) from the run's mirror record;
-    pythons: project name -> its Python, where closure.json records install sets per Python."""
+def install_sets(mirror: dict, projects, pythons: dict[str, str] | None = None) -> list[list[dict]]:
+    """Each of PROJECTS' (scenario Projects) install set: the mirror's file records it installs;
+    pythons: project name -> its Python, where closure.json records install sets per Python.
+    A project closure.json does not list (an older mirror) is charged the whole closure."""
     pythons = pythons or {}
     installed = [f for f in mirror["files"] if f.get("role", "install") == "install"]
     by_file = {f["filename"]: f for f in installed}
@@ -63,12 +64,18 @@ def estimate(mirror: dict, projects, pythons: dict[str, str] | None = None) -> E
         files = [by_file.get(n) for n in names] if names else [by_release.get(tuple(r)) for r in s["installs"]]
         if all(files):
             sets[(tuple(s["dependencies"]), tuple(sorted(s["sources"].items())), s.get("python", ""))] = files
-    sizes = []
+    found = []
     for project in projects:
         key = (tuple(project.dependencies), tuple(sorted(project.sources)))
-        # A project closure.json does not list (an older mirror) is charged the whole closure.
-        files = sets.get((*key, pythons.get(project.name, "")), sets.get((*key, ""), installed))
-        sizes.append(sum(f.get("unpacked_bytes", f["size"]) + f.get("source_bytes", 0) for f in files) + ENV_OVERHEAD)
+        found.append(sets.get((*key, pythons.get(project.name, "")), sets.get((*key, ""), installed)))
+    return found
+
+
+def estimate(mirror: dict, projects, pythons: dict[str, str] | None = None) -> Estimate:
+    """One tool's worst case for PROJECTS from the run's mirror record (see install_sets)."""
+    installed = [f for f in mirror["files"] if f.get("role", "install") == "install"]
+    sizes = [sum(f.get("unpacked_bytes", f["size"]) + f.get("source_bytes", 0) for f in files) + ENV_OVERHEAD
+             for files in install_sets(mirror, projects, pythons)]  # fmt: skip
     cache = sum(f.get("unpacked_bytes", f["size"]) + f["size"] for f in installed)
     return Estimate(sum(sizes) + cache + RESERVE, sum(sizes), cache, len(sizes), max(sizes, default=0))
 

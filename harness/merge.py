@@ -9,12 +9,12 @@ each tool with the part that measured it, and every output of a run is written f
 
 from __future__ import annotations
 
-import hashlib
 import json
 import shutil
 from pathlib import Path
 
-from .results import SCHEMA, load, now, write_atomic
+from . import results
+from .results import SCHEMA, load, now, settle, write_atomic
 from .scenario import KNOWN_TOOLS
 
 
@@ -23,14 +23,19 @@ class MergeError(Exception):
 
 
 def scenario_hash(run: dict) -> str:
-    scenario = {k: v for k, v in run["scenario"].items() if k != "tools"}
-    return hashlib.sha256(json.dumps(scenario, sort_keys=True).encode()).hexdigest()[:16]
+    return results.scenario_hash(run["scenario"], with_tools=False)
 
 
 def closure_hash(run: dict) -> str:
-    files = (run.get("mirror") or {}).get("files") or []
-    keys = sorted((f["filename"], f["sha256"], f.get("index", ""), f.get("role", "install")) for f in files)
-    return hashlib.sha256(json.dumps(keys).encode()).hexdigest()[:16]
+    return results.closure_hash(run.get("mirror"))
+
+
+def units_of_json(scenario: dict):
+    """The unit keys of a run's scenario record, in run order (one tool suffices for the keys)."""
+    from .units import Unit
+
+    return [Unit("", layout, fs) for layout in scenario.get("layouts", ["same-volume"])
+            for fs in scenario.get("filesystems", ["engine"])]  # fmt: skip
 
 
 def _parts_of(run: dict, run_dir: Path) -> list[dict]:
@@ -48,6 +53,9 @@ def _parts_of(run: dict, run_dir: Path) -> list[dict]:
             "machine": run["machine"],
             "backend": run["backend"],
             "tools": list(run["tools"]),
+            # A shard's units (tool and key), so the report can say which part measured what.
+            "units": [f"{tool} {key}" for tool, info in run["tools"].items() for key in info["layouts"]],
+            **({"shard": run["shard"]["shard"]} if run.get("shard") else {}),
         }
     ]
 
@@ -67,18 +75,33 @@ def merged_record(runs: list[tuple[Path, dict]], out: Path, command: list[str]) 
                 "the packages were resolved differently"
             )
     tools: dict[str, dict] = {}
-    owner: dict[str, Path] = {}
+    owner: dict[tuple[str, str], Path] = {}
     failures, parts, overhead = [], [], {}
     for run_dir, run in runs:
         for name, info in run["tools"].items():
-            if name in tools:
-                raise MergeError(f"{run_dir}: tool {name} is in {owner[name]} too: merge runs of different tools")
-            owner[name] = run_dir
-            tools[name] = {**info, "part": info.get("part", run["run_id"])}
+            part = info.get("part", run["run_id"])
+            # Shards split a tool's units between parts: a unit (tool, layout[@file system]) comes from one.
+            for key in info["layouts"]:
+                if (name, key) in owner:
+                    raise MergeError(f"{run_dir}: tool {name} ({key}) is in {owner[name, key]} too: "
+                                     "merge runs of different tools or shards")  # fmt: skip
+                owner[name, key] = run_dir
+            layouts = {key: {**entry, "part": entry.get("part", part)} for key, entry in info["layouts"].items()}
+            if name not in tools:
+                tools[name] = {**info, "part": part, "layouts": layouts}
+                continue
+            if info.get("version") and tools[name].get("version") and info["version"] != tools[name]["version"]:
+                raise MergeError(f"{run_dir}: {name} {info['version']} differs from {tools[name]['version']} in another part")
+            tools[name]["layouts"].update(layouts)
+            tools[name]["version"] = tools[name].get("version") or info.get("version")
         failures += [{**f, "part": f.get("part", run["run_id"])} for f in run["failures"]]
         parts += _parts_of(run, run_dir)
         for key, value in (run.get("overhead") or {}).items():
             overhead[key] = overhead.get(key, 0.0) + value
+    unit_order = {u.key: i for i, u in enumerate(units_of_json(first["scenario"]))}
+    for info in tools.values():
+        info["layouts"] = dict(sorted(info["layouts"].items(), key=lambda item: unit_order.get(item[0], len(unit_order))))
+        settle(info)
     # envbench's own tool order, as one run of every tool lists them; other names (variants) after.
     order = {name: i for i, name in enumerate(KNOWN_TOOLS)}
     tools = dict(sorted(tools.items(), key=lambda item: order.get(item[0], len(order))))

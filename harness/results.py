@@ -5,6 +5,7 @@ Everything a report needs is here (DESIGN.md, "Outputs of a run"); reports read 
 
 from __future__ import annotations
 
+import hashlib
 import json
 import os
 import platform
@@ -96,18 +97,21 @@ class RunRecord:
         return layouts(self.data)
 
     def settle(self, tool: str) -> None:
-        """A tool's status from its layouts: failed in any, else ok in any, else unavailable."""
-        info = self.tool(tool)
-        entries = list(info["layouts"].values())
-        for status in ("failed", "ok", "unavailable"):
-            matching = [e for e in entries if e["status"] == status]
-            if matching:
-                info["status"] = status
-                info["reason"] = next((e["reason"] for e in matching if e["reason"]), "")
-                return
+        settle(self.tool(tool))
 
     def fail(self, tool: str, what: str, reason: str, **where) -> None:
         self.data["failures"].append({"tool": tool, "what": what, "reason": reason, **where})
+
+
+def settle(info: dict) -> None:
+    """A tool's status from its layouts: failed in any, else ok in any, else unavailable."""
+    entries = list(info["layouts"].values())
+    for status in ("failed", "ok", "unavailable"):
+        matching = [e for e in entries if e["status"] == status]
+        if matching:
+            info["status"] = status
+            info["reason"] = next((e["reason"] for e in matching if e["reason"]), "")
+            return
 
 
 def layouts(run: dict):
@@ -123,3 +127,17 @@ def load(run_dir: Path) -> dict:
     if data.get("schema") != SCHEMA:
         raise ValueError(f"{path}: schema {data.get('schema')!r}, this envbench reads schema {SCHEMA}")
     return data
+
+
+def scenario_hash(scenario_json: dict, with_tools: bool = True) -> str:
+    """The scenario a run measured: every key but the file's path (or but its tools too: what
+    merged parts share)."""
+    scenario = {k: v for k, v in scenario_json.items() if k != "path" and (with_tools or k != "tools")}
+    return hashlib.sha256(json.dumps(scenario, sort_keys=True).encode()).hexdigest()[:16]
+
+
+def closure_hash(mirror_record: dict | None) -> str:
+    """The mirror closure: every file's name, sha256, index and role."""
+    files = (mirror_record or {}).get("files") or []
+    keys = sorted((f["filename"], f["sha256"], f.get("index", ""), f.get("role", "install")) for f in files)
+    return hashlib.sha256(json.dumps(keys).encode()).hexdigest()[:16]

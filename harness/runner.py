@@ -14,11 +14,12 @@ import urllib.error
 import urllib.request
 from collections import Counter
 from contextlib import ExitStack, contextmanager
+from dataclasses import dataclass
 from urllib.parse import urlparse
 
 from rich.console import Console
 
-from . import contents, diskspace, filesystems, mirror
+from . import contents, diskspace, filesystems, mirror, resume
 from .backends.base import BackendError, StepResult, ToolUnavailable
 from .measure import Measurer
 from .plan import LOCKED, WARM_LOCKED, last_fleet_cell, plan, states_of, tree_plan
@@ -26,6 +27,7 @@ from .results import RunRecord, now
 from .scenario import Scenario
 from .tools import ADAPTERS, PackageSource, Sandbox, ToolAdapter
 from .tools.variant import variant
+from .units import Unit, units_of
 
 
 def unreachable_indexes(scenario: Scenario, timeout: float = 15.0) -> dict[str, str]:
@@ -46,9 +48,34 @@ def unreachable_indexes(scenario: Scenario, timeout: float = 15.0) -> dict[str, 
     return failures
 
 
+@dataclass(frozen=True)
+class Resumed:
+    """What a resumed run began with: the units it finished, its tools' versions, its closure."""
+
+    finished: frozenset[tuple[str, str]]  # (tool, unit key)
+    versions: dict[str, str]
+    closure: str | None  # closure_hash of its mirror record, None before it had one
+    overhead: dict[str, float]  # the harness's time account before the resume
+
+
+def unit_unavailable(scenario: Scenario, unit: Unit) -> str | None:
+    """Why UNIT cannot run on this machine as it is (a binary or channel missing, no root for a
+    private file system), without running anything; None: it can."""
+    declared = scenario.variant(unit.tool)
+    adapter = ADAPTERS[declared.tool if declared else unit.tool]
+    source = PackageSource(conda_channel=os.environ.get("ENVBENCH_CONDA_CHANNEL") or None)
+    reason = adapter.unavailable(source, dict(os.environ))
+    if not reason and unit.filesystem != filesystems.ENGINE:
+        reason = filesystems.unavailable_reason(unit.filesystem)
+    return reason
+
+
 class Runner:
-    def __init__(self, scenario: Scenario, backend, record: RunRecord, console: Console | None = None, image_s: float = 0.0):
+    def __init__(self, scenario: Scenario, backend, record: RunRecord, console: Console | None = None, image_s: float = 0.0,
+                 units: list[Unit] | None = None, resumed: Resumed | None = None):  # fmt: skip
         self.scenario = scenario
+        self.units = units if units is not None else units_of(scenario)  # a shard's, or every unit
+        self.resumed = resumed
         self.backend = backend
         self.record = record
         self.console = console or Console(stderr=True)
@@ -71,27 +98,36 @@ class Runner:
             self.check_space()
             for reason in blocked.values():
                 self.say(f"[yellow]warning:[/] {reason}; projects that need it are recorded as failed")
-            for layout in self.scenario.layouts:
-                for filesystem in self.scenario.filesystems:
-                    for tool in self.scenario.tools:
-                        self.run_tool(tool, layout, blocked, filesystem)
+            for unit in self.units:
+                if self.resumed and (unit.tool, unit.key) in self.resumed.finished:
+                    self.say(f"[bold]{unit.tool}[/] ({unit.key}): finished before the resume, kept")
+                    continue
+                self.run_tool(unit.tool, unit.layout, blocked, unit.filesystem)
         except KeyboardInterrupt:
             status = "interrupted"
             raise
         except diskspace.NotEnoughDisk:
             status = "refused"
             raise
+        except resume.ResumeRefused:
+            status = "interrupted"  # what it finished stays; a resume that matches goes on from it
+            raise
         finally:
             self._stack.close()
             total = time.perf_counter() - started + self.timers["image"]
             steps = sum(s["wall_s"] for _, _, entry in self.record.layouts() for s in entry["steps"])
             accounted = steps + sum(self.timers.values())
-            self.record.data["overhead"] = {
+            overhead = {
                 "total_s": total,
                 "steps_s": steps,
                 **{f"{name}_s": value for name, value in sorted(self.timers.items())},
                 "other_s": max(0.0, total - accounted),
             }
+            if self.resumed:  # steps_s counts every kept step already; the rest adds up over sittings
+                for name, value in self.resumed.overhead.items():
+                    if name != "steps_s":
+                        overhead[name] = overhead.get(name, 0.0) + value
+            self.record.data["overhead"] = overhead
             self.record.data["status"] = status
             self.record.data["finished"] = now()
             self.record.save()
@@ -123,6 +159,8 @@ class Runner:
             return {"*": f"the mirror could not be made: {exc}"}
         self.record.data["backend"].update(self.backend.describe())  # serving changed its network
         record = json.loads((folder / "closure.json").read_text())
+        if self.resumed:
+            resume.check_closure(self.record, self.resumed.closure, record)
         closure = mirror.files_of(record)
         installed = [f for f in closure if f.get("role", "install") == "install"]
         self.record.data["mirror"] = {
@@ -215,6 +253,8 @@ class Runner:
                 self.unavailable(tool, key, f"`{version_step.display()}` failed: {version.tail[-300:]}")
                 return
             info["version"] = adapter.parse_version(version.tail)
+            if self.resumed:
+                resume.check_version(self.record, tool, info["version"], self.resumed.versions)
             info["link_mode_configured"] = adapter.link_mode_configured()
             self.materialize(adapter, sandbox, key, blocked)
         finally:

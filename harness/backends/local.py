@@ -17,6 +17,7 @@ import socket
 import subprocess
 import time
 import urllib.request
+import zlib
 from pathlib import Path
 
 from .. import cell, tree
@@ -196,9 +197,7 @@ class LocalBackend:
         bin_dir = self.tool_venv("pypiserver", SERVER_REQUIREMENTS, python)
         urls = {}
         for index in mirror.indexes_of(folder):
-            with socket.socket() as probe:
-                probe.bind(("127.0.0.1", 0))
-                port = probe.getsockname()[1]
+            port = _port_for(index)
             log = self.logs_dir / f"mirror-{index}.log"
             log.parent.mkdir(parents=True, exist_ok=True)
             with open(log, "ab") as out:
@@ -218,3 +217,22 @@ class LocalBackend:
                 os.killpg(server.pid, signal.SIGTERM)
             server.wait()
         self.servers = []
+
+
+# The mirror's port, the same in every run where it is free: pip's HTTP cache names its folders by
+# a hash of each URL, so another port gives another set of folders and the cache's physical size
+# differs by a block or two between otherwise identical runs.
+MIRROR_PORTS = range(38100, 38900)
+
+
+def _port_for(index: str) -> int:
+    preferred = MIRROR_PORTS[zlib.crc32(index.encode()) % len(MIRROR_PORTS)]
+    for port in (preferred, 0):  # 0: any free port, when the preferred one is taken
+        with socket.socket() as probe:
+            probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)  # as the server binds it
+            try:
+                probe.bind(("127.0.0.1", port))
+            except OSError:
+                continue
+            return probe.getsockname()[1]
+    raise BackendError("no free port on 127.0.0.1 for the mirror")

@@ -1,0 +1,195 @@
+"""Never start over: a run stopped by Ctrl-C mid-fleet goes on with --resume, and shards of a run
+merge into it; both end with the disk figures of one uninterrupted run and every cell once
+(real runs with the local backend, synthetic packages, offline)."""
+
+from __future__ import annotations
+
+import csv
+import json
+import os
+import signal
+import subprocess
+import sys
+from collections import Counter
+from pathlib import Path
+
+import pytest
+
+from harness import costs
+from harness.scenario import parse
+from harness.units import Shard, ShardError, Unit, parse_shard, split, units_of
+
+from .conftest import sigint_as_a_terminal_sends_it, wait_for_first_step, write
+
+SCENARIO = """
+name: never-start-over
+python: "3.11"
+repetitions: 2
+tools: [uv, pip-venv]
+checkpoints: [2]
+synthetic:
+  - {name: heavy, files: 6, file_size: 262144, binary: true, dependencies: [light]}
+  - {name: light, files: 120, file_size: 4096}
+projects:
+  - name: app
+    count: 3
+    dependencies: [heavy]
+"""
+
+
+def cells(run: dict) -> Counter:
+    """Every step's cell (tool, layout, project, state, repetition, operation), counted."""
+    return Counter(
+        (s["tool"], s["layout"], s["project"], s["state"], s["repetition"], s["operation"])
+        for info in run["tools"].values() for entry in info["layouts"].values() for s in entry["steps"]
+    )  # fmt: skip
+
+
+# disk.csv's columns that count blocks and files; apparent bytes differ by the length of paths
+# written into envs (shebangs, pyvenv.cfg), and each run has its own work folder.
+PHYSICAL = ("tool", "layout", "scope", "files", "physical_bytes", "naive_bytes", "exclusive_bytes", "hardlinked_files",
+            "symlinked_files", "copied_files")  # fmt: skip
+
+
+def physical(out: Path) -> list[tuple]:
+    with open(out / "disk.csv", newline="", encoding="utf-8") as f:
+        rows = list(csv.DictReader(f))
+    assert rows and all(row["physical_bytes"] for row in rows)
+    return sorted(tuple(row[c] for c in PHYSICAL) for row in rows)  # a merge lists tools in envbench's order
+
+
+def load(out: Path) -> dict:
+    return json.loads((out / "run.json").read_text())
+
+
+@pytest.fixture
+def work(tmp_path_factory, monkeypatch) -> Path:
+    """Each run's trees in a folder whose path has the same length as every other run's here:
+    paths are written into envs (activate scripts, shebangs), and a longer one can take a block more."""
+    folder = tmp_path_factory.mktemp("w")
+    monkeypatch.setenv("ENVBENCH_WORK", str(folder))
+    return folder
+
+
+@pytest.fixture(scope="module")
+def whole(tmp_path_factory, tool_venvs):
+    """One uninterrupted run of both tools: what a resumed run and merged shards must equal."""
+    from harness.cli import main
+
+    tmp = tmp_path_factory.mktemp("whole")
+    scenario = write(tmp / "s.yaml", SCENARIO)
+    patch = pytest.MonkeyPatch()
+    patch.setenv("ENVBENCH_WORK", str(tmp_path_factory.mktemp("w")))
+    try:
+        assert main(["run", str(scenario), "--backend", "local", "--out", str(tmp / "out")]) == 0
+    finally:
+        patch.undo()
+    return scenario, tmp / "out"
+
+
+def test_ctrl_c_mid_fleet_then_resume_equals_an_uninterrupted_run(whole, tmp_path, cli, work):
+    scenario, reference = whole
+    out = tmp_path / "out"
+    child = subprocess.Popen(
+        [sys.executable, "-m", "harness", "run", str(scenario), "--backend", "local", "--out", str(out)],
+        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, preexec_fn=sigint_as_a_terminal_sends_it,
+        env={**os.environ, "ENVBENCH_WORK": str(work), "COLUMNS": "300"},
+    )  # fmt: skip
+    wait_for_first_step(out, "pip-venv")  # uv's unit is done; pip-venv's fleet has begun
+    child.send_signal(signal.SIGINT)
+    _, err = child.communicate(timeout=180)
+    assert child.returncode == 130, err
+    stopped = load(out)
+    assert stopped["status"] == "interrupted"
+    assert stopped["tools"]["uv"]["layouts"]["same-volume"]["status"] == "ok"
+    assert stopped["tools"]["pip-venv"]["layouts"]["same-volume"]["status"] == "running"
+    # Ctrl-C says the exact command that goes on.
+    again = f"envbench run {scenario} --resume {out} --backend local"
+    assert again in " ".join(err.split()), err
+
+    status, _, err = cli(*again.split()[1:])
+    assert status == 0, err
+    assert "resume: 1 finished units kept; measured again: pip-venv same-volume" in err
+    resumed, expected = load(out), load(reference)
+    assert resumed["status"] == "complete" and resumed["run_id"] == stopped["run_id"]
+    [note] = resumed["resumes"]
+    assert note["kept"] == ["uv same-volume"] and note["discarded"] == ["pip-venv same-volume"]
+    # uv's unit was kept as it was, not measured again.
+    assert resumed["tools"]["uv"] == stopped["tools"]["uv"]
+    # Every cell once: the same cells as an uninterrupted run, none twice.
+    assert cells(resumed) == cells(expected) and set(cells(resumed).values()) == {1}
+    # The disk figures of an uninterrupted run, to the byte.
+    assert physical(out) == physical(reference)
+    assert [p["projects"] for p in resumed["tools"]["pip-venv"]["layouts"]["same-volume"]["growth"]] == [2, 3]  # each once
+
+
+def test_a_resume_with_a_changed_scenario_is_refused(whole, tmp_path, cli, work):
+    scenario, reference = whole
+    out = tmp_path / "copy"
+    out.mkdir()
+    run = load(reference)
+    run["status"] = "interrupted"
+    (out / "run.json").write_text(json.dumps(run))
+    changed = write(tmp_path / "s.yaml", SCENARIO.replace("repetitions: 2", "repetitions: 3"))
+    status, _, err = cli("run", changed, "--resume", out, "--backend", "local")
+    assert status == 2
+    assert err.strip().count("\n") == 0  # one line
+    assert err.startswith(f"--resume {out}: the scenario changed since the run began (repetitions; hash ")
+    status, _, err = cli("run", scenario, "--resume", tmp_path / "nowhere", "--backend", "local")
+    assert (status, err.strip()) == (2, f"--resume {tmp_path / 'nowhere'}: no run.json there")
+    status, _, err = cli("run", scenario, "--resume", out, "--backend", "local", "--shard", "1/2")
+    assert (status, err.strip()) == (2, f"--resume {out}: the run began as shard none, not 1/2")
+
+
+def test_shards_merged_equal_one_run(whole, tmp_path, cli, work):
+    scenario, reference = whole
+    parts = []
+    for k in (1, 2):
+        parts.append(tmp_path / f"shard{k}")
+        status, _, err = cli("run", scenario, "--backend", "local", "--shard", f"{k}/2", "--out", parts[-1])
+        assert status == 0, err
+        assert load(parts[-1])["shard"]["shard"] == f"{k}/2"
+    # Two units, two shards: each runs one whole unit (a tool's fleet is never cut in two).
+    assert sorted(list(load(p)["tools"]) for p in parts) == [["pip-venv"], ["uv"]]
+    status, _, err = cli("merge", *parts, "--out", tmp_path / "merged")
+    assert status == 0, err
+    merged, expected = load(tmp_path / "merged"), load(reference)
+    assert cells(merged) == cells(expected) and set(cells(merged).values()) == {1}
+    assert physical(tmp_path / "merged") == physical(reference)
+    assert {p["shard"] for p in merged["parts"]} == {"1/2", "2/2"}
+
+
+def test_shards_split_whole_units_and_balance_them():
+    scenario = parse(SCENARIO.replace("tools: [uv, pip-venv]", "tools: [uv, pip-venv, pip-tools, poetry, pdm, hatch]")
+                     .replace("python: \"3.11\"", "python: \"3.11\"\nlayouts: [same-volume, split-volume]"))  # fmt: skip
+    units = units_of(scenario)
+    assert len(units) == 12
+    for count in (1, 2, 3, 5, 12, 20):
+        shards = costs.shards(scenario, count)
+        assert len(shards) == count
+        assert sorted(u for shard in shards for u in shard) == sorted(units)  # every unit once
+        assert shards == costs.shards(scenario, count)  # the same split every time
+    # Balanced: the dearest shard is at most the dearest unit above the mean.
+    weights = costs.split_costs(scenario)
+    loads = [sum(weights[u] for u in shard) for shard in costs.shards(scenario, 3)]
+    assert max(loads) - sum(loads) / 3 <= max(weights.values())
+    # Copying tools weigh more than linking ones.
+    assert weights[Unit("pip-venv", "same-volume")] > 5 * weights[Unit("uv", "same-volume")]
+    a, b = Unit("a", "x"), Unit("b", "x")
+    assert split([a, b], {a: 1.0, b: 1.0}, 2) == [[a], [b]]  # ties: run order, lower shard first
+
+
+@pytest.mark.parametrize("text", ["0/2", "3/2", "1", "a/b", "1/0"])
+def test_a_bad_shard_is_one_line(text):
+    with pytest.raises(ShardError, match=r"^--shard "):
+        parse_shard(text)
+    assert parse_shard(" 2/3 ") == Shard(2, 3)
+
+
+def test_plan_prints_the_split_and_runs_nothing(cli, tmp_path, isolated_work):
+    scenario = write(tmp_path / "s.yaml", SCENARIO)
+    status, out, _ = cli("plan", scenario, "--shards", "2")
+    assert status == 0
+    assert "1/2" in out and "2/2" in out and "uv" in out and "pip-venv" in out
+    assert "One machine: about" in out and "Estimates, not measurements" in out
+    assert not isolated_work.exists() and not list(tmp_path.glob("results*"))
