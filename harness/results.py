@@ -29,12 +29,25 @@ def machine_facts() -> dict:
         memory = None
     return {
         "platform": platform.platform(),
+        "cpu_model": cpu_model(),
         "machine": platform.machine(),
         "cpus": os.cpu_count(),
         "memory_bytes": memory,
         "harness_python": platform.python_version(),
         "envbench": __version__,
     }
+
+
+def cpu_model() -> str | None:
+    """The CPU's model name (Linux: /proc/cpuinfo), what tells machines of one kind from another."""
+    try:
+        with open("/proc/cpuinfo", encoding="utf-8") as f:
+            for line in f:
+                if line.startswith("model name"):
+                    return line.partition(":")[2].strip()
+    except OSError:
+        pass
+    return platform.processor() or None
 
 
 def write_atomic(path: Path, text: str) -> None:

@@ -132,3 +132,24 @@ def test_merged_run_has_every_output_and_its_parts(local_runs):
     assert main(["merge", str(local_runs["pip"]), str(local_runs["uv"]), "--out", str(out)]) == 2  # never overwritten
     shutil.rmtree(out / "charts")
     assert main(["report", str(out)]) == 0 and (out / "charts" / "disk.png").is_file()
+
+
+def test_timings_from_machines_of_different_kinds_are_said_to_be():
+    """Disk figures merge freely; a time table whose columns come from two kinds of machine says so."""
+    from harness.report.answer import answer_table
+    from harness.report.matrix import matrix_tables
+
+    whole = json.loads((TRIO / "run.json").read_text())
+    a, b = split(whole, ["uv"], "a"), split(whole, ["poetry"], "b")
+    same = merged_record([(Path("a"), a), (Path("b"), b)], Path("m"), [])
+    assert not any("⚠ These timings" in t.intro for t in matrix_tables(same))
+    other = {**b, "machine": {**b["machine"], "cpu_model": "Other CPU 9000", "cpus": 64}}
+    mixed = merged_record([(Path("a"), a), (Path("b"), other)], Path("m"), [])
+    [matrix] = matrix_tables(mixed)
+    assert matrix.headers[2:] == ("uv [A]", "poetry [B]")
+    assert "⚠ These timings come from machines of different kinds" in matrix.intro
+    assert "**[B]** Other CPU 9000, 64 CPUs, docker" in matrix.intro
+    answer = answer_table(mixed)
+    assert {row[0] for row in answer.rows} == {"uv [A]", "poetry [B]"} and "[B]" in answer.intro
+    # The disk columns are the same as in the merge of one kind.
+    assert [row[1:6] for row in answer.rows] == [row[1:6] for row in answer_table(same).rows]

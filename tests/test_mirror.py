@@ -187,6 +187,11 @@ def test_two_docker_runs_install_byte_identical_sets_offline(tmp_path, offline_h
     assert len(packages(tmp_path / "a")) >= 2 * 2 * 3  # tools × projects × (alpha, beta, gamma)
     run = json.loads((tmp_path / "a" / "run.json").read_text())
     assert run["backend"]["network"].endswith("-mirror")  # the internal network, set when served
+    # The same trees to the block, caches included: the mirror's URL is the same in every run.
+    assert run["mirror"]["urls"] == json.loads((tmp_path / "b" / "run.json").read_text())["mirror"]["urls"]
+    physical = [[row.split(",")[:4] + row.split(",")[5:] for row in (tmp_path / out / "disk.csv").read_text().splitlines()]
+                for out in ("a", "b")]  # fmt: skip
+    assert physical[0] == physical[1] and len(physical[0]) > 6
     for out in ("a", "b"):  # each run removed its network (other runs' on this engine aside)
         run_id = json.loads((tmp_path / out / "run.json").read_text())["run_id"]
         assert not client.networks.list(filters={"label": f"{engine.LABEL}={run_id}"})

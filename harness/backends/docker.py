@@ -227,15 +227,20 @@ class DockerBackend:
         urls = {}
         for index in mirror.indexes_of(folder):
             name = f"envbench-{self.run_id}-mirror-{index}".lower()
+            # Tools reach it by an alias on the run's own network, the same in every run: pip's
+            # HTTP cache names folders by a hash of the URL, so a URL holding the run id would
+            # give each run other folders and the cache another size, a block or two apart.
+            alias = f"mirror-{index}".lower()
             server = self.client.containers.run(
                 self.image,
                 mirror.server_argv("/opt/tools/pypiserver/bin", f"/mirror/{index}"),
-                name=name, detach=True, labels=labels, network_mode=network.name,
+                name=name, detach=True, labels=labels, network=network.name,
+                networking_config={network.name: self.client.api.create_endpoint_config(aliases=[alias])},
                 mounts=[Mount("/mirror", volume, type="volume", read_only=True)],
                 user=f"{UID}:{UID}", cap_drop=["ALL"], security_opt=["no-new-privileges"],
             )  # fmt: skip
             self._wait_until_served(server, name)
-            urls[index] = f"http://{name}:{mirror.SERVER_PORT}/simple/"
+            urls[index] = f"http://{alias}:{mirror.SERVER_PORT}/simple/"
         # From now on tool containers see only the mirror: no route out, no proxy, no CA needed.
         self.network, self.passed, self.ca_bundle = network.name, {}, ""
         return urls

@@ -10,6 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from ..results import layouts
+from .machines import kinds, warning
 from .stats import GIB, Summary, summaries
 from .table import Table, mib, seconds
 
@@ -100,5 +101,11 @@ def answer_table(run: dict) -> Table:
                          if str(r.get("extents", "")).startswith(("not supported", "unsupported"))})  # fmt: skip
     if inode_only:
         intro += "\n\nDisk figures are inode figures here, as `du`'s: " + "; ".join(inode_only) + "."
+    kind, legend = kinds(run)
+    if legend:
+        letters = {(a.summary.tool, a.summary.layout): kind.get((a.summary.tool, a.summary.layout)) for a in found}
+        rows = [(f"{row[0]} [{letters[a.summary.tool, a.summary.layout]}]", *row[1:]) if letters[a.summary.tool, a.summary.layout]
+                else row for a, row in zip(found, rows, strict=True)]  # fmt: skip
+        intro += "\n\n" + warning(legend)
     headers = HEADERS if several else tuple(h for h in HEADERS if h != "layout")
     return Table.of("The answer", headers, rows, LEGEND, intro)

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from ..plan import LOCKED, STATES, WARM_LOCKED
 from ..results import layouts
+from .machines import kinds, warning
 from .stats import matrix_samples, timing_benchmarks
 from .table import Table, seconds
 
@@ -44,6 +45,7 @@ def matrix_tables(run: dict) -> list[Table]:
     for tool, layout, entry in layouts(run):
         if entry["status"] != "unavailable" and entry["steps"]:
             per_layout.setdefault(layout, []).append((tool, entry))
+    kind, legend = kinds(run)
     tables = []
     for layout, tools in per_layout.items():
         rows = []
@@ -60,5 +62,6 @@ def matrix_tables(run: dict) -> list[Table]:
                 if any(c != NA for c in cells):
                     rows.append((state, operation, *cells))
         title = "Time matrix, s" + (f" ({layout})" if len(per_layout) > 1 or layout != "same-volume" else "")
-        tables.append(Table.of(title, ("state", "operation", *(tool for tool, _ in tools)), rows, LEGEND))
+        headers = [f"{tool} [{kind[tool, layout]}]" if (tool, layout) in kind else tool for tool, _ in tools]
+        tables.append(Table.of(title, ("state", "operation", *headers), rows, LEGEND, warning(legend) if legend else ""))
     return tables
