@@ -116,3 +116,29 @@ def tools_images(docker_client) -> dict[str, str]:
     """Setup: the tools images of Python 3.11 and 3.13 (bookworm, trixie), built when missing,
     before any test turns the host's pip offline."""
     return images.ensure(docker_client, print, ("3.11", "3.13"))["tools_by_python"]
+
+
+@pytest.fixture(scope="session")
+def local_runs(tmp_path_factory, wheelhouse, tool_venvs) -> dict[str, Path]:
+    """Real runs on the local backend of one synthetic scenario: pip-venv and uv in one
+    invocation ("both"), each alone, and the two merged. "scenario" and "work" (ENVBENCH_WORK)
+    serve other runs of it that must compare to the block: paths are written into envs, so
+    their trees go in the same folder."""
+    from harness.cli import main
+
+    from .test_run_local import scenario_text
+
+    base = tmp_path_factory.mktemp("merge")
+    scenario = write(base / "synth.yaml", scenario_text(wheelhouse))
+    os.environ["ENVBENCH_WORK"] = str(base / "work")
+    runs = {"scenario": scenario, "work": base / "work"}
+    try:
+        for name, tools in (("both", "pip-venv,uv"), ("pip", "pip-venv"), ("uv", "uv")):
+            runs[name] = base / name
+            assert main(["run", str(scenario), "--backend", "local", "--tools", tools, "--out", str(runs[name])]) == 0
+    finally:
+        del os.environ["ENVBENCH_WORK"]
+    runs["merged"] = base / "merged"
+    assert main(["merge", str(runs["pip"]), str(runs["uv"]), "--out", str(runs["merged"])]) == 0
+    return runs
+

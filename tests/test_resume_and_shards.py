@@ -62,38 +62,15 @@ def load(out: Path) -> dict:
     return json.loads((out / "run.json").read_text())
 
 
-@pytest.fixture
-def work(tmp_path_factory, monkeypatch) -> Path:
-    """Each run's trees in a folder whose path has the same length as every other run's here:
-    paths are written into envs (activate scripts, shebangs), and a longer one can take a block more."""
-    folder = tmp_path_factory.mktemp("w")
-    monkeypatch.setenv("ENVBENCH_WORK", str(folder))
-    return folder
-
-
-@pytest.fixture(scope="module")
-def whole(tmp_path_factory, tool_venvs):
-    """One uninterrupted run of both tools: what a resumed run and merged shards must equal."""
-    from harness.cli import main
-
-    tmp = tmp_path_factory.mktemp("whole")
-    scenario = write(tmp / "s.yaml", SCENARIO)
-    patch = pytest.MonkeyPatch()
-    patch.setenv("ENVBENCH_WORK", str(tmp_path_factory.mktemp("w")))
-    try:
-        assert main(["run", str(scenario), "--backend", "local", "--out", str(tmp / "out")]) == 0
-    finally:
-        patch.undo()
-    return scenario, tmp / "out"
-
-
-def test_ctrl_c_mid_fleet_then_resume_equals_an_uninterrupted_run(whole, tmp_path, cli, work):
-    scenario, reference = whole
+def test_ctrl_c_mid_fleet_then_resume_equals_an_uninterrupted_run(local_runs, tmp_path, cli, monkeypatch):
+    scenario, reference, work = local_runs["scenario"], local_runs["both"], local_runs["work"]
+    monkeypatch.setenv("ENVBENCH_WORK", str(work))
     out = tmp_path / "out"
     child = subprocess.Popen(
-        [sys.executable, "-m", "harness", "run", str(scenario), "--backend", "local", "--out", str(out)],
+        [sys.executable, "-m", "harness", "run", str(scenario), "--backend", "local", "--tools", "uv,pip-venv",
+         "--out", str(out)],
         stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, preexec_fn=sigint_as_a_terminal_sends_it,
-        env={**os.environ, "ENVBENCH_WORK": str(work), "COLUMNS": "300"},
+        env={**os.environ, "COLUMNS": "300"},
     )  # fmt: skip
     wait_for_first_step(out, "pip-venv")  # uv's unit is done; pip-venv's fleet has begun
     child.send_signal(signal.SIGINT)
@@ -120,17 +97,18 @@ def test_ctrl_c_mid_fleet_then_resume_equals_an_uninterrupted_run(whole, tmp_pat
     assert cells(resumed) == cells(expected) and set(cells(resumed).values()) == {1}
     # The disk figures of an uninterrupted run, to the byte.
     assert physical(out) == physical(reference)
-    assert [p["projects"] for p in resumed["tools"]["pip-venv"]["layouts"]["same-volume"]["growth"]] == [2, 3]  # each once
+    # The run's options came back from its command: the same tools, in the same order.
+    assert resumed["scenario"]["tools"] == ["uv", "pip-venv"] and list(resumed["tools"]) == ["uv", "pip-venv"]
 
 
-def test_a_resume_with_a_changed_scenario_is_refused(whole, tmp_path, cli, work):
-    scenario, reference = whole
+def test_a_resume_with_a_changed_scenario_is_refused(local_runs, tmp_path, cli):
+    scenario, reference = local_runs["scenario"], local_runs["both"]
     out = tmp_path / "copy"
     out.mkdir()
     run = load(reference)
     run["status"] = "interrupted"
     (out / "run.json").write_text(json.dumps(run))
-    changed = write(tmp_path / "s.yaml", SCENARIO.replace("repetitions: 2", "repetitions: 3"))
+    changed = write(tmp_path / "s.yaml", scenario.read_text().replace("repetitions: 2", "repetitions: 3"))
     status, _, err = cli("run", changed, "--resume", out, "--backend", "local")
     assert status == 2
     assert err.strip().count("\n") == 0  # one line
@@ -141,12 +119,14 @@ def test_a_resume_with_a_changed_scenario_is_refused(whole, tmp_path, cli, work)
     assert (status, err.strip()) == (2, f"--resume {out}: the run began as shard none, not 1/2")
 
 
-def test_shards_merged_equal_one_run(whole, tmp_path, cli, work):
-    scenario, reference = whole
+def test_shards_merged_equal_one_run(local_runs, tmp_path, cli, monkeypatch):
+    scenario, reference = local_runs["scenario"], local_runs["both"]
+    monkeypatch.setenv("ENVBENCH_WORK", str(local_runs["work"]))
     parts = []
     for k in (1, 2):
         parts.append(tmp_path / f"shard{k}")
-        status, _, err = cli("run", scenario, "--backend", "local", "--shard", f"{k}/2", "--out", parts[-1])
+        status, _, err = cli("run", scenario, "--backend", "local", "--tools", "pip-venv,uv", "--shard", f"{k}/2",
+                             "--out", parts[-1])  # fmt: skip
         assert status == 0, err
         assert load(parts[-1])["shard"]["shard"] == f"{k}/2"
     # Two units, two shards: each runs one whole unit (a tool's fleet is never cut in two).
