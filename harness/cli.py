@@ -68,6 +68,8 @@ def parser() -> argparse.ArgumentParser:
     plan_cmd.add_argument("scenario")
     plan_cmd.add_argument("--shards", type=positive, default=1, metavar="N", help="split the units into N shards")
     plan_cmd.add_argument("--tools", help="comma-separated tools (default: the scenario's)")
+    plan_cmd.add_argument("--projects", type=positive, help="only the first N projects, as run's")
+    plan_cmd.add_argument("--repetitions", type=positive, help="timing repetitions, as run's")
 
     scan_cmd = sub.add_parser("scan", help="disk report of the trees at PATH...")
     scan_cmd.add_argument("--json", action="store_true", help="print one JSON object")
@@ -252,8 +254,7 @@ def cmd_plan(args) -> int:
     from .runner import unit_unavailable
 
     scenario = load(args.scenario)
-    tools = _tools_of(args, scenario)
-    scenario = scenario.with_overrides(tools=tools) if tools else scenario
+    scenario = scenario.with_overrides(tools=_tools_of(args, scenario), projects=args.projects, repetitions=args.repetitions)
     sizes = costs.project_sizes(scenario)
     split = costs.shards(scenario, args.shards)
     table = Table(title=f"envbench plan {scenario.name}: {len(scenario.projects)} projects, {args.shards} shard(s)")
@@ -281,9 +282,9 @@ def cmd_plan(args) -> int:
         f"One machine: about {sum(totals) / 60:.0f} min for every unit, {sum(here) / 60:.0f} min for the units that run "
         f"here. {args.shards} shard(s) on machines of this kind: about {max(totals, default=0) / 60:.0f} min (the largest), "
         "plus each machine's setup (images, mirror).\n"
-        "Estimates, not measurements: each cell is charged by its tool's speed per GiB fitted to results/seed-20261201 "
-        f"(harness/costs.py), project sizes from {where}. The split uses the scenario alone, so every machine computes "
-        "the same shards.",
+        "Estimates, not measurements: each cell is charged by its tool's fixed and per-GiB seconds fitted to committed runs "
+        f"(smoke, seed; harness/costs.py), project sizes from {where}. The split uses the scenario alone, so every machine "
+        "computes the same shards.",
         highlight=False,
     )
     return EXIT_OK

@@ -3,9 +3,9 @@
 The estimate walks the unit's plan (harness/plan.py: its fleet, then its time matrix) and charges
 each cell by the tool's measured speed per GiB of the project's install set, plus what the
 harness itself spends per env (proving it file by file, scanning, removing it). The speeds are
-fitted to the committed reference run `results/seed-20261201/` (20 projects with torch, 0.79 GiB
-unpacked each, on this machine kind): e.g. pip + venv's cold install took 29.7 s there (37.4
-s/GiB), uv's warm install 0.33 s. They tell copying tools from linking ones, which is what
+fitted to committed runs of this machine kind, a small install set and the seed's 0.79 GiB
+(see TOOL_COSTS): e.g. pip + venv's cold install is 0.9 s plus 36.2 s per GiB, uv's warm one
+0.06 s plus 0.33 s per GiB. They tell copying tools from linking ones, which is what
 balancing shards needs; they are not a measurement, and `plan` says so.
 """
 
@@ -27,29 +27,38 @@ GIB = 2**30
 
 @dataclass(frozen=True)
 class ToolCost:
-    cold_s_per_gib: float  # install with an empty cache (cold, locked)
-    warm_s_per_gib: float  # install with the cache filled (warm, warm+locked)
+    """Wall seconds of one cell's steps: a fixed part and a part per GiB of the install set."""
+
+    cold_s: float  # install with an empty cache (cold, locked): fixed ...
+    cold_s_per_gib: float  # ... and per GiB
+    warm_s: float  # install with the cache filled (warm, warm+locked)
+    warm_s_per_gib: float
     lock_s: float  # one lock step
-    fixed_s: float  # the other steps of a cell (making the venv)
+    other_s: float  # the cell's other steps (making the venv)
 
 
-# Fitted to results/seed-20261201 (means over every cell of each kind; see the module docstring).
+# Fitted through two committed runs of this machine kind, a small and a large install set: smoke
+# (results/smoke-20261124T005024Z, 2.2 MiB; trio-20261124T150204Z, 75 MiB, for pip-tools, which
+# smoke lacks) and the seed (results/seed-20261201, 0.79 GiB): means over every cell of each kind.
 TOOL_COSTS = {
-    "pip-venv": ToolCost(37.4, 31.60, 0.00, 2.65),
-    "virtualenv": ToolCost(29.7, 26.27, 0.00, 0.35),
-    "pip-tools": ToolCost(43.8, 35.19, 1.79, 3.04),
-    "uv": ToolCost(5.9, 0.41, 0.00, 0.01),
-    "uv-project": ToolCost(5.7, 0.19, 0.20, 0.00),
-    "poetry": ToolCost(14.1, 11.67, 0.96, 0.71),
-    "pdm": ToolCost(12.9, 11.10, 1.31, 0.35),
-    "pipenv": ToolCost(31.6, 27.98, 2.44, 0.00),
-    "hatch": ToolCost(31.2, 29.04, 0.00, 0.00),
+    "pip-venv": ToolCost(0.91, 36.2, 0.85, 30.54, 0.00, 3.27),
+    "virtualenv": ToolCost(1.62, 27.6, 1.51, 24.37, 0.00, 0.85),
+    "pip-tools": ToolCost(4.97, 37.5, 5.21, 28.63, 1.33, 3.32),
+    "uv": ToolCost(0.14, 5.7, 0.06, 0.33, 0.00, 0.02),
+    "uv-project": ToolCost(0.18, 5.5, 0.06, 0.12, 0.12, 0.00),
+    "poetry": ToolCost(0.89, 13.0, 0.83, 10.62, 0.86, 1.18),
+    "pdm": ToolCost(0.80, 11.8, 0.81, 10.08, 0.97, 0.42),
+    "pipenv": ToolCost(2.91, 28.0, 1.81, 25.71, 2.57, 0.00),
+    "hatch": ToolCost(3.37, 26.9, 2.48, 25.92, 0.00, 0.00),
 }
 # Never measured here (no binary, no channel): charged as a copying tool, the dearer guess.
-UNMEASURED = ToolCost(37.4, 31.60, 2.00, 1.00)
-# The harness per env of the fleet: proof (every RECORD file hashed), scan and removal. Same seed
-# run: probe 1,962 s + scan 94 s + reset 361 s over 180 envs of 0.79 GiB.
+UNMEASURED = ToolCost(1.0, 36.2, 1.0, 30.54, 2.00, 1.00)
+# The harness per env of the fleet: proof (every RECORD file hashed), scan and removal. The seed
+# run: probe 1,962 s + scan 94 s + reset 361 s over 180 envs of 0.79 GiB; smoke's 24 envs of a
+# few MiB took 1.1 s each for the same.
+HARNESS_S_PER_ENV = 1.1
 HARNESS_S_PER_ENV_GIB = 16.9
+UNIT_S = 2.0  # a unit's sandbox made and removed, its tool's version asked (smoke: 16.7 s over 8 units)
 CELL_S = 0.3  # one engine round trip per cell (the seed run's "cell" account over its cells)
 STATVFS_S = 1.5  # two settled statvfs readings per cell on a private file system
 MKFS_S = 5.0  # making, mounting and removing a private file system
@@ -87,14 +96,17 @@ def unit_cost(scenario: Scenario, unit: Unit, sizes: Sizes, lockable: bool) -> f
     """Estimated wall seconds of UNIT, harness included."""
     cost = TOOL_COSTS.get(scenario.variant(unit.tool).tool if scenario.variant(unit.tool) else unit.tool, UNMEASURED)
     private = unit.filesystem != ENGINE
-    total = MKFS_S if private else 0.0
+    total = UNIT_S + (MKFS_S if private else 0.0)
     for cell in plan(scenario, unit.tool, unit.key, lockable):
         gib = sizes.by_project[cell.project.name] / GIB
-        per_gib = cost.cold_s_per_gib if cell.state in (COLD, LOCKED) else cost.warm_s_per_gib
+        if cell.state in (COLD, LOCKED):
+            install = cost.cold_s + cost.cold_s_per_gib * gib
+        else:
+            install = cost.warm_s + cost.warm_s_per_gib * gib
         locks = cost.lock_s if lockable and cell.state in (COLD, "warm") else 0.0
-        total += per_gib * gib + locks + cost.fixed_s + CELL_S + (STATVFS_S if private else 0.0)
+        total += install + locks + cost.other_s + CELL_S + (STATVFS_S if private else 0.0)
         if cell.fleet:
-            total += HARNESS_S_PER_ENV_GIB * gib
+            total += HARNESS_S_PER_ENV + HARNESS_S_PER_ENV_GIB * gib
     return total
 
 
