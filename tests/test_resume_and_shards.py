@@ -173,3 +173,23 @@ def test_plan_prints_the_split_and_runs_nothing(cli, tmp_path, isolated_work):
     assert "1/2" in out and "2/2" in out and "uv" in out and "pip-venv" in out
     assert "One machine: about" in out and "Estimates, not measurements" in out
     assert not isolated_work.exists() and not list(tmp_path.glob("results*"))
+
+
+def test_a_resume_is_refused_when_tools_image_version_or_closure_changed(tmp_path):
+    from harness import resume
+    from harness.results import RunRecord, closure_hash
+
+    record = RunRecord(tmp_path, {"backend": {"name": "docker", "image": "envbench-tools:aaaa"}, "tools": {}})
+    resume.check_image(record, {"name": "docker", "image": "envbench-tools:aaaa"})  # the same: goes on
+    with pytest.raises(resume.ResumeRefused, match=r"tools image changed since the run began \(envbench-tools:aaaa → "):
+        resume.check_image(record, {"name": "docker", "image": "envbench-tools:bbbb"})
+    with pytest.raises(resume.ResumeRefused, match="began on the docker backend, not local: pass --backend docker"):
+        resume.check_image(record, {"name": "local"})
+    resume.check_version(record, "uv", "0.13.9", {"uv": "0.13.9"})
+    with pytest.raises(resume.ResumeRefused, match="uv is 0.14.0 now, the run began with 0.13.9"):
+        resume.check_version(record, "uv", "0.14.0", {"uv": "0.13.9"})
+    files = {"files": [{"filename": "a-1-py3-none-any.whl", "sha256": "0" * 64}]}
+    resume.check_closure(record, closure_hash(files), files)
+    other = {"files": [{"filename": "a-2-py3-none-any.whl", "sha256": "1" * 64}]}
+    with pytest.raises(resume.ResumeRefused, match="the mirror closure changed since the run began"):
+        resume.check_closure(record, closure_hash(files), other)
