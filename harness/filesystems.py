@@ -49,11 +49,51 @@ class Private:
     mount: str  # where it is mounted (the tool's trees go below it)
     options: str  # mount options, as /proc/self/mountinfo lists them
 
+    inode_bytes: int | None = None  # what each inode costs outside any file's blocks (see inode_bytes)
+
     def used(self) -> int:
         return settled_used(self.mount)
 
+    def metadata(self) -> int | None:
+        """btrfs's own count of its metadata bytes (all copies); None elsewhere."""
+        return btrfs_metadata_bytes(self.mount) if self.kind == "btrfs" else None
+
     def to_json(self) -> dict:
-        return {"kind": self.kind, "mount": self.mount, "options": self.options}
+        return {"kind": self.kind, "mount": self.mount, "options": self.options, "inode_bytes": self.inode_bytes}
+
+
+def inode_bytes(kind: str, mount: str) -> int | None:
+    """Bytes a new inode takes beyond the blocks the scanner counts: ext4's inode tables are
+    written by mkfs (0); XFS allocates inodes as files are made, each its `isize` (xfs_info);
+    btrfs keeps inodes in its metadata trees, counted instead by btrfs_metadata_bytes (None)."""
+    if kind == "ext4":
+        return 0
+    if kind == "xfs":
+        done = subprocess.run(["xfs_info", mount], capture_output=True, text=True)
+        for word in done.stdout.split():
+            if word.startswith("isize="):
+                return int(word.partition("=")[2])
+    return None
+
+
+def btrfs_metadata_bytes(mount: str) -> int | None:
+    """Metadata and system chunks' used bytes times their copies (DUP, RAID1: 2), from
+    `btrfs filesystem df -b`: inodes, directory entries, checksums and small files inline."""
+    done = subprocess.run(["btrfs", "filesystem", "df", "-b", mount], capture_output=True, text=True)
+    if done.returncode:
+        return None
+    total = 0
+    for line in done.stdout.splitlines():
+        kind, _, rest = line.partition(":")
+        name, _, profile = kind.partition(",")
+        if name.strip() not in ("Metadata", "System"):
+            continue
+        used = next((int(f.partition("=")[2]) for f in rest.replace(",", " ").split() if f.startswith("used=")), 0)
+        total += used * COPIES.get(profile.strip().upper(), 1)
+    return total
+
+
+COPIES = {"DUP": 2, "RAID1": 2, "RAID1C3": 3, "RAID1C4": 4, "RAID10": 2}
 
 
 def folder() -> Path:
@@ -101,7 +141,7 @@ def private(kind: str, name: str, size: int):
             if done.returncode:
                 said = (done.stderr or done.stdout).strip().splitlines()[-1:] or ["no output"]
                 raise Unavailable(f"`{' '.join(argv[:2])}` failed: {said[0][:200]}")
-        yield Private(kind, str(image), str(mount), _options(str(mount)))
+        yield Private(kind, str(image), str(mount), _options(str(mount)), inode_bytes(kind, str(mount)))
     finally:
         remove(mount, image)
 

@@ -165,11 +165,19 @@ class Measurer:
         root = next((r for r in entry["disk"]["roots"] if r["scope"] == last), None) if entry.get("disk") else None
         truth = entry.setdefault("statvfs", {})
         truth["fleet_bytes"] = private.used() - truth["start_bytes"]
+        # The file system's own bookkeeping, which no file's blocks show: XFS's inodes (isize each),
+        # btrfs's metadata (its own count); ext4's inode tables were written by mkfs.
+        held_metadata = private.metadata()
+        truth["fleet_metadata_bytes"] = _metadata(private, entry["disk"]["total"].get("inodes") if entry.get("disk") else None,
+                                                  truth.get("start_metadata_bytes"), held_metadata)  # fmt: skip
         if root is None:
             return
         held = private.used()
         self.backend.prepare(sandbox, {"remove": [sandbox.project_dir(last)]})
-        truth["delete"] = {"project": last, "freed_bytes": held - private.used(), "predicted_bytes": root["exclusive_bytes"]}
+        freed = held - private.used()
+        metadata = _metadata(private, root.get("exclusive_inodes"), private.metadata(), held_metadata)
+        truth["delete"] = {"project": last, "freed_bytes": freed, "predicted_bytes": root["exclusive_bytes"],
+                           "metadata_bytes": metadata}  # fmt: skip
         self.record.save()
 
     def measure_disk(self, adapter: ToolAdapter, sandbox: Sandbox, layout: str, disk_watch=None) -> None:
@@ -183,3 +191,13 @@ class Measurer:
         project_reports = [r for r in report["roots"] if r["scope"] not in ("cache", "home")]
         entry["link_mode"], entry["link_mode_files"] = observed_link_mode(project_reports)
         self.record.save()
+
+
+def _metadata(private, inodes: int | None, low: int | None, high: int | None) -> int | None:
+    """File-system metadata between two states: btrfs's count (HIGH - LOW), or INODES times the
+    inode size where inodes are allocated as files are made (XFS; 0 for ext4)."""
+    if low is not None and high is not None:
+        return high - low
+    if private.inode_bytes is not None and inodes is not None:
+        return inodes * private.inode_bytes
+    return None

@@ -243,7 +243,7 @@ class Runner:
                     sandbox = dataclasses.replace(sandbox, python_version=self.scenario.python)
                     self.backend.reset(sandbox)
                     if self.private:  # empty trees: what the file system holds before any tool runs
-                        entry["statvfs"] = {"start_bytes": self.private.used()}
+                        entry["statvfs"] = {"start_bytes": self.private.used(), "start_metadata_bytes": self.private.metadata()}
                     version_step = adapter.version_step(sandbox)
                     version = self.backend.run(sandbox, version_step, f"{tool}/{key}/version")
             except (ToolUnavailable, BackendError) as exc:

@@ -579,12 +579,16 @@ def scan(roots, cache_roots=(), jobs=None, groups=None):
         to_cache = [0, 0]
         to_roots = [0, 0]
         elsewhere = [0, 0]
+        # Inodes deleting the root frees (a file system that allocates inodes as it goes, XFS,
+        # gives their space back): untracked single-link ones, and tracked ones held only here.
+        exclusive_inodes = sum(w["single_counts"]) if not track_all else 0
         for key, entry in w["tracked"].items():
             blocks = entry[_BLOCKS]
             physical += blocks
             apparent += entry[_SIZE]
             if entry[_KIND] == _DIR or entry[_SEEN] == entry[_NLINK]:
                 exclusive += blocks
+                exclusive_inodes += 1
             _, _, roots_holding, caches_holding = union[key]
             if roots_holding == 1:
                 marginal += blocks
@@ -612,6 +616,7 @@ def scan(roots, cache_roots=(), jobs=None, groups=None):
                 "apparent_bytes": apparent,
                 **extents_of,
                 **dict(zip(KINDS, w["counts"])),
+                "exclusive_inodes": exclusive_inodes,
                 "links": {
                     "unique": _pair(*w["unique"]),
                     "hardlinked_cache": _pair(*to_cache),

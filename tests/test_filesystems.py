@@ -64,10 +64,20 @@ def test_each_tool_on_each_file_system_agrees_with_statvfs(measured):
             kind = key.split("@")[1]
             assert entry["status"] == "ok" and entry["filesystem"]["kind"] == kind and entry["filesystem"]["options"]
             truth, total = entry["statvfs"], entry["disk"]["total"]
+            # The file system's own bookkeeping: XFS's inodes (isize each), btrfs's metadata count.
+            metadata, delete = truth["fleet_metadata_bytes"], truth["delete"]
+            if kind == "xfs":
+                assert entry["filesystem"]["inode_bytes"] == 512 and metadata == total["inodes"] * 512
+                assert delete["metadata_bytes"] == 512 * next(r for r in entry["disk"]["roots"]
+                                                              if r["scope"] == "app-03")["exclusive_inodes"]  # fmt: skip
+            elif kind == "btrfs":
+                assert entry["filesystem"]["inode_bytes"] is None and metadata > 0 and delete["metadata_bytes"] > 0
+            else:
+                assert metadata == delete["metadata_bytes"] == 0
             # The file system's own count: the whole fleet, and one project deleted.
-            assert filesystems.agrees(truth["fleet_bytes"], total["unique_physical_bytes"]), (tool, kind, truth, total)
-            delete = truth["delete"]
-            assert delete["project"] == "app-03" and filesystems.agrees(delete["freed_bytes"], delete["predicted_bytes"])
+            assert filesystems.agrees(truth["fleet_bytes"], total["unique_physical_bytes"] + metadata), (tool, kind, truth)
+            assert delete["project"] == "app-03"
+            assert filesystems.agrees(delete["freed_bytes"], delete["predicted_bytes"] + delete["metadata_bytes"])
             assert [c["state"] for c in truth["cells"]] == ["cold", "warm", "warm", "warm"]  # each cell's spending
     uv = run["tools"]["uv"]["layouts"]
     # uv 0.13.9 clones on Linux where it can, and falls back to hard links on ext4.
@@ -86,7 +96,7 @@ def test_each_tool_on_each_file_system_agrees_with_statvfs(measured):
     assert pip["link_mode"] == "copy" and pip["statvfs"]["delete"]["freed_bytes"] > 8 * MIB
     assert "## File systems: the scanner and the file system's own count" in (out / "tables.md").read_text()
     table = filesystem_table(run)
-    assert len(table.rows) == 6 and all(row[7] == row[11] == "✓" for row in table.rows)  # both agree columns
+    assert len(table.rows) == 6 and all(row[8] == row[12] == "✓" for row in table.rows)  # both agree columns
     said = {(row[0], row[1]): row[2] for row in table.rows}
     assert said[("uv", "ext4")] == "clone, fell back to hardlink" and said[("uv", "xfs")] == said[("uv", "btrfs")] == "clone"
     assert said[("pip-venv", "btrfs")] == "copy"
