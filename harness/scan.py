@@ -44,9 +44,17 @@ _FIEMAP_EXTENT_LAST = 0x1
 _FIEMAP_EXTENT_SHARED = 0x2000
 # Extents without a place of their own: UNKNOWN (0x2), DELALLOC (0x4), DATA_INLINE (0x200), DATA_TAIL (0x400).
 _FIEMAP_SKIP = 0x2 | 0x4 | 0x200 | 0x400
+_FIEMAP_INLINE = 0x200 | 0x400
 _FIEMAP_HEADER = struct.Struct("=QQLLLL")
 _FIEMAP_EXTENT = struct.Struct("=QQQQQLLLL")
 _FIEMAP_BATCH = 64
+
+
+class Extents(list):
+    """A file's extents; `inline`: some of its data has no extent, being kept inline in the file
+    system's metadata (btrfs's small files), where the file system's metadata figure counts it."""
+
+    inline = False
 
 
 class FiemapUnsupported(Exception):
@@ -58,7 +66,8 @@ def file_extents(path, expect_dev_ino):
 
     Skips extents whose place is not known (FIEMAP_EXTENT_UNKNOWN, DELALLOC: not yet written;
     the caller syncs first) and data stored inline in metadata (DATA_INLINE, DATA_TAIL: it has
-    no extent of its own; its blocks count as the inode's). None when the file cannot be opened
+    no extent of its own and no block: `inline` is set, and the file system's own metadata figure
+    counts it; btrfs still reports st_blocks for it). None when the file cannot be opened
     or is not the inode that was walked (it changed); FiemapUnsupported where the file system
     has no FIEMAP at all.
     """
@@ -73,7 +82,7 @@ def file_extents(path, expect_dev_ino):
         st = os.fstat(fd)
         if (st.st_dev, st.st_ino) != expect_dev_ino or not stat.S_ISREG(st.st_mode):
             return None
-        extents = []
+        extents = Extents()
         start = 0
         while True:
             request = bytearray(_FIEMAP_HEADER.size + _FIEMAP_EXTENT.size * _FIEMAP_BATCH)
@@ -94,6 +103,8 @@ def file_extents(path, expect_dev_ino):
                 )
                 if not flags & _FIEMAP_SKIP:
                     extents.append((physical, length, bool(flags & _FIEMAP_EXTENT_SHARED)))
+                elif flags & _FIEMAP_INLINE:
+                    extents.inline = True
                 start = logical + length
                 last = last or bool(flags & _FIEMAP_EXTENT_LAST)
             if last:
@@ -180,8 +191,10 @@ def walk_root(job):
                     found = file_extents(path, key)
                 except FiemapUnsupported:
                     fiemap, found = "unsupported", None
-                if found is None or (not found and st.st_blocks):
-                    no_extents_blocks += st.st_blocks  # inline data, or the file changed under the walk
+                if found is not None and not found and found.inline:
+                    pass  # all its data inline in metadata, which the file system counts: no block of its own
+                elif found is None or (not found and st.st_blocks):
+                    no_extents_blocks += st.st_blocks  # the file changed under the walk: its inode's blocks
                     found = found or []
                 extents[key] = found
                 shared = sum(length for _, length, is_shared in found if is_shared)

@@ -27,7 +27,8 @@ has them. **freed on delete**: one project deleted, the scanner's prediction (it
 bytes plus the metadata that went with it: its own inodes on XFS, btrfs's count) and what
 statvfs saw freed. **agree**: within {METADATA_SLACK / 2**20:.0f} MiB plus {METADATA_SHARE:.0%} (allocation
 in chunks: XFS allocates inodes 64 at a time, btrfs metadata in 16 KiB nodes); ✗ flags a gap.
-Runs before this column existed show "-" there and are judged on the scanner's blocks alone.
+Runs made before envbench read these figures show "not measured" there and are judged on the
+scanner's blocks alone.
 """
 
 
