@@ -101,6 +101,17 @@ def answer_table(run: dict) -> Table:
                          if str(r.get("extents", "")).startswith(("not supported", "unsupported"))})  # fmt: skip
     if inode_only:
         intro += "\n\nDisk figures are inode figures here, as `du`'s: " + "; ".join(inode_only) + "."
+    # On a private file system: its own bookkeeping (XFS's inodes, btrfs's metadata) comes on top
+    # of the files' blocks above, and statvfs says what the fleet really took.
+    metadata = [(tool, layout, e["statvfs"]) for tool, layout, e in layouts(run)
+                if (e.get("statvfs") or {}).get("fleet_metadata_bytes")]  # fmt: skip
+    if metadata:
+        said = "; ".join(f"{tool} ({layout}): {mib(truth['fleet_metadata_bytes'])} MiB of metadata, "
+                         f"{_gib(truth['fleet_bytes'])} GiB in all by statvfs, "
+                         f"{mib((truth.get('delete') or {}).get('freed_bytes'))} MiB freed on delete"
+                         for tool, layout, truth in metadata)  # fmt: skip
+        intro += ("\n\nThe disk figures are the files' blocks; on these file systems their own bookkeeping comes on "
+                  f"top (the File systems table): {said}.")
     kind, legend = kinds(run)
     if legend:
         letters = {(a.summary.tool, a.summary.layout): kind.get((a.summary.tool, a.summary.layout)) for a in found}

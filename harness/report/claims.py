@@ -107,8 +107,14 @@ def cache_reuse_share(run: dict, tool: str, layout: str = LAYOUT, **_) -> float:
 
 
 def freed_share(run: dict, tool: str, layout: str = LAYOUT, **_) -> float:
-    """What deleting a project frees, as a share of what `du` shows for it (mean over projects)."""
+    """What deleting a project frees, as a share of what `du` shows for it: on a private file
+    system what statvfs saw freed when the last project was deleted (its metadata included),
+    elsewhere the scanner's exclusive bytes (mean over projects)."""
     roots = _project_roots(run, tool, layout)
+    delete = (run["tools"][tool]["layouts"][layout].get("statvfs") or {}).get("delete")
+    deleted = next((r for r in roots if delete and r["scope"] == delete["project"]), None)
+    if deleted is not None and deleted["physical_bytes"]:
+        return delete["freed_bytes"] / deleted["physical_bytes"]
     return sum(r["exclusive_bytes"] / r["physical_bytes"] for r in roots) / len(roots)
 
 
