@@ -21,11 +21,12 @@ from .backends.base import BackendError
 from .backends.docker import DockerBackend
 from .backends.local import LocalBackend
 from .diskspace import NotEnoughDisk
+from .plan import plan
 from .report import tables
 from .report.answer import answer_table
 from .results import RunRecord, write_atomic
 from .resume import ResumeRefused
-from .runner import Resumed, Runner
+from .runner import Resumed, Runner, unit_unavailable
 from .scenario import KNOWN_TOOLS, ScenarioError, load
 from .settings import envbench_home
 from .store import ROLES
@@ -250,9 +251,6 @@ def cmd_run(args) -> int:
 
 def cmd_plan(args) -> int:
     """The units of a run, their cells and estimated wall time, split into --shards N."""
-    from .plan import plan
-    from .runner import unit_unavailable
-
     scenario = load(args.scenario)
     scenario = scenario.with_overrides(tools=_tools_of(args, scenario), projects=args.projects, repetitions=args.repetitions)
     sizes = costs.project_sizes(scenario)

@@ -20,6 +20,7 @@ from .filesystems import ENGINE
 from .plan import COLD, LOCKED, plan
 from .scenario import Scenario
 from .settings import envbench_home
+from .tools.variant import adapter_for
 from .units import Unit, split, units_of
 
 GIB = 2**30
@@ -89,12 +90,16 @@ def project_sizes(scenario: Scenario, mirrors: Path | None = None) -> Sizes:
             sets = diskspace.install_sets(closure, scenario.projects, pythons)
             unpacked = [sum(f.get("unpacked_bytes", f["size"]) for f in files) for files in sets]
             return Sizes({p.name: size for p, size in zip(scenario.projects, unpacked, strict=True)}, str(path))
+    return guessed_sizes(scenario)
+
+
+def guessed_sizes(scenario: Scenario) -> Sizes:
     return Sizes({p.name: GUESS_BYTES_PER_DEPENDENCY * len(p.dependencies) for p in scenario.projects}, "guessed")
 
 
 def unit_cost(scenario: Scenario, unit: Unit, sizes: Sizes, lockable: bool) -> float:
     """Estimated wall seconds of UNIT, harness included."""
-    cost = TOOL_COSTS.get(scenario.variant(unit.tool).tool if scenario.variant(unit.tool) else unit.tool, UNMEASURED)
+    cost = TOOL_COSTS.get(adapter_for(scenario, unit.tool).venv_name(), UNMEASURED)
     private = unit.filesystem != ENGINE
     total = UNIT_S + (MKFS_S if private else 0.0)
     for cell in plan(scenario, unit.tool, unit.key, lockable):
@@ -111,16 +116,13 @@ def unit_cost(scenario: Scenario, unit: Unit, sizes: Sizes, lockable: bool) -> f
 
 
 def lockable(scenario: Scenario, tool: str) -> bool:
-    from .tools import ADAPTERS
-
-    declared = scenario.variant(tool)
-    return ADAPTERS[declared.tool if declared else tool].lock_file is not None
+    return adapter_for(scenario, tool).lock_file is not None
 
 
 def split_costs(scenario: Scenario) -> dict[Unit, float]:
     """Each unit's cost for splitting into shards: from the scenario alone (sizes guessed per
     dependency, never a local mirror's), so every machine computes the same split."""
-    sizes = Sizes({p.name: GUESS_BYTES_PER_DEPENDENCY * len(p.dependencies) for p in scenario.projects}, "guessed")
+    sizes = guessed_sizes(scenario)
     return {unit: unit_cost(scenario, unit, sizes, lockable(scenario, unit.tool)) for unit in units_of(scenario)}
 
 

@@ -25,8 +25,8 @@ from .measure import Measurer
 from .plan import LOCKED, WARM_LOCKED, last_fleet_cell, plan, states_of, tree_plan
 from .results import RunRecord, now
 from .scenario import Scenario
-from .tools import ADAPTERS, PackageSource, Sandbox, ToolAdapter
-from .tools.variant import variant
+from .tools import PackageSource, Sandbox, ToolAdapter
+from .tools.variant import adapter_for
 from .units import Unit, units_of
 
 
@@ -61,8 +61,7 @@ class Resumed:
 def unit_unavailable(scenario: Scenario, unit: Unit) -> str | None:
     """Why UNIT cannot run on this machine as it is (a binary or channel missing, no root for a
     private file system), without running anything; None: it can."""
-    declared = scenario.variant(unit.tool)
-    adapter = ADAPTERS[declared.tool if declared else unit.tool]
+    adapter = adapter_for(scenario, unit.tool)
     source = PackageSource(conda_channel=os.environ.get("ENVBENCH_CONDA_CHANNEL") or None)
     reason = adapter.unavailable(source, dict(os.environ))
     if not reason and unit.filesystem != filesystems.ENGINE:
@@ -271,11 +270,7 @@ class Runner:
         self.say(f"[bold]{tool}[/] ({key}): {entry['status']}")
 
     def adapter(self, tool: str) -> ToolAdapter:
-        """Every tool a scenario may name has an adapter (a test holds ADAPTERS to KNOWN_TOOLS)."""
-        declared = self.scenario.variant(tool)
-        if declared:
-            return variant(declared.name, ADAPTERS[declared.tool], dict(declared.env))
-        return ADAPTERS[tool]
+        return adapter_for(self.scenario, tool)
 
     def unavailable(self, tool: str, layout: str, reason: str) -> None:
         entry = self.record.layout(tool, layout)
