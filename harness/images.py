@@ -29,7 +29,9 @@ from .tools import ADAPTERS
 SERVER_REQUIREMENTS = ("pypiserver==2.4.2", "waitress==3.0.2")  # the mirror's index server
 
 HARNESS = Path(__file__).resolve().parent
-IN_IMAGE = ("shim.py", "scan.py", "probe.py", "tree.py", "cell.py")  # stdlib-only pieces that run inside containers
+# Pieces that run inside containers: stdlib-only ones with the image's Python, the rattler
+# tool's driver with that tool's venv.
+IN_IMAGE = ("shim.py", "scan.py", "probe.py", "tree.py", "cell.py", "rattler_driver.py")
 UID = 1000  # the unprivileged user tools run as
 REGISTRY_BASE = "python:3.11-slim-bookworm"
 # Each Python a scenario may ask for, from the Debian release that ships it as python3: a

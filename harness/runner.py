@@ -19,7 +19,7 @@ from urllib.parse import urlparse
 
 from rich.console import Console
 
-from . import contents, diskspace, filesystems, mirror, resume
+from . import conda_channel, contents, diskspace, filesystems, mirror, resume
 from .backends.base import BackendError, StepResult, ToolUnavailable
 from .measure import Measurer
 from .plan import LOCKED, WARM_LOCKED, last_fleet_cell, plan, states_of, tree_plan
@@ -58,11 +58,17 @@ class Resumed:
     overhead: dict[str, float]  # the harness's time account before the resume
 
 
+def given_channel() -> str | None:
+    """A real conda channel the user named, which takes the converted one's place."""
+    return os.environ.get("ENVBENCH_CONDA_CHANNEL") or None
+
+
 def unit_unavailable(scenario: Scenario, unit: Unit) -> str | None:
     """Why UNIT cannot run on this machine as it is (a binary or channel missing, no root for a
     private file system), without running anything; None: it can."""
     adapter = adapter_for(scenario, unit.tool)
-    source = PackageSource(conda_channel=os.environ.get("ENVBENCH_CONDA_CHANNEL") or None)
+    # a mirror gets a converted conda channel when a tool needs one
+    source = PackageSource(conda_channel=given_channel() or ("converted" if scenario.source == "mirror" else None))
     reason = adapter.unavailable(source, dict(os.environ))
     if not reason and unit.filesystem != filesystems.ENGINE:
         reason = filesystems.unavailable_reason(unit.filesystem)
@@ -81,6 +87,7 @@ class Runner:
         self.timers: Counter[str] = Counter({"image": image_s} if image_s else {})
         self._python: str | None = None
         self.urls: dict[str, str] = {}  # index -> URL of the mirror serving it
+        self.channel: str | None = given_channel()  # the conda channel's URL where tools run
         self._stack = ExitStack()  # what lives as long as the run: the disk watch
         self.disk_watch: diskspace.DiskWatch | None = None
         self.private: filesystems.Private | None = None  # the running tool's own file system, if any
@@ -178,7 +185,20 @@ class Runner:
         roles = ", ".join(f"{count} {role}" for role, count in self.record.data["mirror"]["roles"].items())
         self.say(f"mirror: {len(closure)} files ({roles}) served at {', '.join(self.urls.values())}")
         self.record.save()
+        if self.channel is None and self.conda_tools():
+            pythons = list(dict.fromkeys(self.scenario.python_of(p) for p in self.scenario.projects))
+            with self.timed("mirror"):
+                found = conda_channel.provide(self.backend, folder, pythons, self.say)
+            self.record.data["conda_channel"] = found
+            self.channel = found.get("url")
+            self.record.save()
         return {}
+
+    def conda_tools(self) -> list[str]:
+        """The scenario's tools (this shard's) that install from a conda channel and can run here."""
+        wanted = dict.fromkeys(unit.tool for unit in self.units)
+        return [tool for tool in wanted if getattr(self.adapter(tool), "conda_channel", False)
+                and not unit_unavailable(self.scenario, next(u for u in self.units if u.tool == tool))]  # fmt: skip
 
     def check_space(self) -> None:
         """Refuse a run that would fill the disk (DESIGN: "run refuses with an estimate"); then
@@ -228,6 +248,8 @@ class Runner:
         if adapter.variant_of:
             info["variant"] = {"of": adapter.variant_of, "env": adapter.variant_env}
         reason = adapter.unavailable(self.source_for(self.scenario.projects[0]), dict(os.environ))
+        if reason and getattr(adapter, "conda_channel", False) and "error" in self.record.data.get("conda_channel", {}):
+            reason = self.record.data["conda_channel"]["error"]
         if reason:
             self.unavailable(tool, key, reason)
             return
@@ -255,6 +277,8 @@ class Runner:
             if self.resumed:
                 resume.check_version(self.record, tool, info["version"], self.resumed.versions)
             info["link_mode_configured"] = adapter.link_mode_configured()
+            if getattr(adapter, "conda_channel", False) and (self.record.data.get("conda_channel") or {}).get("stand_in"):
+                info["stand_in"] = adapter.measured_as(info["version"])  # every figure of it is named so
             self.materialize(adapter, sandbox, key, blocked)
         finally:
             if disk_start is not None:
@@ -280,8 +304,7 @@ class Runner:
         self.say(f"[bold]{tool}[/] ({layout}): unavailable: {reason}")
 
     def source_for(self, project) -> PackageSource:
-        source = self._package_source(project)
-        return dataclasses.replace(source, conda_channel=os.environ.get("ENVBENCH_CONDA_CHANNEL") or None)
+        return dataclasses.replace(self._package_source(project), conda_channel=self.channel)
 
     def _package_source(self, project) -> PackageSource:
         if self.urls:  # the mirror: every index of the scenario has its folder there

@@ -171,7 +171,9 @@ def walk_root(job):
     fiemap = "supported" if check_reflinks else "not asked"
     errors = []
     tracked = {}  # (dev, ino) -> [blocks, size, nlink, kind, seen_in_root]
-    dist_infos = []  # installed distributions' metadata folders: packages() reads their RECORD
+    # installed distributions' metadata folders: packages() reads their RECORD; conda_packages()
+    # a conda env's conda-meta records
+    dist_infos = []
 
     def account(path, st):
         nonlocal single_blocks, single_size
@@ -265,7 +267,7 @@ def walk_root(job):
                     if fast and S_ISDIR(mode):
                         path = directory + "/" + entry.name
                         stack.append(path)
-                        if entry.name.endswith(".dist-info"):
+                        if entry.name.endswith(".dist-info") or entry.name == "conda-meta":
                             dist_infos.append(path)
                         fast_dirs += 1
                         fast_dir_blocks += st.st_blocks
@@ -291,7 +293,7 @@ def walk_root(job):
                     account(path, st)
                     if S_ISDIR(mode):
                         stack.append(path)
-                        if entry.name.endswith(".dist-info"):
+                        if entry.name.endswith(".dist-info") or entry.name == "conda-meta":
                             dist_infos.append(path)
         except OSError as exc:
             errors.append(f"{directory}: {exc.strerror}")
@@ -405,6 +407,71 @@ def packages(dist_infos):
     return rows
 
 
+def _conda_records(meta):
+    """(name, version, [(path, holds the prefix)]) of each package a conda env's conda-meta lists."""
+    try:
+        names = sorted(n for n in os.listdir(meta) if n.endswith(".json"))
+    except OSError:
+        return
+    prefix = os.path.dirname(meta)
+    for name in names:
+        try:
+            with open(os.path.join(meta, name), encoding="utf-8") as f:
+                record = json.load(f)
+        except (OSError, ValueError):
+            continue
+        paths = (record.get("paths_data") or {}).get("paths")
+        if paths is None:
+            paths = [{"_path": p} for p in record.get("files", [])]
+        yield (
+            record.get("name", name),
+            record.get("version", ""),
+            [(os.path.join(prefix, p["_path"]), bool(p.get("prefix_placeholder"))) for p in paths],
+        )
+
+
+def conda_packages(metas):
+    """What each conda package costs across the scanned conda envs, from their conda-meta records.
+
+    Per (name, version): envs holding it, files and installed_bytes (st_size summed over every
+    env), linked_files / linked_bytes (of those, files with more than one link: hard-linked from
+    the package cache or another env), physical_bytes (each inode once across the envs),
+    linked_out_bytes (of those, inodes with links outside the envs' records: the package
+    cache's), and prefix_files / prefix_bytes (files that hold the prefix: the installer writes
+    each env its own rewritten copy).
+    """
+    found = {}
+    for meta in metas:
+        for name, version, paths in _conda_records(meta):
+            entry = found.setdefault((name, version), {"envs": 0, "files": 0, "installed_bytes": 0, "prefix_files": 0,
+                                                       "prefix_bytes": 0, "linked_files": 0, "linked_bytes": 0,
+                                                       "inodes": {}})  # fmt: skip
+            entry["envs"] += 1
+            for path, holds_prefix in paths:
+                try:
+                    st = os.lstat(path)
+                except OSError:
+                    continue
+                entry["files"] += 1
+                entry["installed_bytes"] += st.st_size
+                if holds_prefix:
+                    entry["prefix_files"] += 1
+                    entry["prefix_bytes"] += st.st_size
+                if stat.S_ISREG(st.st_mode) and st.st_nlink > 1:
+                    entry["linked_files"] += 1
+                    entry["linked_bytes"] += st.st_size
+                held = entry["inodes"].setdefault((st.st_dev, st.st_ino), [st.st_blocks * 512, st.st_nlink, 0])
+                held[2] += 1
+    rows = []
+    for (name, version), entry in found.items():
+        inodes = entry.pop("inodes")
+        rows.append({"name": name, "version": version, **entry,
+                     "physical_bytes": sum(blocks for blocks, _, _ in inodes.values()),
+                     "linked_out_bytes": sum(blocks for blocks, nlink, seen in inodes.values() if nlink > seen)})  # fmt: skip
+    rows.sort(key=lambda row: (-row["physical_bytes"], row["name"], row["version"]))
+    return rows
+
+
 _OUTSIDE = -1  # owner of extents whose inode has links outside the root walked
 
 
@@ -467,18 +534,38 @@ def _extent_figures(w, physical, exclusive, marginal, sweep, extent_index):
         own, extent_exclusive, alone = sweep
         i = extent_index[id(w)]
         blocks = w["no_extents_blocks"] * 512  # directories, symlinks, inline data: never shared
-        return {"exclusive_bytes": extent_exclusive[i] + blocks, "exclusive_by_inodes_bytes": exclusive,
-                "marginal_bytes": alone[i] + blocks, "marginal_by_inodes_bytes": marginal,
-                "unique_physical_bytes": own[i] + blocks, "shared_extent_bytes": w["reflinked"][1], "extents": "fiemap"}
+        return {
+            "exclusive_bytes": extent_exclusive[i] + blocks,
+            "exclusive_by_inodes_bytes": exclusive,
+            "marginal_bytes": alone[i] + blocks,
+            "marginal_by_inodes_bytes": marginal,
+            "unique_physical_bytes": own[i] + blocks,
+            "shared_extent_bytes": w["reflinked"][1],
+            "extents": "fiemap",
+        }
     if w["fiemap"] == "platform":  # not Linux: clones (APFS) would be counted as copies, so no figure
-        return {"exclusive_bytes": exclusive, "marginal_bytes": marginal, "unique_physical_bytes": None,
-                "shared_extent_bytes": None,
-                "extents": f"not supported on this platform ({sys.platform}): inode figures only, a clone counted in full"}
+        return {
+            "exclusive_bytes": exclusive,
+            "marginal_bytes": marginal,
+            "unique_physical_bytes": None,
+            "shared_extent_bytes": None,
+            "extents": f"not supported on this platform ({sys.platform}): inode figures only, a clone counted in full",
+        }
     if w["fiemap"] == "unsupported":  # a file system with reflinks whose extents cannot be read: no guess
-        return {"exclusive_bytes": exclusive, "marginal_bytes": marginal, "unique_physical_bytes": None,
-                "shared_extent_bytes": None, "extents": "unsupported (FIEMAP refused): inode figures only"}
-    return {"exclusive_bytes": exclusive, "marginal_bytes": marginal, "unique_physical_bytes": physical,
-            "shared_extent_bytes": 0, "extents": "none (no reflinks on this file system): inode figures"}
+        return {
+            "exclusive_bytes": exclusive,
+            "marginal_bytes": marginal,
+            "unique_physical_bytes": None,
+            "shared_extent_bytes": None,
+            "extents": "unsupported (FIEMAP refused): inode figures only",
+        }
+    return {
+        "exclusive_bytes": exclusive,
+        "marginal_bytes": marginal,
+        "unique_physical_bytes": physical,
+        "shared_extent_bytes": 0,
+        "extents": "none (no reflinks on this file system): inode figures",
+    }
 
 
 def _total_extents(walked_ok, with_extents, union, total):
@@ -676,7 +763,12 @@ def scan(roots, cache_roots=(), jobs=None, groups=None):
     env_dist_infos = [
         (path, groups.get(os.path.abspath(w["root"]))) for w in walked_ok if not w["is_cache"] for path in w["dist_infos"]
     ]
-    return {"schema": SCHEMA, "total": total, "roots": root_reports, "packages": packages(env_dist_infos), "errors": errors}
+    conda_metas = [path for path, _ in env_dist_infos if os.path.basename(path) == "conda-meta"]
+    report = {"schema": SCHEMA, "total": total, "roots": root_reports, "errors": errors,
+              "packages": packages([(path, group) for path, group in env_dist_infos if path not in conda_metas])}  # fmt: skip
+    if conda_metas:
+        report["conda_packages"] = conda_packages(conda_metas)
+    return report
 
 
 def main(argv=None):
@@ -684,8 +776,14 @@ def main(argv=None):
     parser.add_argument("--json", action="store_true", help="print the report as JSON")
     parser.add_argument("--cache", action="append", default=[], help="a root that is a tool cache")
     parser.add_argument("--jobs", type=int, default=None)
-    parser.add_argument("--group", nargs=2, action="append", default=[], metavar=("LABEL", "ROOT"),
-                        help="ROOT is an env of group LABEL (what groups share, per distribution)")
+    parser.add_argument(
+        "--group",
+        nargs=2,
+        action="append",
+        default=[],
+        metavar=("LABEL", "ROOT"),
+        help="ROOT is an env of group LABEL (what groups share, per distribution)",
+    )
     parser.add_argument("paths", nargs="+")
     args = parser.parse_args(argv)
     groups = {root: label for label, root in args.group}

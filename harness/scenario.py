@@ -32,6 +32,7 @@ KNOWN_TOOLS = (
     "hatch",
     "conda",
     "pixi",
+    "rattler",
 )
 NAME_RE = re.compile(r"^[a-z0-9-]+$")
 PYTHON_RE = re.compile(r"^3\.\d{1,2}(\.\d{1,3})?$")

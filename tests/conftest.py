@@ -142,3 +142,16 @@ def local_runs(tmp_path_factory, wheelhouse, tool_venvs) -> dict[str, Path]:
     assert main(["merge", str(runs["pip"]), str(runs["uv"]), "--out", str(runs["merged"])]) == 0
     return runs
 
+
+def make_private_index(folder, monkeypatch) -> None:
+    """The scenario's `private` index, served from a folder, and no conda binary or channel of the user's."""
+    build_wheel(SynthPackage("inhouse", version="2.1", files=2), folder)
+    build_wheel(SynthPackage("inhouse", version="1.0", files=2), folder)
+    monkeypatch.setenv("ENVBENCH_INDEX_PRIVATE", str(folder))
+    for name in ("ENVBENCH_MICROMAMBA", "ENVBENCH_PIXI", "ENVBENCH_CONDA_CHANNEL"):
+        monkeypatch.delenv(name, raising=False)
+
+
+@pytest.fixture
+def private_index(tmp_path, monkeypatch):
+    make_private_index(tmp_path / "private", monkeypatch)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import tomllib
 
 from harness.tools import ADAPTERS, PackageSource, Sandbox
@@ -122,6 +123,7 @@ def test_lock_files_and_env_paths():
     assert lock_files == {
         "pip-venv": None, "virtualenv": None, "pip-tools": "requirements.txt", "uv": None, "uv-project": "uv.lock",
         "poetry": "poetry.lock", "pdm": "pdm.lock", "pipenv": "Pipfile.lock", "hatch": None, "conda": None, "pixi": "pixi.lock",
+        "rattler": "pixi.lock",
     }  # fmt: skip
     assert ADAPTERS["pdm"].env_paths == (".venv", ".pdm-python")
     assert ADAPTERS["pixi"].env_python(tool_sandbox("pixi"), "a") == "/bench/pixi/projects/a/.pixi/envs/default/bin/python"
@@ -228,22 +230,53 @@ def test_conda_and_pixi_are_unavailable_without_binary_or_channel():
         adapter = ADAPTERS[name]
         assert variable in adapter.unavailable(MIRROR, {})
         no_channel = PackageSource(index_url="http://m/simple/")
-        assert "ENVBENCH_CONDA_CHANNEL" in adapter.unavailable(no_channel, {variable: "/bin/true"})
+        assert "converts one from the mirror" in adapter.unavailable(no_channel, {variable: "/bin/true"})
         assert adapter.unavailable(MIRROR, {variable: "/bin/true"}) is None
         assert adapter.external_binary({variable: "/x/bin"}) == "/x/bin"
 
 
 def test_conda_and_pixi_steps():
     [(operation, argv)] = operations("conda")
+    # torch is pinned to the pytorch-cpu index: the converted channel's builds of that index
     assert operation == "install" and argv == (
         "/opt/tools/conda/bin/micromamba", "create", "--yes", "--prefix", "/bench/conda/projects/app-01/.conda",
-        "--override-channels", "--channel", "file:///channel", "python=3.11", "numpy>=1.26", "torch",
+        "--override-channels", "--channel", "file:///channel", "python 3.11.*", "numpy >=1.26", "torch * *_pytorch_cpu_*",
     )  # fmt: skip
     pixi = "/opt/tools/pixi/bin/pixi"
     assert operations("pixi") == [("lock", (pixi, "lock")), ("install", (pixi, "install"))]
     manifest = project_file("pixi", "pixi.toml")
     assert manifest["workspace"] == {"name": "app-01", "channels": ["file:///channel"], "platforms": ["linux-64"]}
-    assert manifest["dependencies"] == {"python": "3.11.*", "numpy": ">=1.26", "torch": "*"}
+    torch = {"version": "*", "build": "*_pytorch_cpu_*"}
+    assert manifest["dependencies"] == {"python": "3.11.*", "numpy": ">=1.26", "torch": torch}
+
+
+def test_conda_specs_judge_markers_and_name_extras_and_indexes():
+    from harness.tools.conda_names import conda_specs
+
+    requirements = ("numpy>=1.26,!=2.0.1", 'colorama; sys_platform == "win32"', 'tomli; python_version < "3.12"',
+                    "fastapi[standard,all]>=0.110", "torch==2.13.0+cpu", "Typing_Extensions")  # fmt: skip
+    assert conda_specs(requirements, "3.11", {"torch": "pytorch-cpu"}) == [
+        "python 3.11.*", "numpy !=2.0.1,>=1.26", "tomli", "fastapi >=0.110", "fastapi-with-all", "fastapi-with-standard",
+        "torch ==2.13.0+cpu *_pytorch_cpu_*", "typing-extensions",
+    ]  # fmt: skip
+    assert "tomli" not in conda_specs(requirements, "3.13")  # its marker excludes 3.13
+
+
+def test_rattler_locks_then_installs_from_the_channel_with_its_own_cache():
+    sandbox = dataclasses.replace(tool_sandbox("rattler"), scripts="/opt/envbench")
+    steps = ADAPTERS["rattler"].install_steps(sandbox, "app-01", REQUIREMENTS, MIRROR)
+    driver = ("/opt/tools/rattler/bin/python", "/opt/envbench/rattler_driver.py")
+    common = ("--platform", "linux-64", "--cache-dir", "/bench/rattler/cache/rattler")
+    assert [(s.operation, s.argv, s.cwd) for s in steps] == [
+        ("lock", (*driver, "lock", "--channel", "file:///channel", "--lock", "pixi.lock", *common,
+                  "python 3.11.*", "numpy >=1.26", "torch * *_pytorch_cpu_*"), "/bench/rattler/projects/app-01"),
+        ("install", (*driver, "install", "--lock", "pixi.lock", "--prefix", "/bench/rattler/projects/app-01/.pixi/envs/default",
+                     *common), "/bench/rattler/projects/app-01"),
+    ]  # fmt: skip
+    assert dict(steps[0].env)["HOME"] == "/bench/rattler/home"  # nothing of the user's
+    assert ADAPTERS["rattler"].unavailable(MIRROR, {}) is None
+    assert "conda channel" in ADAPTERS["rattler"].unavailable(PackageSource(index_url="http://m/simple/"), {})
+    assert ADAPTERS["rattler"].parse_version("py-rattler 0.28.0\n") == "0.28.0"
 
 
 def test_a_variant_is_its_tool_with_more_environment():

@@ -14,7 +14,6 @@ import pytest
 
 from harness.report.matrix import matrix_tables
 from harness.report.table import markdown
-from harness.synth import SynthPackage, build_wheel
 
 from .conftest import write
 
@@ -33,18 +32,9 @@ projects:
     dependencies: [stack, inhouse>=2]
     sources: {inhouse: private}
 """
-RUNNABLE = ("pip-venv", "virtualenv", "pip-tools", "uv", "uv-project", "poetry", "pdm", "pipenv", "hatch")
-LOCKING = ("pip-tools", "uv-project", "poetry", "pdm", "pipenv")
-
-
-@pytest.fixture
-def private_index(tmp_path, monkeypatch):
-    folder = tmp_path / "private"
-    build_wheel(SynthPackage("inhouse", version="2.1", files=2), folder)
-    build_wheel(SynthPackage("inhouse", version="1.0", files=2), folder)
-    monkeypatch.setenv("ENVBENCH_INDEX_PRIVATE", str(folder))
-    for name in ("ENVBENCH_MICROMAMBA", "ENVBENCH_PIXI", "ENVBENCH_CONDA_CHANNEL"):
-        monkeypatch.delenv(name, raising=False)
+RUNNABLE = ("pip-venv", "virtualenv", "pip-tools", "uv", "uv-project", "poetry", "pdm", "pipenv", "hatch", "rattler")
+LOCKING = ("pip-tools", "uv-project", "poetry", "pdm", "pipenv", "rattler")
+LINKING = ("uv", "uv-project", "rattler")  # hard links from their caches (the engine's file systems cannot clone)
 
 
 def check_every_tool(out, backend: str) -> None:
@@ -62,7 +52,7 @@ def check_every_tool(out, backend: str) -> None:
             assert ("cold", "lock") in ran and ("warm", "lock") in ran
         else:
             assert {state for state, _ in ran} == {"cold", "warm"}, tool
-        expected = "hardlink" if tool.startswith("uv") else "copy"
+        expected = "hardlink" if tool in LINKING else "copy"
         assert entry["link_mode"] == expected, (tool, backend)
     # The same closure everywhere: each tool's envs hold the same files of the same packages.
     with open(out / "packages.csv", newline="") as f:

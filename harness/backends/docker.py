@@ -34,6 +34,7 @@ LOGS = f"{SCRATCH}/logs"
 IN_IMAGE = "/opt/envbench"
 WHEELS = "/wheels"
 CA_IN_CONTAINER = "/etc/ssl/certs/ca-certificates.crt"
+CHANNEL = "/channel"  # the converted conda channel, read-only
 
 
 def _bench_on(place: Path) -> str:
@@ -81,6 +82,7 @@ class DockerBackend:
         self._copies: dict[str, str] = {}  # purpose -> volume holding a host folder's copy
         self._python: dict[str, str] = {}
         self._python_of_box: dict[str, str] = {}
+        self._channel: str | None = None  # volume of the conda channel, once served
 
     def describe(self) -> dict:
         from ..engine import facts
@@ -152,6 +154,8 @@ class DockerBackend:
             mounts.append(Mount(WHEELS, self._volume_from(Path(self.host_wheelhouse), "wheels"), type="volume", read_only=True))
         if self.ca_bundle:
             mounts.append(Mount(CA_IN_CONTAINER, self.ca_bundle, type="bind", read_only=True))
+        if self._channel and getattr(adapter, "conda_channel", False):
+            mounts.append(Mount(CHANNEL, self._channel, type="volume", read_only=True))
         tool_bin = f"/opt/tools/{adapter.venv_name()}/bin" if adapter.requirements else ""
         binary = adapter.external_binary(self.environ)
         if binary:  # a single static binary (micromamba, pixi), read-only: nothing else of the host
@@ -167,7 +171,14 @@ class DockerBackend:
                 volume.remove(force=True)
             raise
         self.boxes[key] = _Box(container, volumes, run_args)
-        return Sandbox(root=BENCH, python=python, tool_bin=tool_bin, ca_bundle=CA_IN_CONTAINER if self.ca_bundle else "", key=key)
+        return Sandbox(
+            root=BENCH,
+            python=python,
+            tool_bin=tool_bin,
+            ca_bundle=CA_IN_CONTAINER if self.ca_bundle else "",
+            key=key,
+            scripts=IN_IMAGE,
+        )
 
     def _start(self, image: str, run_args: dict):
         return self.client.containers.run(
@@ -211,6 +222,30 @@ class DockerBackend:
                 helper.remove(force=True)
             self._copies[purpose] = volume.name
         return self._copies[purpose]
+
+    def interpreter(self, version: str):
+        """The files of the image's python VERSION (its executable, standard library, libpython),
+        read through the engine's archive API from a container that never starts."""
+        from ..conda_channel import INFO_SCRIPT, Interpreter, combine_archives
+
+        image = self.image_for(version)
+        major_minor = ".".join(version.split(".")[:2])
+        out = self.client.containers.run(image, [f"python{major_minor}", "-c", INFO_SCRIPT], remove=True, network_mode="none",
+                                         labels={LABEL: self.run_id})  # fmt: skip
+        info = json.loads(out.decode())
+        helper = self.client.containers.create(image, ["true"], labels={LABEL: self.run_id}, network_mode="none")
+        try:
+            paths = [p for p in (info["executable"], info["libpython"], info["stdlib"]) if p]
+            archive = combine_archives([(path, b"".join(helper.get_archive(path)[0])) for path in paths])
+        finally:
+            helper.remove(force=True)
+        return Interpreter(info, archive)
+
+    def serve_channel(self, folder: Path) -> str:
+        """A conda channel folder copied into a volume that tool containers started from now on
+        mount read-only at /channel: its URL there."""
+        self._channel = self._volume_from(folder, "conda-channel")
+        return f"file://{CHANNEL}"
 
     def serve(self, folder: Path, python: str) -> dict[str, str]:
         """Serve a laid-out mirror on an internal network (no route out): {index: simple URL}.

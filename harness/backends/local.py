@@ -92,6 +92,16 @@ class LocalBackend:
         except OSError:
             return None
 
+    def interpreter(self, version: str):
+        """The files of this machine's python VERSION (what the local backend's envs run)."""
+        from ..conda_channel import host_interpreter
+
+        return host_interpreter(self.python(version))
+
+    def serve_channel(self, folder: Path) -> str:
+        """A conda channel folder as tools here read it."""
+        return Path(folder).resolve().as_uri()
+
     def wheelhouse(self, path: str | None) -> str | None:
         """Where a host folder of wheels is seen by the tools (here: where it is)."""
         return path
@@ -121,6 +131,7 @@ class LocalBackend:
             python=python,
             tool_bin=tool_bin,
             ca_bundle=self.ca_bundle,
+            scripts=str(HERE),
         )
 
     def _external(self, adapter: ToolAdapter, binary: str) -> str:

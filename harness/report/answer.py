@@ -10,6 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from ..results import layouts
+from .conda import label, notes
 from .machines import kinds, warning
 from .stats import GIB, Summary, summaries
 from .table import Table, mib, seconds
@@ -74,7 +75,7 @@ def answer_table(run: dict) -> Table:
     rows, not_measured = [], []
     for a in found:
         s = a.summary
-        name = s.tool if a.measured else f"{s.tool} ({s.status})"
+        name = label(run, s.tool) if a.measured else f"{s.tool} ({s.status})"
         if not a.measured:
             not_measured.append(f"**{s.tool}**" + (f" ({s.layout})" if several else "") + f": {s.status}"
                                 + (f", {s.reason}" if s.reason else ""))  # fmt: skip
@@ -97,6 +98,8 @@ def answer_table(run: dict) -> Table:
     intro = f"{projects} projects of scenario **{run['scenario']['name']}**, Python {run['scenario']['python']}{layout}."
     if not_measured:
         intro += "\n\nNot measured: " + "; ".join(not_measured) + "."
+    if notes(run):
+        intro += "\n\n" + " ".join(notes(run))
     inode_only = sorted({r["extents"] for _, _, e in layouts(run) for r in (e.get("disk") or {}).get("roots", [])
                          if str(r.get("extents", "")).startswith(("not supported", "unsupported"))})  # fmt: skip
     if inode_only:

@@ -25,6 +25,7 @@ from pathlib import Path
 
 import yaml
 
+from ..tools.conda_names import STAND_IN
 from . import duplication
 from .stats import GIB, MIB, matrix_samples, summaries
 
@@ -233,15 +234,46 @@ def verify(claim: dict, source: dict, runs: list[dict]) -> Verdict:
         return Verdict(claim, source, None, "not measured", claim["not_measurable"])
     try:
         chosen = _runs_of(runs, claim["scenario"])
+    except NotMeasured as exc:
+        return Verdict(claim, source, None, "not measured", str(exc))
+    try:
         value, used = measure(chosen, claim["measure"])
     except NotMeasured as exc:
+        if claim.get("stand_in"):
+            return _on_stand_in(claim, source, chosen, str(exc))
         return Verdict(claim, source, None, "not measured", str(exc))
     holds = expectation_holds(value, claim["expect"])
     return Verdict(claim, source, value, "confirmed" if holds else "refuted", claim.get("why", ""), used)
 
 
+def _with_tools(spec, tools: dict[str, str]):
+    """SPEC with each tool named in TOOLS replaced by its stand-in."""
+    if isinstance(spec, dict):
+        return {k: (tools.get(v, v) if k == "tool" else _with_tools(v, tools)) for k, v in spec.items()}
+    if isinstance(spec, list):
+        return [_with_tools(item, tools) for item in spec]
+    return spec
+
+
+def _on_stand_in(claim: dict, source: dict, runs: list[dict], reason: str) -> Verdict:
+    """A claim about a tool that cannot run here, measured on its stand-in (rattler on the
+    converted channel for conda and pixi): still `not measured`, the stand-in's figure and what
+    it would say given in the why, with why a stand-in cannot settle it."""
+    stand_in = claim["stand_in"]
+    spec = _with_tools(claim["measure"], dict.fromkeys(stand_in["for"], stand_in["tool"]))
+    try:
+        value, used = measure(runs, spec)
+    except NotMeasured as exc:
+        return Verdict(claim, source, None, "not measured", f"{reason}; its stand-in {stand_in['tool']}: {exc}")
+    would = "confirm" if expectation_holds(value, claim["expect"]) else "refute"
+    why = (f"{reason}. On the stand-in, {stand_in['tool']} ({STAND_IN}): {show(value)}, which would {would} it; "
+           f"a stand-in cannot settle it: {stand_in['why']}")  # fmt: skip
+    return Verdict(claim, source, None, "not measured", why, used)
+
+
 # -- files and the table ----------------------------------------------------------------------
-CLAIM_KEYS = {"id", "quote", "published", "figure", "scenario", "measure", "expect", "not_measurable", "why", "note", "source"}
+CLAIM_KEYS = {"id", "quote", "published", "figure", "scenario", "measure", "expect", "not_measurable", "why", "note", "source",
+              "stand_in"}  # fmt: skip
 EXPECTATIONS = {"at_least", "at_most", "between", "near", "descending"}
 
 

@@ -10,6 +10,7 @@ from collections import defaultdict
 
 from ..results import layouts
 from .answer import answer_table
+from .conda import interpreter_table, label, notes
 from .duplication import duplication_tables
 from .filesystems import filesystem_table
 from .matrix import matrix_tables
@@ -39,7 +40,7 @@ def main_table(run: dict) -> list[list[str]]:
     for s in summaries(run):
         rows.append(
             [
-                s.tool,
+                label(run, s.tool),
                 s.layout,
                 s.version or "-",
                 s.link_mode or "-",
@@ -262,6 +263,9 @@ def report_tables(run: dict, package_rows: list[dict]) -> list[Table]:
     largest = package_table(run, package_rows)
     if largest:
         tables.append(largest)
+    interpreter = interpreter_table(run)
+    if interpreter:
+        tables.append(interpreter)
     tables += duplication_tables(run)
     filesystems = filesystem_table(run)
     if filesystems:
@@ -300,6 +304,7 @@ def heading(run: dict) -> str:
             f"{scenario['description'].strip()}\n",
             f"Backend: {run['backend']['name']}; layouts: {', '.join(scenario.get('layouts', []))}; status: {run['status']}; "
             f"started {run['started']}, finished {run['finished']}.\n",
+            *(f"{note}\n" for note in notes(run)),
         ]
     )
 

@@ -1,34 +1,33 @@
 """conda, as micromamba: `micromamba create --prefix .conda` from one channel, no lock file.
 
 micromamba is a single binary from GitHub or conda-forge, and packages come from a conda
-channel; this machine reaches neither. ENVBENCH_MICROMAMBA names the binary and
-ENVBENCH_CONDA_CHANNEL the channel (a URL or a local channel folder); without both, the tool is
-`unavailable` with that reason. Packages are hard-linked from the package cache (pkgs_dirs).
-Requirements keep their names and specifiers as conda match specs ("numpy>=1.26").
+channel; this machine reaches neither. ENVBENCH_MICROMAMBA names the binary (without
+one the tool is `unavailable` with that reason); the channel is envbench's converted one
+(harness/conda_channel.py) unless ENVBENCH_CONDA_CHANNEL names a real one. Packages are
+hard-linked from the package cache (pkgs_dirs). Requirements become match specs as
+tools/conda_names.py says ("numpy >=1.26"; markers judged, extras and pinned indexes named).
 """
 
 from __future__ import annotations
 
 from pathlib import PurePosixPath
 
-from packaging.requirements import Requirement
-
 from .base import PackageSource, Sandbox, Step, ToolAdapter
+from .conda_names import STAND_IN, conda_specs
 
 BINARY_VARIABLE = "ENVBENCH_MICROMAMBA"
 CHANNEL_VARIABLE = "ENVBENCH_CONDA_CHANNEL"
 UNREACHABLE = "its binary and packages come from GitHub and conda channels, which this machine cannot reach"
 
 
-def match_spec(text: str) -> str:
-    requirement = Requirement(text)
-    return f"{requirement.name}{requirement.specifier}"
-
-
 class CondaChannelTool(ToolAdapter):
     """A tool given as one binary (a variable names it) that installs from a conda channel."""
 
     binary_variable = ""
+    conda_channel = True  # installs from a conda channel (envbench converts one from the mirror)
+
+    def measured_as(self, version: str) -> str:
+        return f"{self.executable} {version} on a local channel converted from PyPI wheels ({STAND_IN})"
 
     def external_binary(self, environ) -> str | None:
         return environ.get(self.binary_variable) or None
@@ -37,7 +36,7 @@ class CondaChannelTool(ToolAdapter):
         if not environ.get(self.binary_variable):
             return f"no {self.executable} binary: set {self.binary_variable} to one ({UNREACHABLE})"
         if not source.conda_channel:
-            return f"no conda channel: set {CHANNEL_VARIABLE} to a channel URL or folder ({UNREACHABLE})"
+            return f"no conda channel: envbench converts one from the mirror (source: mirror), or set {CHANNEL_VARIABLE}"
         return None
 
 
@@ -71,7 +70,7 @@ class Conda(CondaChannelTool):
     def install_steps(self, sandbox: Sandbox, project, requirements, source: PackageSource) -> list[Step]:
         argv = [
             sandbox.tool(self.executable), "create", "--yes", "--prefix", self.env_dir(sandbox, project),
-            "--override-channels", "--channel", source.conda_channel or "", f"python={sandbox.python_version}",
-            *(match_spec(text) for text in requirements),
+            "--override-channels", "--channel", source.conda_channel or "",
+            *conda_specs(requirements, sandbox.python_version, source.pins(requirements)),
         ]  # fmt: skip
         return [self.step(sandbox, "install", argv, sandbox.project_dir(project))]

@@ -1,8 +1,8 @@
 """pixi: a pixi.toml workspace, `pixi lock`, `pixi install` into `.pixi/envs/default`.
 
-Like conda, pixi is a binary from GitHub and its packages come from a conda channel, neither
-reachable here: ENVBENCH_PIXI names the binary and ENVBENCH_CONDA_CHANNEL the channel; without
-both the tool is `unavailable` with that reason. pixi links packages from its cache (rattler's:
+Like conda, pixi is a binary from GitHub, not reachable here: ENVBENCH_PIXI names it (without
+one the tool is `unavailable` with that reason); packages come from envbench's converted
+channel unless ENVBENCH_CONDA_CHANNEL names a real one. pixi links packages from its cache (rattler's:
 hard links, or reflinks where the file system has them).
 """
 
@@ -10,11 +10,10 @@ from __future__ import annotations
 
 from pathlib import PurePosixPath
 
-from packaging.requirements import Requirement
-
 from . import toml
 from .base import PackageSource, Sandbox, Step
 from .conda import CondaChannelTool
+from .conda_names import conda_specs
 
 BINARY_VARIABLE = "ENVBENCH_PIXI"
 
@@ -48,10 +47,11 @@ class Pixi(CondaChannelTool):
         return "hardlink"
 
     def project_files(self, project, requirements, source: PackageSource, python: str) -> dict[str, str]:
-        dependencies = {"python": ".".join(python.split(".")[:2]) + ".*"}
-        for text in requirements:
-            requirement = Requirement(text)
-            dependencies[requirement.name] = str(requirement.specifier) or "*"
+        dependencies = {}
+        for spec in conda_specs(requirements, python, source.pins(requirements)):
+            name, version, build = (spec.split(" ", 2) + ["", ""])[:3]
+            # pixi.toml's forms: "VERSION", or { version, build } for a build pattern
+            dependencies[name] = {"version": version or "*", "build": build} if build else version or "*"
         workspace = {"name": project, "channels": [source.conda_channel or ""], "platforms": ["linux-64"]}
         return {"pixi.toml": toml.document(toml.table("workspace", workspace), toml.table("dependencies", dependencies))}
 
