@@ -16,11 +16,14 @@ from it says "stand-in: converted channel". The channel is named by the hash of 
 from __future__ import annotations
 
 import asyncio
+import base64
+import csv
 import hashlib
 import io
 import json
 import os
 import platform
+import posixpath
 import re
 import shutil
 import tarfile
@@ -38,7 +41,7 @@ from .settings import envbench_home
 from .tools.conda_names import PYPI, STAND_IN, build_string, conda_name, extra_package, specs_for, subdir
 
 COMPRESSION_LEVEL = 3
-CONVERTER = 1  # bump when what a conversion writes changes: the channel's name follows
+CONVERTER = 2  # bump when what a conversion writes changes: the channel's name follows
 # conda-build's classic placeholder: installers replace it with the env's prefix, in a copy.
 PLACEHOLDER = "/opt/anaconda1anaconda2anaconda3"
 DESCRIPTION = "a local channel converted from the mirror's PyPI wheels and the image's Python (not conda-forge's builds)"
@@ -187,6 +190,33 @@ def _script(data: bytes) -> tuple[bytes, bool]:
     return data, False
 
 
+def _installed_record(text: str, placed: dict, site: str) -> bytes:
+    """The wheel's RECORD as an installer writes it (pip's way): each file at the path it was
+    installed to, relative to site-packages (`../../../bin/x` for scripts and data), with the
+    hash of what was written where the installer changed it, and the entry points it made."""
+    out = io.StringIO()
+    writer = csv.writer(out, lineterminator="\n")
+    for row in csv.reader(text.splitlines()):
+        if not row:
+            continue
+        path = row[0]
+        target, data = placed.pop(path, (f"{site}/{path}", None))
+        relative = posixpath.relpath(target, site)
+        if data is not None and len(row) >= 3 and row[1] and _record_hash(data) != row[1]:
+            row = [relative, _record_hash(data), str(len(data))]
+        else:
+            row = [relative, *row[1:]]
+        writer.writerow(row)
+    for target, _ in placed.values():  # entry points: made at install, recorded without a hash, as pip does
+        if target.startswith("bin/"):
+            writer.writerow([posixpath.relpath(target, site), "", ""])
+    return out.getvalue().encode()
+
+
+def _record_hash(data: bytes) -> str:
+    return "sha256=" + base64.urlsafe_b64encode(hashlib.sha256(data).digest()).rstrip(b"=").decode()
+
+
 def convert_wheel(wheel: Path, python: str, out_dir: Path, index: str = PYPI) -> list[Path]:
     """WHEEL (from INDEX) as conda packages for PYTHON: the package and one per extra it declares."""
     site = f"lib/python{python}/site-packages"
@@ -199,24 +229,29 @@ def convert_wheel(wheel: Path, python: str, out_dir: Path, index: str = PYPI) ->
         name, version = conda_name(metadata["Name"]), metadata["Version"]
         data_dir = dist_info[: -len(".dist-info")] + ".data/"
         staging = _Staging(Path(tmp) / "pkg")
+        placed = {}  # the wheel's path -> (where it went, relative to the prefix; its bytes there)
+        record = f"{dist_info}/RECORD"
         for info in archive.infolist():
-            if info.is_dir():
+            if info.is_dir() or info.filename == record:
                 continue
             data = archive.read(info)
             mode = 0o755 if (info.external_attr >> 16) & 0o111 else 0o644
+            prefix = None
             if info.filename.startswith(data_dir):
                 kind, _, rest = info.filename[len(data_dir) :].partition("/")
                 if kind == "scripts":
                     data, marked = _script(data)
-                    staging.add(f"bin/{rest}", data, 0o755, PLACEHOLDER if marked else None)
+                    target, mode, prefix = f"bin/{rest}", 0o755, PLACEHOLDER if marked else None
                 elif kind in ("purelib", "platlib"):
-                    staging.add(f"{site}/{rest}", data, mode)
+                    target = f"{site}/{rest}"
                 elif kind == "headers":
-                    staging.add(f"include/python{python}/{name}/{rest}", data, mode)
+                    target = f"include/python{python}/{name}/{rest}"
                 else:  # data: relative to the prefix
-                    staging.add(rest, data, mode)
+                    target = rest
             else:
-                staging.add(f"{site}/{info.filename}", data, mode)
+                target = f"{site}/{info.filename}"
+            staging.add(target, data, mode, prefix)
+            placed[info.filename] = (target, data)
         entry_points = f"{dist_info}/entry_points.txt"
         if entry_points in names:
             for script, target in _entry_points(archive.read(entry_points).decode("utf-8")):
@@ -224,6 +259,9 @@ def convert_wheel(wheel: Path, python: str, out_dir: Path, index: str = PYPI) ->
                 attr = attr.split("[")[0].strip() or "main"
                 text = ENTRY_POINT.format(placeholder=PLACEHOLDER, module=module.strip(), head=attr.split(".")[0], call=attr)
                 staging.add(f"bin/{script}", text.encode(), 0o755, PLACEHOLDER)
+                placed[f"bin/{script}"] = (f"bin/{script}", None)
+        if record in names:
+            staging.add(f"{site}/{record}", _installed_record(archive.read(record).decode("utf-8"), placed, site))
         depends = [_python_spec(python), *_dependencies(metadata, python)]
         build = build_string(python, index)
         made = [staging.finish(_index(name, version, depends, build), out_dir)]

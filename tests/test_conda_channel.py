@@ -111,6 +111,10 @@ def test_rattler_installs_two_envs_from_one_cache_and_the_scan_tells_what_each_h
                               capture_output=True, text=True, check=True)  # fmt: skip
         assert done.stdout.split() == [str(env), "42"]  # the env's own interpreter finds its site-packages
         assert subprocess.run([env / "bin" / "odd-tool"], capture_output=True, text=True).stdout == "odd main\n"
+        # RECORD as an installer writes it: every file where it was installed (data, scripts too)
+        missing = ("import importlib.metadata as m; "
+                   "print([str(f) for f in m.distribution('odd.name_pkg').files if not f.locate().exists()])")
+        assert subprocess.run([env / "bin" / "python", "-c", missing], capture_output=True, text=True).stdout == "[]\n"
         sysconfig = next((env / "lib" / "python3.11").glob("_sysconfigdata_*.py"))
         assert str(env) in sysconfig.read_text() and conda_channel.PLACEHOLDER not in sysconfig.read_text()
     # the standard library is one set of inodes in the cache, hard-linked into both envs
