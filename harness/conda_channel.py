@@ -430,7 +430,11 @@ def provide(backend, folder: Path, pythons: list[str], say=lambda text: None) ->
     manifest = json.loads((channel / "channel.json").read_text())
     say(f"conda channel ({STAND_IN}): {len(manifest['converted'])} wheels converted, "
         f"{manifest['bytes'] / 2**20:,.1f} MiB, served at {url}")  # fmt: skip
-    return {"url": url, "folder": str(channel), **manifest}
+    found = {"url": url, "folder": str(channel), **manifest}
+    if manifest["skipped"]:  # a conda tool cannot make those projects: say so once, run none of it
+        files = ", ".join(sorted({s["file"] for s in manifest["skipped"]}))
+        found["error"] = f"the converted conda channel lacks {files}: {manifest['skipped'][0]['why']}"
+    return found
 
 
 def _prefix_files(package: Path) -> dict:

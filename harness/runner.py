@@ -190,14 +190,14 @@ class Runner:
             with self.timed("mirror"):
                 found = conda_channel.provide(self.backend, folder, pythons, self.say)
             self.record.data["conda_channel"] = found
-            self.channel = found.get("url")
+            self.channel = None if "error" in found else found.get("url")
             self.record.save()
         return {}
 
     def conda_tools(self) -> list[str]:
         """The scenario's tools (this shard's) that install from a conda channel and can run here."""
         wanted = dict.fromkeys(unit.tool for unit in self.units)
-        return [tool for tool in wanted if getattr(self.adapter(tool), "conda_channel", False)
+        return [tool for tool in wanted if self.adapter(tool).conda_channel
                 and not unit_unavailable(self.scenario, next(u for u in self.units if u.tool == tool))]  # fmt: skip
 
     def check_space(self) -> None:
@@ -248,7 +248,7 @@ class Runner:
         if adapter.variant_of:
             info["variant"] = {"of": adapter.variant_of, "env": adapter.variant_env}
         reason = adapter.unavailable(self.source_for(self.scenario.projects[0]), dict(os.environ))
-        if reason and getattr(adapter, "conda_channel", False) and "error" in self.record.data.get("conda_channel", {}):
+        if reason and adapter.conda_channel and "error" in self.record.data.get("conda_channel", {}):
             reason = self.record.data["conda_channel"]["error"]
         if reason:
             self.unavailable(tool, key, reason)
@@ -277,7 +277,7 @@ class Runner:
             if self.resumed:
                 resume.check_version(self.record, tool, info["version"], self.resumed.versions)
             info["link_mode_configured"] = adapter.link_mode_configured()
-            if getattr(adapter, "conda_channel", False) and (self.record.data.get("conda_channel") or {}).get("stand_in"):
+            if adapter.conda_channel and (self.record.data.get("conda_channel") or {}).get("stand_in"):
                 info["stand_in"] = adapter.measured_as(info["version"])  # every figure of it is named so
             self.materialize(adapter, sandbox, key, blocked)
         finally:

@@ -13,8 +13,11 @@ from harness.results import load as load_run
 
 ROOT = Path(__file__).resolve().parents[1]
 # A run measured by envbench and committed with the repository: smoke, every tool, both layouts.
+# (results/smoke-conda-* ran three tools only: not it)
+EVERY_PIP_TOOL = {"pip-venv", "virtualenv", "uv", "uv-project", "poetry", "pdm", "pipenv", "hatch"}  # as smoke had them first
 SMOKE = sorted(
-    p.parent for p in (ROOT / "results").glob("smoke-*/run.json") if json.loads(p.read_text())["scenario"]["name"] == "smoke"
+    p.parent for p in (ROOT / "results").glob("smoke-*/run.json")
+    if (run := json.loads(p.read_text()))["scenario"]["name"] == "smoke" and EVERY_PIP_TOOL <= set(run["tools"])
 )[-1]
 SOURCE = {"title": "A test source", "url": "https://example.invalid/post", "date": "2026-11"}
 

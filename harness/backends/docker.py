@@ -154,7 +154,7 @@ class DockerBackend:
             mounts.append(Mount(WHEELS, self._volume_from(Path(self.host_wheelhouse), "wheels"), type="volume", read_only=True))
         if self.ca_bundle:
             mounts.append(Mount(CA_IN_CONTAINER, self.ca_bundle, type="bind", read_only=True))
-        if self._channel and getattr(adapter, "conda_channel", False):
+        if self._channel and adapter.conda_channel:
             mounts.append(Mount(CHANNEL, self._channel, type="volume", read_only=True))
         tool_bin = f"/opt/tools/{adapter.venv_name()}/bin" if adapter.requirements else ""
         binary = adapter.external_binary(self.environ)

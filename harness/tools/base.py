@@ -132,6 +132,7 @@ class ToolAdapter:
     variant_of: str | None = None  # the tool a variant changes settings of (tools/variant.py)
     variant_env: dict[str, str] = {}  # noqa: RUF012 (never mutated: variants get their own dict)
     env_paths: tuple[str, ...] = (".venv",)  # what deleting the env removes, relative to the project
+    conda_channel: bool = False  # installs from a conda channel (envbench converts one from the mirror)
 
     def venv_name(self) -> str:
         """Whose pinned venv the tool runs from (a variant runs its base tool's)."""
@@ -140,6 +141,10 @@ class ToolAdapter:
     def unavailable(self, source: PackageSource, environ: dict[str, str]) -> str | None:
         """Why the tool cannot run with SOURCE here (None: it can)."""
         return None
+
+    def measured_as(self, version: str) -> str:
+        """What its rows measured when the channel is envbench's converted one (conda-side tools)."""
+        raise NotImplementedError
 
     def external_binary(self, environ: dict[str, str]) -> str | None:
         """A host file the tool's binary comes from (tools not installable from PyPI)."""

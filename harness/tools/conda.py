@@ -13,10 +13,9 @@ from __future__ import annotations
 from pathlib import PurePosixPath
 
 from .base import PackageSource, Sandbox, Step, ToolAdapter
-from .conda_names import STAND_IN, conda_specs
+from .conda_names import NO_CHANNEL, STAND_IN, conda_specs
 
 BINARY_VARIABLE = "ENVBENCH_MICROMAMBA"
-CHANNEL_VARIABLE = "ENVBENCH_CONDA_CHANNEL"
 UNREACHABLE = "its binary and packages come from GitHub and conda channels, which this machine cannot reach"
 
 
@@ -24,7 +23,7 @@ class CondaChannelTool(ToolAdapter):
     """A tool given as one binary (a variable names it) that installs from a conda channel."""
 
     binary_variable = ""
-    conda_channel = True  # installs from a conda channel (envbench converts one from the mirror)
+    conda_channel = True
 
     def measured_as(self, version: str) -> str:
         return f"{self.executable} {version} on a local channel converted from PyPI wheels ({STAND_IN})"
@@ -36,7 +35,7 @@ class CondaChannelTool(ToolAdapter):
         if not environ.get(self.binary_variable):
             return f"no {self.executable} binary: set {self.binary_variable} to one ({UNREACHABLE})"
         if not source.conda_channel:
-            return f"no conda channel: envbench converts one from the mirror (source: mirror), or set {CHANNEL_VARIABLE}"
+            return NO_CHANNEL
         return None
 
 

@@ -14,6 +14,7 @@ from packaging.utils import canonicalize_name
 
 PYPI = "pypi"  # the mirror's folder of PyPI's files (harness/closure.py's PYPI)
 STAND_IN = "stand-in: converted channel"  # how every figure made from the converted channel is named
+NO_CHANNEL = "no conda channel: envbench converts one from the mirror (source: mirror), or set ENVBENCH_CONDA_CHANNEL"
 
 
 def subdir() -> str:

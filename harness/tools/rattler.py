@@ -13,7 +13,7 @@ from __future__ import annotations
 from pathlib import PurePosixPath
 
 from .base import PackageSource, Sandbox, Step, ToolAdapter
-from .conda_names import STAND_IN, conda_specs, subdir
+from .conda_names import NO_CHANNEL, STAND_IN, conda_specs, subdir
 
 VERSION = "0.28.0"
 DRIVER = "rattler_driver.py"  # harness/rattler_driver.py: the command line over py-rattler
@@ -24,15 +24,13 @@ class Rattler(ToolAdapter):
     requirements = (f"py-rattler=={VERSION}",)
     lock_file = "pixi.lock"
     env_paths = (".pixi",)
-    conda_channel = True  # installs from a conda channel (envbench converts one from the mirror)
+    conda_channel = True
 
     def unavailable(self, source: PackageSource, environ) -> str | None:
-        if not source.conda_channel:
-            return "no conda channel: envbench converts one from the mirror (source: mirror), or set ENVBENCH_CONDA_CHANNEL"
-        return None
+        return None if source.conda_channel else NO_CHANNEL
 
     def env(self, sandbox: Sandbox) -> dict[str, str]:
-        return {"RATTLER_CACHE_DIR": str(PurePosixPath(sandbox.cache, "rattler"))}
+        return {"RATTLER_CACHE_DIR": self.cache_dir(sandbox)}  # the driver is given it too (--cache-dir)
 
     def cache_dir(self, sandbox: Sandbox) -> str:
         return str(PurePosixPath(sandbox.cache, "rattler"))
