@@ -1,4 +1,5 @@
-"""Sessions: bench (the default scenario), tests, lint, report, images, perf (scanner benchmark)."""
+"""Sessions: bench (the default scenario), tests, lint, report, images, perf (scanner benchmark),
+overhead (the harness's time beside the steps', a benchmark)."""
 
 import glob
 from pathlib import Path
@@ -56,3 +57,11 @@ def perf(session: nox.Session) -> None:
     """Scanner throughput beside GNU du on a tree of real venvs (a benchmark, not a test)."""
     session.install(".")
     session.run("python", "benchmarks/scan_vs_du.py", *session.posargs)
+
+
+@nox.session(python=PYTHON)
+def overhead(session: nox.Session) -> None:
+    """The harness's time beside the tools' (a benchmark, not a test): `nox -s overhead --
+    scenarios/smoke.yaml --backend docker`, or `-- --run RESULTS_DIR` for a run already made."""
+    session.install(".")
+    session.run("python", "benchmarks/overhead.py", *(session.posargs or ["scenarios/smoke.yaml", "--backend", "docker"]))

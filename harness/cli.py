@@ -16,7 +16,7 @@ from pathlib import Path
 from rich.console import Console
 from rich.table import Table
 
-from . import costs, engine, filesystems, images, mirror, report, resume, scan
+from . import costs, engine, filesystems, images, mirror, overhead, report, resume, scan
 from .backends.base import BackendError
 from .backends.docker import DockerBackend
 from .backends.local import LocalBackend
@@ -200,13 +200,13 @@ def cmd_run(args) -> int:
     resumed = None
     if began:
         resume.check_image(began, backend.describe())
-        versions, overhead = resume.versions_of(began), dict(began.data.get("overhead") or {})
+        versions, spent = resume.versions_of(began), dict(began.data.get("overhead") or {})
         closure = resume.closure_hash(began.data["mirror"]) if began.data.get("mirror") else None
         dropped, done = resume.begin(began, command, units)
         record = began
         console.print(f"resume: {len(done)} finished units kept" + (f"; measured again: {', '.join(dropped)}" if dropped else ""),
                       highlight=False)  # fmt: skip
-        resumed = Resumed(frozenset(done), versions, closure, overhead)
+        resumed = Resumed(frozenset(done), versions, closure, spent)
     else:
         record = RunRecord.start(out_dir, run_id, command, scenario.to_json(), {**backend.describe(), "reason": reason})
         if shard:
@@ -245,6 +245,7 @@ def cmd_run(args) -> int:
     if run["status"] == "refused":
         return status
     print_main_table(run)
+    console.print(overhead.summary(run.get("overhead") or {}), highlight=False)
     console.print(f"results: {out_dir}/ (tables.md, run.json, *.csv)", highlight=False)
     return status
 

@@ -13,6 +13,7 @@ from pathlib import PurePosixPath
 from packaging.requirements import Requirement
 
 from . import closure, proof
+from .overhead import Concurrent
 from .results import RunRecord
 from .scenario import Scenario
 from .tools import Sandbox, ToolAdapter
@@ -91,34 +92,50 @@ class Measurer:
         python = self.scenario.python_of(project)
         return sandbox if python == self.scenario.python else self.backend.for_python(sandbox, python)
 
-    def prove(self, adapter: ToolAdapter, sandbox: Sandbox, layout: str, projects: set[str]) -> None:
-        """Check each env against what was asked and locked (harness/proof.py), and import it."""
+    def prove(self, adapter: ToolAdapter, sandbox: Sandbox, layout: str, projects: set[str], concurrent: Concurrent,
+              then=None) -> None:  # fmt: skip
+        """Check each env against what was asked and locked (harness/proof.py), and import it.
+
+        The proofs run side by side (CONCURRENT's "probe" lane, one per core: nothing is timed
+        meanwhile); THEN(project), if given, runs as soon as that project's proof is in (the
+        runner removes envs it no longer needs while the others are still proved).
+        """
         entry = self.record.layout(adapter.name, layout)
-        for project in self.scenario.projects:
-            if project.name not in projects:
-                continue
-            target = closure.target_environment(self.scenario.python_of(project))
-            # A requirement whose marker the target does not meet installs nothing there.
-            wanted = [d for d in project.dependencies if Requirement(d).marker is None or Requirement(d).marker.evaluate(target)]
-            where = self.project_sandbox(sandbox, project)  # the env's own Python runs the probe
-            probe = self.backend.probe(where, adapter.env_python(where, project.name), [Requirement(d).name for d in wanted])
-            expected = proof.expected_for(self.record.data.get("mirror"), project.dependencies, dict(project.sources),
-                                          self.scenario.python_of(project))  # fmt: skip
-            verdict = proof.judge(probe, wanted, expected)
-            entry["envs"][project.name] = {
-                "proved": verdict.proved,
-                "python": probe.get("python"),
-                "imports": probe.get("imports", {}),
-                "import_needs": verdict.import_needs,
-                "clashes": verdict.clashes,
-                "faults": verdict.faults,
-                "packages": probe.get("packages", []),
-                **({"error": probe["error"]} if "error" in probe else {}),
-            }
-            if not verdict.proved:
-                reason = f"env of {project.name} is not what was asked: {'; '.join(verdict.faults)}"[:500]
+        proving = [p for p in self.scenario.projects if p.name in projects]
+
+        futures = [concurrent.submit("probe", f"prove {adapter.name}/{layout}/{p.name}", self.prove_one, adapter, sandbox, p,
+                                     then=(lambda _, p=p: then(p)) if then else None)
+                   for p in proving]  # fmt: skip
+        concurrent.join()
+        for project, future in zip(proving, futures, strict=True):  # in the scenario's order, whatever finished first
+            env, faults = future.result()
+            entry["envs"][project.name] = env
+            if faults:
+                reason = f"env of {project.name} is not what was asked: {'; '.join(faults)}"[:500]
                 self.record.fail(adapter.name, "prove", reason, layout=layout, project=project.name)
         self.record.save()
+
+    def prove_one(self, adapter: ToolAdapter, sandbox: Sandbox, project) -> tuple[dict, list[str]]:
+        """One env's probe and verdict: its entry for run.json and the faults that fail it."""
+        target = closure.target_environment(self.scenario.python_of(project))
+        # A requirement whose marker the target does not meet installs nothing there.
+        wanted = [d for d in project.dependencies if Requirement(d).marker is None or Requirement(d).marker.evaluate(target)]
+        where = self.project_sandbox(sandbox, project)  # the env's own Python runs the probe
+        probe = self.backend.probe(where, adapter.env_python(where, project.name), [Requirement(d).name for d in wanted])
+        expected = proof.expected_for(self.record.data.get("mirror"), project.dependencies, dict(project.sources),
+                                      self.scenario.python_of(project))  # fmt: skip
+        verdict = proof.judge(probe, wanted, expected)
+        env = {
+            "proved": verdict.proved,
+            "python": probe.get("python"),
+            "imports": probe.get("imports", {}),
+            "import_needs": verdict.import_needs,
+            "clashes": verdict.clashes,
+            "faults": verdict.faults,
+            "packages": probe.get("packages", []),
+            **({"error": probe["error"]} if "error" in probe else {}),
+        }
+        return env, ([] if verdict.proved else verdict.faults)
 
     def scan(self, adapter: ToolAdapter, sandbox: Sandbox, projects) -> dict:
         """Disk report of the tool's cache, its home and PROJECTS, each root with its scope."""

@@ -14,6 +14,7 @@ import shutil
 from pathlib import Path
 
 from . import results
+from .overhead import share_of
 from .results import SCHEMA, load, now, settle, write_atomic
 from .scenario import KNOWN_TOOLS
 
@@ -76,7 +77,7 @@ def merged_record(runs: list[tuple[Path, dict]], out: Path, command: list[str]) 
             )
     tools: dict[str, dict] = {}
     owner: dict[tuple[str, str], Path] = {}
-    failures, parts, overhead = [], [], {}
+    failures, parts, overhead, concurrent = [], [], {}, []
     for run_dir, run in runs:
         for name, info in run["tools"].items():
             part = info.get("part", run["run_id"])
@@ -97,7 +98,11 @@ def merged_record(runs: list[tuple[Path, dict]], out: Path, command: list[str]) 
         failures += [{**f, "part": f.get("part", run["run_id"])} for f in run["failures"]]
         parts += _parts_of(run, run_dir)
         for key, value in (run.get("overhead") or {}).items():
-            overhead[key] = overhead.get(key, 0.0) + value
+            if key != "share":  # a ratio: recomputed from the sums below
+                overhead[key] = overhead.get(key, 0.0) + value
+        concurrent += run.get("concurrent") or []
+    if overhead:
+        overhead["share"] = share_of(overhead) or 0.0
     unit_order = {u.key: i for i, u in enumerate(units_of_json(first["scenario"]))}
     for info in tools.values():
         info["layouts"] = dict(sorted(info["layouts"].items(), key=lambda item: unit_order.get(item[0], len(unit_order))))
@@ -122,6 +127,7 @@ def merged_record(runs: list[tuple[Path, dict]], out: Path, command: list[str]) 
         "tools": tools,
         "failures": failures,
         "overhead": overhead,
+        "concurrent": concurrent,
         "parts": parts,
     }
 

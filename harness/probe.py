@@ -26,7 +26,9 @@ import importlib.metadata as metadata
 import json
 import os
 import re
+import stat
 import sys
+import time
 
 INSTALLER_FILES = {"RECORD", "INSTALLER", "REQUESTED", "direct_url.json", "uv_cache.json", "uv_build.json"}
 
@@ -80,44 +82,109 @@ def _file_hash(path, mode):
     return base64.urlsafe_b64encode(digest.digest()).rstrip(b"=").decode()
 
 
-def record_claims(dists):
-    """Installed path -> {(hash mode, hash value): distribution name} over every RECORD."""
+class KnownHashes:
+    """Hashes of hard-linked files that an earlier probe of this sandbox read, by inode.
+
+    Twenty envs hard-linked from one cache hold the same inodes: the first probe hashes each,
+    the others find the digest under (device, inode, size, mtime in ns) — the same inode, not
+    written since (a write moves its mtime), so the same bytes. Not the ctime: every link made
+    or removed moves it, and envs are made and removed while others are proved. Files with one
+    link are always read. Each probe adds what it read as one more file in FOLDER (probes run side by
+    side: none rewrites another's).
+    """
+
+    def __init__(self, folder):
+        self.folder, self.known, self.new = folder, {}, {}
+        for name in sorted(os.listdir(folder)) if os.path.isdir(folder) else []:
+            try:
+                with open(os.path.join(folder, name), encoding="utf-8") as f:
+                    self.known.update(json.load(f))
+            except (OSError, ValueError):
+                pass  # a file another probe is still writing: only a cache
+
+    def hash(self, path, mode, st):
+        if st is None or st.st_nlink < 2 or not stat.S_ISREG(st.st_mode):
+            return _file_hash(path, mode)
+        key = f"{st.st_dev}:{st.st_ino}:{st.st_size}:{st.st_mtime_ns}:{mode}"
+        if key not in self.known:
+            self.known[key] = self.new[key] = _file_hash(path, mode)
+        return self.known[key]
+
+    def save(self):
+        if not self.new:
+            return
+        os.makedirs(self.folder, exist_ok=True)
+        target = os.path.join(self.folder, f"{os.getpid()}-{time.time_ns()}.json")
+        with open(target + ".tmp", "w", encoding="utf-8") as f:
+            json.dump(self.new, f)
+        os.replace(target + ".tmp", target)
+
+
+class Listed:
+    """One RECORD row: its path as written, its hash (mode, value; None without one) and where
+    it is installed."""
+
+    __slots__ = ("path", "mode", "value", "located")
+
+    def __init__(self, path, mode, value, located):
+        self.path, self.mode, self.value, self.located = path, mode, value, located
+
+
+def listed_files(dist):
+    """Every file DIST's RECORD lists, read with csv and joined as strings: importlib.metadata's
+    PackagePath objects cost more than hashing when an env has 25,000 files."""
+    text = dist.read_text("RECORD")
+    if text is None:  # an .egg-info: installed-files.txt, no hashes
+        return [Listed(str(e), None, None, str(e.locate())) for e in dist.files or []]
+    root = str(dist.locate_file(""))
+    listed = []
+    for row in csv.reader(text.splitlines()):
+        if not row or not row[0]:
+            continue
+        mode, _, value = (row[1] if len(row) > 1 else "").partition("=")
+        listed.append(Listed(row[0], mode or None, value or None, os.path.join(root, row[0])))
+    return listed
+
+
+def record_claims(listed):
+    """Installed path -> {(hash mode, hash value): distribution name} over every RECORD.
+    LISTED: distribution name -> listed_files of it."""
     claims = {}
-    for dist in dists:
-        for entry in dist.files or []:
-            if entry.hash is not None:
-                claims.setdefault(str(entry.locate()), {})[(entry.hash.mode, entry.hash.value)] = canonical(dist.metadata["Name"])
+    for name, files in listed.items():
+        for entry in files:
+            if entry.mode is not None:
+                claims.setdefault(entry.located, {})[(entry.mode, entry.value)] = name
     return claims
 
 
-def describe(dist, claims=None):
-    files = dist.files or []
+def describe(dist, name, files, claims=None, known=None):
+    """NAME: DIST's canonical name; FILES: its listed_files; KNOWN: a KnownHashes."""
     installed = 0
     checked, bad, clashes = 0, [], []
     for entry in files:
-        path = entry.locate()
         try:
-            installed += os.lstat(path).st_size
+            st = os.lstat(entry.located)
+            installed += st.st_size
         except OSError:
-            pass
-        if entry.hash is None or str(entry).startswith(".."):
+            st = None
+        if entry.mode is None or entry.path.startswith(".."):
             continue
         checked += 1
         try:
-            actual = _file_hash(path, entry.hash.mode)
-            if actual != entry.hash.value:
+            actual = known.hash(entry.located, entry.mode, st) if known else _file_hash(entry.located, entry.mode)
+            if actual != entry.value:
                 # Two distributions that ship the same file: the one installed last wins, with
                 # any installer. The file is the other's, intact: the packages clash, not the tool.
-                owner = (claims or {}).get(str(path), {}).get((entry.hash.mode, actual))
-                if owner and owner != canonical(dist.metadata["Name"]):
-                    clashes.append(f"{entry} is {owner}'s")
+                owner = (claims or {}).get(entry.located, {}).get((entry.mode, actual))
+                if owner and owner != name:
+                    clashes.append(f"{entry.path} is {owner}'s")
                 else:
-                    bad.append(f"{entry}: hash differs")
+                    bad.append(f"{entry.path}: hash differs")
         except (OSError, ValueError) as exc:
-            bad.append(f"{entry}: {type(exc).__name__}")
-    entries = [(str(e), e.hash.mode, e.hash.value) for e in files if e.hash is not None]
+            bad.append(f"{entry.path}: {type(exc).__name__}")
+    entries = [(e.path, e.mode, e.value) for e in files if e.mode is not None]
     return {
-        "name": canonical(dist.metadata["Name"]),
+        "name": name,
         "version": dist.version,
         "sha256": _digest(entries),
         "installed_bytes": installed,
@@ -143,7 +210,53 @@ def top_level_modules(dist):
     return sorted(n for n in names if n and n.isidentifier() and n not in ("test", "tests"))
 
 
+def share_bytecode(folder):
+    """Let envs hard-linked from one cache share the bytecode of the sources they share.
+
+    An env without `__pycache__` (uv compiles none by default) compiles every module it imports,
+    three of the seven seconds numpy, pandas, fastapi and torch take, in each of twenty envs that
+    hold the very same source inodes. Here a source with more than one link and no bytecode of
+    its own gets its bytecode from FOLDER, named by (device, inode, size, mtime): written
+    by the first env that compiles it, read by the others (the pyc header checks the source's
+    mtime and size, and the importer sets each code object's file name to the env's own path).
+    Nothing is ever written into an env: bytecode goes to FOLDER or nowhere, as under -B.
+    """
+    try:
+        import _frozen_importlib_external as external
+    except ImportError:  # an interpreter whose import system is not frozen
+        import importlib._bootstrap_external as external
+    original = external.cache_from_source
+    prefix = os.path.join(os.path.realpath(sys.prefix), "")
+    folder = os.path.join(os.path.abspath(folder), "")
+
+    def cache_from_source(path, debug_override=None, *, optimization=None):
+        own = original(path, debug_override, optimization=optimization)
+        if not os.path.realpath(path).startswith(prefix) or os.path.exists(own):
+            return own
+        try:
+            st = os.stat(path)
+        except OSError:
+            return own
+        if st.st_nlink < 2:
+            return own  # a copy: nothing to share (and the write below refuses the env's own folder)
+        key = f"{st.st_dev}-{st.st_ino}-{st.st_size}-{st.st_mtime_ns}"
+        return f"{folder}{key}.{os.path.basename(own)}"
+
+    cache_bytecode = external.SourceFileLoader._cache_bytecode
+
+    def _cache_bytecode(self, source_path, bytecode_path, data):
+        if bytecode_path.startswith(folder):
+            os.makedirs(folder, exist_ok=True)
+            return cache_bytecode(self, source_path, bytecode_path, data)  # written atomically
+        return None
+
+    external.cache_from_source = cache_from_source
+    external.SourceFileLoader._cache_bytecode = _cache_bytecode
+    sys.dont_write_bytecode = False  # -B kept until here; from now on writes reach FOLDER only
+
+
 def main(out_path, requested):
+    share_bytecode(os.path.join(os.path.dirname(os.path.abspath(out_path)), "probe-pycache"))
     dists = {}
     for dist in metadata.distributions():
         dists.setdefault(canonical(dist.metadata["Name"]), dist)
@@ -165,10 +278,14 @@ def main(out_path, requested):
                 imports[module] = None
             except BaseException as exc:  # a failed import is data, whatever it raises
                 imports[module] = f"{type(exc).__name__}: {exc}"[:500]
-    claims = record_claims(dists.values())
+    listed = {name: listed_files(dist) for name, dist in dists.items()}
+    claims = record_claims(listed)
+    known = KnownHashes(os.path.join(os.path.dirname(os.path.abspath(out_path)), "probe-hashes"))
+    packages = sorted((describe(dists[name], name, listed[name], claims, known) for name in dists), key=lambda p: p["name"])
+    known.save()
     report = {
         "python": sys.version.split()[0],
-        "packages": sorted((describe(d, claims) for d in dists.values()), key=lambda p: p["name"]),
+        "packages": packages,
         "imports": imports,
         "modules": modules_of,
     }

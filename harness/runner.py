@@ -19,7 +19,7 @@ from urllib.parse import urlparse
 
 from rich.console import Console
 
-from . import conda_channel, contents, diskspace, filesystems, mirror, resume
+from . import conda_channel, contents, diskspace, filesystems, mirror, overhead, resume
 from .backends.base import BackendError, StepResult, ToolUnavailable
 from .measure import Measurer
 from .plan import LOCKED, WARM_LOCKED, last_fleet_cell, plan, states_of, tree_plan
@@ -92,6 +92,11 @@ class Runner:
         self.disk_watch: diskspace.DiskWatch | None = None
         self.private: filesystems.Private | None = None  # the running tool's own file system, if any
         self.measure = Measurer(scenario, backend, record, self.say)
+        # Proofs side by side, one per core (at most 8: each may hold torch in memory), and two
+        # removals at a time (they wait on the disk's discards, not on a core; two finished in
+        # 11 s where one took 13.5 here): what the harness does while nothing is timed.
+        self.concurrent = overhead.Concurrent({"probe": min(8, os.cpu_count() or 1), "remove": 2})
+        self.leftovers: list[tuple[str, object]] = []  # (what, removal) of sandboxes done with
 
     def say(self, text: str) -> None:
         self.console.print(text, highlight=False)
@@ -119,21 +124,22 @@ class Runner:
             status = "interrupted"  # what it finished stays; a resume that matches goes on from it
             raise
         finally:
-            self._stack.close()
+            try:
+                if status == "complete":  # else the backend's close removes all the run left, at once
+                    with self.timed("cleanup"), self.concurrent.window():
+                        self.remove_leftovers()
+                    self.record.data["concurrent"] = self.concurrent.intervals
+            finally:
+                self._stack.close()
             total = time.perf_counter() - started + self.timers["image"]
             steps = sum(s["wall_s"] for _, _, entry in self.record.layouts() for s in entry["steps"])
-            accounted = steps + sum(self.timers.values())
-            overhead = {
-                "total_s": total,
-                "steps_s": steps,
-                **{f"{name}_s": value for name, value in sorted(self.timers.items())},
-                "other_s": max(0.0, total - accounted),
-            }
+            spent = overhead.account(total, steps, self.timers)
             if self.resumed:  # steps_s counts every kept step already; the rest adds up over sittings
                 for name, value in self.resumed.overhead.items():
-                    if name != "steps_s":
-                        overhead[name] = overhead.get(name, 0.0) + value
-            self.record.data["overhead"] = overhead
+                    if name not in ("steps_s", "share"):
+                        spent[name] = spent.get(name, 0.0) + value
+                spent["share"] = overhead.share_of(spent) or 0.0
+            self.record.data["overhead"] = spent
             self.record.data["status"] = status
             self.record.data["finished"] = now()
             self.record.save()
@@ -285,13 +291,35 @@ class Runner:
                 entry["disk_peak_bytes"] = self.disk_watch.peak_since(disk_start)
             if sandbox is not None:
                 with self.timed("cleanup"):
-                    self.backend.remove(sandbox)
+                    self.retire(sandbox, f"{tool}/{key}")
         failed = [f for f in self.record.data["failures"] if f["tool"] == tool and f["layout"] == key]
         entry["status"] = "failed" if failed else "ok"
         entry["reason"] = failed[0]["reason"] if failed else ""
         self.record.settle(tool)
         self.record.save()
         self.say(f"[bold]{tool}[/] ({key}): {entry['status']}")
+
+    def retire(self, sandbox: Sandbox, what: str) -> None:
+        """Done with SANDBOX: its logs come out now; its trees go in the next window where
+        nothing is timed (the next tool's proofs, or the run's end). On a private file system
+        they go now: the file system itself is dropped next."""
+        removal = self.backend.retire(sandbox)
+        if self.private:
+            removal()
+        else:
+            self.leftovers.append((what, removal))
+
+    def remove_leftovers(self) -> None:
+        """Submit the removal of every retired sandbox to the open window's "remove" lane."""
+        while self.leftovers:
+            what, removal = self.leftovers.pop(0)
+            self.concurrent.submit("remove", f"remove sandbox {what}", self._removal, what, removal)
+
+    def _removal(self, what: str, removal) -> None:
+        try:
+            removal()
+        except Exception as exc:  # the results stand; what is left `envbench clean` removes
+            self.say(f"[yellow]warning:[/] removing the sandbox of {what} failed: {str(exc)[:200]}")
 
     def adapter(self, tool: str) -> ToolAdapter:
         return adapter_for(self.scenario, tool)
@@ -341,17 +369,42 @@ class Runner:
                 with self.timed("scan"):
                     self.measure.checkpoint(adapter, sandbox, layout, cell.index + 1)
             if cell == measured_after:
-                with self.timed("probe"):
-                    self.measure.prove(adapter, sandbox, layout, made)
-                with self.timed("scan"):
-                    self.measure.measure_disk(adapter, sandbox, layout, self.disk_watch)
-                self.measure.keep_lock(adapter, sandbox, layout)
-                if self.private:
-                    with self.timed("statvfs"):
-                        self.measure.measure_delete(adapter, sandbox, layout, self.private)
-                with self.timed("reset"):  # the other projects' envs are measured: free their space
-                    others = [sandbox.project_dir(p.name) for p in self.scenario.projects[1:]]
-                    self.backend.prepare(sandbox, {"remove": others})
+                self.after_fleet(adapter, sandbox, layout, made)
+
+    def after_fleet(self, adapter: ToolAdapter, sandbox: Sandbox, layout: str, made: set[str]) -> None:
+        """Every project is made: scan the trees, then prove the envs side by side and remove each
+        one the matrix does not need once its proof is in (removing 20 GB of small files takes
+        minutes, waiting on the disk more than on a core: it hides behind the proofs' imports).
+
+        The scan comes first, so nothing an import leaves (a font cache in HOME) is counted as
+        the tool's. On a private file system the statvfs figures need every env, and the last
+        one's deletion is itself measured: there the envs go after the proofs.
+        """
+        tool = adapter.name
+        with self.timed("scan"):
+            self.measure.measure_disk(adapter, sandbox, layout, self.disk_watch)
+        self.measure.keep_lock(adapter, sandbox, layout)
+        first = self.scenario.projects[0].name
+
+        def done_with(project) -> None:
+            if project.name != first and not self.private:
+                self.concurrent.submit("remove", f"remove {tool}/{layout}/{project.name}", self.backend.prepare,
+                                       sandbox, {"remove": [sandbox.project_dir(project.name)]})  # fmt: skip
+
+        try:
+            with self.timed("probe"), self.concurrent.window():
+                self.remove_leftovers()
+                self.measure.prove(adapter, sandbox, layout, made, self.concurrent, then=done_with)
+        finally:
+            self.record.data["concurrent"] = self.concurrent.intervals
+            self.record.save()
+        if self.private:
+            with self.timed("statvfs"):
+                self.measure.measure_delete(adapter, sandbox, layout, self.private)
+        left = [p.name for p in self.scenario.projects[1:] if self.private or p.name not in made]
+        if left:  # envs a failed install left half made, or a private file system's
+            with self.timed("reset"):
+                self.backend.prepare(sandbox, {"remove": [sandbox.project_dir(name) for name in left]})
 
     def run_cell(self, adapter: ToolAdapter, sandbox: Sandbox, cell, where: dict) -> bool:
         """Clear what the cell's state says, run its steps; whether every step succeeded.
@@ -374,8 +427,9 @@ class Runner:
             with self.timed("statvfs"):
                 self.backend.prepare(sandbox, clear)
                 clear, before = {}, self.private.used()
-        started = time.perf_counter()
+        started, span_start = time.perf_counter(), time.time()
         results = self.backend.run_cell(sandbox, clear, steps, logs)
+        span = [span_start, time.time()]  # host clock around the cell: no concurrent job may fall inside
         self.timers["cell"] += max(0.0, time.perf_counter() - started - sum(r.wall_s for r in results))
         if before is not None:
             with self.timed("statvfs"):
@@ -383,7 +437,7 @@ class Runner:
             self.record.layout(tool, cell.layout).setdefault("statvfs", {}).setdefault("cells", []).append(
                 {"project": project.name, "state": cell.state, "repetition": cell.repetition, "spent_bytes": spent})
         for step, result in zip(steps, results, strict=False):
-            self.record.layout(tool, cell.layout)["steps"].append(self.step_record(cell, step, result))
+            self.record.layout(tool, cell.layout)["steps"].append({**self.step_record(cell, step, result), "span": span})
             self.say(
                 f"  {tool} {cell.layout} r{cell.repetition} {project.name} {cell.state:<11} {step.operation:<7} "
                 f"{result.wall_s:7.2f} s" + ("" if result.ok else f"  [red]exit {result.exit_code}[/]")

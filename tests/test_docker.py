@@ -12,6 +12,7 @@ import pytest
 
 from harness import engine
 from harness.backends.docker import DockerBackend
+from harness.overhead import overlaps
 from harness.tools import ADAPTERS
 from harness.tools.base import Step
 
@@ -82,6 +83,12 @@ def test_both_layouts_in_containers(tmp_path, wheelhouse, docker_client, tools_i
     assert uv_row["link_mode"] == "same-volume: hardlink; split-volume: copy"
     assert "| uv | split-volume | 0.13.9 | copy | ok |" in (out / "tables.md").read_text()
     assert "uv" in stdout
+    # every env proved side by side (2 tools x 2 layouts x 2 envs), no job inside a timed cell
+    jobs = run["concurrent"]
+    spans = [{"start": s["span"][0], "end": s["span"][1]} for info in run["tools"].values()
+             for entry in info["layouts"].values() for s in entry["steps"]]  # fmt: skip
+    assert sum(job["lane"] == "probe" for job in jobs) == 8 and overlaps(jobs, spans) == []
+    assert sum(job["what"].startswith("remove sandbox") for job in jobs) == 4
     assert leftovers(docker_client, run["run_id"]) == []
 
 

@@ -41,13 +41,15 @@ def make_env(root: Path, wheels: Path, *requirements: str) -> Path:
     subprocess.run([uv, "venv", "-q", "--python", sys.executable, str(root)], check=True)
     python = root / "bin" / "python"
     if requirements:
+        # copies from a cache of the test's own: a test that edits an installed file edits no other env
         subprocess.run([uv, "pip", "install", "-q", "--python", str(python), "--offline", "--no-index", "--find-links",
-                        str(wheels), *requirements], check=True)  # fmt: skip
+                        str(wheels), "--link-mode", "copy", "--cache-dir", str(root.parent / "uv-cache"), *requirements],
+                       check=True)  # fmt: skip
     return python
 
 
-def probe(python: Path, *requested: str) -> dict:
-    out = python.parent.parent / "probe.json"
+def probe(python: Path, *requested: str, out: Path | None = None) -> dict:
+    out = out or python.parent.parent / "probe.json"
     subprocess.run([str(python), "-I", "-B", str(PROBE), str(out), *requested], check=True)
     return json.loads(out.read_text())
 
@@ -85,6 +87,26 @@ def test_a_file_changed_after_install_breaks_the_proof(tmp_path, wheels):
     assert any("plain: 1 files differ from its RECORD" in fault for fault in verdict.faults), verdict.faults
 
 
+def test_a_hard_linked_file_changed_after_an_earlier_probe_still_breaks_the_proof(tmp_path, wheels):
+    # Probes of one sandbox share the hashes of the hard-linked files they read, by inode; a
+    # write in place keeps the inode and the size but moves its mtime: the file is read again.
+    python = make_env(tmp_path / "env", wheels, "plain==1.0")
+    subprocess.run(["cp", "-al", str(tmp_path / "env"), str(tmp_path / "twin")], check=True)
+    twin = tmp_path / "twin" / "bin" / "python"
+    out = tmp_path / "scratch" / "probe.json"
+    out.parent.mkdir()
+    assert proof.judge(probe(python, "plain", out=out), ["plain"], expected(wheels, plain="1.0")).proved
+    assert list((out.parent / "probe-hashes").glob("*.json")), "the hard-linked files' hashes are kept"
+    assert proof.judge(probe(twin, "plain", out=out), ["plain"], expected(wheels, plain="1.0")).proved
+    installed = next((tmp_path / "twin").glob("lib/python*/site-packages/plain/__init__.py"))
+    with open(installed, "r+") as f:  # both envs' file: one inode
+        f.write("VALUE = 3\n")
+    for env in (python, twin):
+        verdict = proof.judge(probe(env, "plain", out=out), ["plain"], expected(wheels, plain="1.0"))
+        assert not verdict.proved
+        assert any("plain: 1 files differ from its RECORD" in fault for fault in verdict.faults), verdict.faults
+
+
 def test_nothing_installed_fails(tmp_path, wheels):
     python = make_env(tmp_path / "env", wheels)
     verdict = proof.judge(probe(python, "plain"), ["plain"], expected(wheels, plain="1.0"))
@@ -115,3 +137,20 @@ def test_build_requirements_of_the_mirror_do_not_judge_the_envs_seed_packages(tm
     report = {"packages": [{"name": "plain", "version": "1.0", "sha256": "x"}, {"name": "setuptools", "version": "66.1.1"}],
               "imports": {"plain": None}}  # fmt: skip
     assert proof.judge(report, ["plain"], expected).proved
+
+
+def test_hard_linked_envs_share_bytecode_outside_every_env(tmp_path, wheels):
+    # uv writes no __pycache__: the first probe compiles a shared source into the sandbox's
+    # scratch folder, named by its inode; the twin's import reads it; no env gets a .pyc.
+    python = make_env(tmp_path / "env", wheels, "plain==1.0")
+    subprocess.run(["cp", "-al", str(tmp_path / "env"), str(tmp_path / "twin")], check=True)
+    out = tmp_path / "scratch" / "probe.json"
+    out.parent.mkdir()
+    first = probe(python, "plain", out=out)
+    shared = list((out.parent / "probe-pycache").glob("*.pyc"))
+    assert first["imports"] == {"plain": None} and len(shared) == 1
+    cached = shared[0].stat().st_mtime_ns
+    assert probe(tmp_path / "twin" / "bin" / "python", "plain", out=out)["imports"] == {"plain": None}
+    assert [p.stat().st_mtime_ns for p in (out.parent / "probe-pycache").glob("*.pyc")] == [cached]  # read, not rewritten
+    site = next((tmp_path / "env").glob("lib/python*/site-packages"))
+    assert not list(site.glob("plain/**/*.pyc")) and not list((tmp_path / "twin").rglob("plain/__pycache__"))

@@ -14,6 +14,7 @@ import pyperf
 import pytest
 
 from harness.cli import main
+from harness.overhead import overlaps
 from harness.report import DISK_FIELDS, PACKAGE_FIELDS, TIMING_FIELDS, TOOL_FIELDS
 
 from .conftest import sigint_as_a_terminal_sends_it, wait_for_first_step, write
@@ -338,3 +339,44 @@ def test_a_variant_is_measured_under_its_own_name(tmp_path, wheelhouse, tool_ven
     assert run["tools"]["uv-copy"]["version"] == run["tools"]["uv"]["version"] == "0.13.9"
     modes = {tool: run["tools"][tool]["layouts"]["same-volume"]["link_mode"] for tool in ("uv", "uv-copy")}
     assert modes == {"uv": "hardlink", "uv-copy": "copy"}  # the setting, seen by the scan
+
+
+def test_proofs_run_side_by_side_and_never_overlap_a_timed_cell(finished_run):
+    _, out, _ = finished_run
+    run = json.loads((out / "run.json").read_text())
+    jobs = run["concurrent"]
+    spans = [{"start": s["span"][0], "end": s["span"][1]} for info in run["tools"].values()
+             for entry in info["layouts"].values() for s in entry["steps"]]  # fmt: skip
+    assert spans and all(span["start"] <= span["end"] for span in spans)
+    proofs = {job["what"]: job for job in jobs if job["lane"] == "probe"}
+    removals = {job["what"]: job for job in jobs if job["lane"] == "remove" and "sandbox" not in job["what"]}
+    sandboxes = {job["what"]: job for job in jobs if job["lane"] == "remove" and "sandbox" in job["what"]}
+    tools = ("pip-venv", "uv")
+    assert sorted(proofs) == sorted(f"prove {t}/same-volume/app-0{i}" for t in tools for i in range(1, PROJECTS + 1))
+    # every env but the first (the matrix's) is removed once it is proved, while others are proved
+    assert sorted(removals) == sorted(f"remove {t}/same-volume/app-0{i}" for t in tools for i in range(2, PROJECTS + 1))
+    for what, job in removals.items():
+        assert job["start"] >= proofs[what.replace("remove", "prove", 1)]["end"]
+    # a tool's sandbox goes while the next tool's envs are proved; the last one's at the run's end
+    assert sorted(sandboxes) == [f"remove sandbox {t}/same-volume" for t in tools]
+    uv_steps = run["tools"]["uv"]["layouts"]["same-volume"]["steps"]
+    fleet_end = max(s["span"][1] for s in uv_steps if s["fleet"])
+    matrix_start = min(s["span"][0] for s in uv_steps if not s["fleet"])
+    assert fleet_end <= sandboxes["remove sandbox pip-venv/same-volume"]["start"]
+    assert sandboxes["remove sandbox pip-venv/same-volume"]["end"] <= matrix_start
+    last_step = max(span["end"] for span in spans)
+    assert sandboxes["remove sandbox uv/same-volume"]["start"] >= last_step
+    assert overlaps(jobs, spans) == []
+    if (os.cpu_count() or 1) >= 2:  # one proof per core: the first two of a tool start together
+        first, second = (proofs[f"prove uv/same-volume/app-0{i}"] for i in (1, 2))
+        assert first["start"] < second["end"] and second["start"] < first["end"]
+    spent = run["overhead"]
+    assert spent["share"] == pytest.approx((spent["total_s"] - spent["steps_s"]) / spent["steps_s"])
+    assert spent["probe_s"] > 0 and "reset_s" not in spent  # the removals ran inside the proofs' window
+
+
+def test_overlaps_finds_a_job_inside_a_timed_cell():
+    cell = {"start": 10.0, "end": 20.0}
+    assert overlaps([{"what": "inside", "start": 12.0, "end": 13.0}], [cell])
+    assert overlaps([{"what": "across the start", "start": 5.0, "end": 10.5}], [cell])
+    assert overlaps([{"what": "before", "start": 5.0, "end": 10.0}, {"what": "after", "start": 20.0, "end": 30.0}], [cell]) == []

@@ -299,16 +299,25 @@ class DockerBackend:
         raise BackendError(f"the mirror server {name} did not answer in {timeout:.0f} s")
 
     def remove(self, sandbox: Sandbox) -> None:
+        self.retire(sandbox)()
+
+    def retire(self, sandbox: Sandbox):
+        """Done with SANDBOX: its logs are copied out now; what removes its containers and
+        volumes is returned, to run when nothing is timed (a large volume takes minutes)."""
         if sandbox.key in self.boxes:
             self._collect_logs(sandbox)  # every container of the sandbox logs to the same volume
-        for key in [k for k in self.boxes if k.startswith(f"{sandbox.key}@")]:
-            self.boxes.pop(key).container.remove(force=True)  # siblings first: they hold the volumes too
+        siblings = [self.boxes.pop(k) for k in [k for k in self.boxes if k.startswith(f"{sandbox.key}@")]]
         box = self.boxes.pop(sandbox.key, None)
-        if box is None:
-            return
-        box.container.remove(force=True)
-        for volume in box.volumes:
-            volume.remove(force=True)  # a large volume takes minutes: the client has no timeout
+
+        def removal() -> None:
+            for sibling in siblings:  # siblings first: they hold the volumes too
+                sibling.container.remove(force=True)
+            if box is not None:
+                box.container.remove(force=True)
+                for volume in box.volumes:
+                    volume.remove(force=True)  # the client has no timeout
+
+        return removal
 
     def close(self) -> None:
         """Remove whatever this run still has on the engine (after a failure or an interrupt)."""

@@ -17,6 +17,7 @@ import socket
 import subprocess
 import time
 import urllib.request
+import uuid
 import zlib
 from pathlib import Path
 
@@ -159,6 +160,10 @@ class LocalBackend:
     def remove(self, sandbox: Sandbox) -> None:
         shutil.rmtree(sandbox.root, ignore_errors=True)
 
+    def retire(self, sandbox: Sandbox):
+        """Done with SANDBOX: what removes its trees, to run when nothing is timed."""
+        return lambda: self.remove(sandbox)
+
     # -- running --------------------------------------------------------------------------
     def environment(self, step: Step) -> dict[str, str]:
         passed = ("LANG", "LC_ALL") if self.servers else PASSED_THROUGH  # the mirror is never proxied
@@ -187,7 +192,7 @@ class LocalBackend:
         return [StepResult.from_shim(data, str(log)) for data, log in zip(cell.run_cell(spec), logs, strict=False)]
 
     def probe(self, sandbox: Sandbox, env_python: str, names: list[str]) -> dict:
-        out = Path(sandbox.tmp) / "probe.json"
+        out = Path(sandbox.tmp) / f"probe-{uuid.uuid4().hex}.json"  # proofs run side by side
         argv = [env_python, "-I", "-B", str(PROBE), str(out), *names]
         env = {**sandbox.base_env(), "PATH": SYSTEM_PATH, "LANG": "C.UTF-8"}
         done = subprocess.run(argv, env=env, cwd=sandbox.tmp, capture_output=True, text=True, timeout=900)

@@ -1,0 +1,109 @@
+"""The harness's time beside the tools' own: a benchmark (it prints figures), not a test.
+
+    python benchmarks/overhead.py SCENARIO [envbench run options ...]   # run it, then report
+    python benchmarks/overhead.py --run RESULTS_DIR [--run OTHER_DIR]   # report runs already made
+
+It runs `envbench run SCENARIO ...` (every option after the scenario goes to envbench as given,
+e.g. `--tools pip-venv,uv --repetitions 1 --backend docker`) and reads the run.json it wrote.
+For each run it prints the steps' seconds (the tools' own wall time, what the tables measure),
+each of the harness's parts and the harness in all, each as a share of the steps: issue 15's
+target is at most 10 % in all. Two or more runs stand side by side (e.g. before and after a
+change, on the same machine); the last line is their ratio of the harness's seconds.
+
+Work the harness ran side by side while nothing was timed (proofs, removals) is listed with
+its seconds; the check that none of it overlapped a timed cell is printed too.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+from rich.console import Console
+from rich.table import Table
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+from harness.overhead import overlaps, parts_of, share_of  # noqa: E402
+
+
+def run_envbench(argv: list[str]) -> Path:
+    """`envbench run ARGV`; the results folder it wrote (given by --out or made up here)."""
+    if "--out" not in argv:
+        scenario = Path(argv[0]).stem
+        out = Path("results") / f"overhead-{scenario}-{len(list(Path('results').glob(f'overhead-{scenario}-*'))) + 1}"
+        argv = [*argv, "--out", str(out)]
+    else:
+        out = Path(argv[argv.index("--out") + 1])
+    done = subprocess.run([sys.executable, "-m", "harness", "run", *argv], check=False)
+    if not (out / "run.json").exists():
+        sys.exit(f"overhead: envbench run exited {done.returncode} without {out / 'run.json'}")
+    return out
+
+
+def spans_of(run: dict) -> list[dict]:
+    """Every timed cell's host interval, from the step records that carry one."""
+    spans = {}
+    for info in run["tools"].values():
+        for entry in info["layouts"].values():
+            for step in entry["steps"]:
+                if "span" in step:
+                    spans[tuple(step["span"])] = {"start": step["span"][0], "end": step["span"][1]}
+    return list(spans.values())
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--run", action="append", default=[], help="a results folder to report (repeatable)")
+    args, rest = parser.parse_known_args()
+    folders = [Path(r) for r in args.run]
+    if rest:
+        folders.append(run_envbench(rest))
+    if not folders:
+        parser.error("give a scenario to run, or --run RESULTS_DIR")
+    runs = [(folder, json.loads((folder / "run.json").read_text())) for folder in folders]
+
+    table = Table(title="Harness time beside the steps' (s, and % of the steps)")
+    table.add_column("part")
+    for folder, run in runs:
+        table.add_column(f"{folder.name}\n{', '.join(run['scenario']['tools'])}, {len(run['scenario']['projects'])} projects",
+                         justify="right")  # fmt: skip
+    names = list(dict.fromkeys(name for _, run in runs for name in parts_of(run.get("overhead") or {})))
+
+    def cell(spent: dict, seconds: float | None) -> str:
+        steps = spent.get("steps_s") or 0.0
+        if seconds is None:
+            return "-"
+        return f"{seconds:,.1f} ({100 * seconds / steps:.1f} %)" if steps else f"{seconds:,.1f}"
+
+    spents = [run.get("overhead") or {} for _, run in runs]
+    table.add_row("steps", *(f"{s.get('steps_s', 0.0):,.1f}" for s in spents), end_section=True)
+    for name in names:
+        table.add_row(name, *(cell(s, parts_of(s).get(name)) for s in spents))
+    harness = [s["total_s"] - s["steps_s"] if "total_s" in s else None for s in spents]
+    table.add_row("[bold]harness in all[/]", *(cell(s, h) for s, h in zip(spents, harness, strict=True)), end_section=True)
+    table.add_row("total", *(f"{s.get('total_s', 0.0):,.1f}" for s in spents))
+    console = Console(width=200)
+    console.print(table)
+
+    for (folder, run), spent in zip(runs, spents, strict=True):
+        share = share_of(spent)
+        jobs = run.get("concurrent") or []
+        busy = sum(job["end"] - job["start"] for job in jobs)
+        clashes = overlaps(jobs, spans_of(run))
+        verdict = "within" if share is not None and share <= 0.10 else "over"
+        console.print(
+            f"{folder.name}: harness {100 * (share or 0):.1f} % of the steps ({verdict} the 10 % target); "
+            f"{len(jobs)} jobs side by side ({busy:,.1f} s of work), "
+            + (f"[red]{len(clashes)} overlap a timed cell[/]" if clashes else "none overlaps a timed cell"),
+            highlight=False,
+        )
+    if len(runs) > 1 and harness[0] and harness[-1] is not None:
+        console.print(f"harness seconds, last over first: {harness[-1] / harness[0]:.2f}", highlight=False)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

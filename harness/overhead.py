@@ -1,0 +1,119 @@
+"""The harness's own time: what a run spends beside the tools' steps, and what ran concurrently.
+
+A run's wall time is the steps' (the tools' own, which the tables measure) plus the harness's
+parts (mirror, setup, cell, probe, scan, reset, cleanup, other). The share — everything but the
+steps over the steps — is what a user pays on top of what is measured; issue 15's target: 10 %.
+
+Work the harness runs concurrently (proofs spread over the cores, trees removed while proofs run)
+happens only while no step is timed. Every such job and every cell's steps leave an interval
+(host wall clock, `time.time()`) in run.json, so that can be checked after the fact: `overlaps`.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections.abc import Iterable
+from concurrent.futures import ThreadPoolExecutor
+from contextlib import contextmanager
+
+
+def account(total_s: float, steps_s: float, timers: dict[str, float]) -> dict[str, float]:
+    """run.json's `overhead`: the total, the steps, each part, `other` (the rest) and `share`."""
+    parts = {f"{name}_s": value for name, value in sorted(timers.items())}
+    other = max(0.0, total_s - steps_s - sum(timers.values()))
+    return {"total_s": total_s, "steps_s": steps_s, **parts, "other_s": other,
+            "share": (total_s - steps_s) / steps_s if steps_s else 0.0}  # fmt: skip
+
+
+def share_of(overhead: dict) -> float | None:
+    """Harness time over step time; None when no step ran (runs recorded before `share` too)."""
+    steps = overhead.get("steps_s") or 0.0
+    if not steps or "total_s" not in overhead:
+        return None
+    return (overhead["total_s"] - steps) / steps
+
+
+def parts_of(overhead: dict) -> dict[str, float]:
+    """The harness's parts in seconds, largest first (steps, total and share left out)."""
+    parts = {k.removesuffix("_s"): v for k, v in overhead.items() if k.endswith("_s") and k not in ("total_s", "steps_s")}
+    return dict(sorted(parts.items(), key=lambda kv: -kv[1]))
+
+
+def summary(overhead: dict) -> str:
+    """One line for the end of a run: the harness's seconds beside the steps', and its parts."""
+    share = share_of(overhead)
+    if share is None:
+        return "harness time: no step ran"
+    spent = overhead["total_s"] - overhead["steps_s"]
+    parts = ", ".join(f"{name} {seconds:.1f} s" for name, seconds in parts_of(overhead).items() if seconds >= 0.05)
+    return f"harness time: {spent:.1f} s beside {overhead['steps_s']:.1f} s of steps ({100 * share:.1f} %): {parts}"
+
+
+class Concurrent:
+    """Jobs the harness runs side by side while nothing is timed; each leaves an interval.
+
+    Jobs go to lanes, each a pool of its own size: proofs use the cores ("probe": one per core),
+    removing trees waits on the disk more than on a core ("remove": one). Used as
+    `with concurrent.window(): concurrent.submit(...)`: the window waits for every job it started
+    (and those they started) before it closes, so the runner's next timed step begins after they
+    all end.
+    """
+
+    def __init__(self, lanes: dict[str, int]):
+        self.lanes = {lane: max(1, workers) for lane, workers in lanes.items()}
+        self.intervals: list[dict] = []  # {"what", "lane", "start", "end"}: host wall clock
+        self._lock = threading.Lock()
+        self._pools: dict[str, ThreadPoolExecutor] = {}
+        self._futures: list = []
+
+    @contextmanager
+    def window(self):
+        self._pools = {lane: ThreadPoolExecutor(max_workers=n, thread_name_prefix=f"envbench-{lane}")
+                       for lane, n in self.lanes.items()}  # fmt: skip
+        cancel = True
+        try:
+            yield self
+            self.join()
+            cancel = False
+        finally:
+            for pool in self._pools.values():  # an interrupt: what has not started never starts
+                pool.shutdown(wait=True, cancel_futures=cancel)
+            self._pools, self._futures = {}, []
+
+    def submit(self, lane: str, what: str, function, *args, then=None):
+        """Run FUNCTION(*ARGS) in LANE; THEN(result), if given, once its interval is closed."""
+        with self._lock:
+            if lane not in self._pools:
+                raise RuntimeError(f"Concurrent.submit outside a window (lane {lane})")
+            future = self._pools[lane].submit(self._run, lane, what, function, args, then)
+            self._futures.append(future)
+        return future
+
+    def join(self) -> None:
+        """Wait for every job submitted so far and for those they submit; a job's error is raised."""
+        waited = 0
+        while True:
+            with self._lock:
+                if waited == len(self._futures):
+                    return
+                future = self._futures[waited]
+            future.result()
+            waited += 1
+
+    def _run(self, lane: str, what: str, function, args: tuple, then):
+        start = time.time()
+        try:
+            result = function(*args)
+        finally:
+            with self._lock:
+                self.intervals.append({"what": what, "lane": lane, "start": start, "end": time.time()})
+        if then is not None:
+            then(result)
+        return result
+
+
+def overlaps(intervals: Iterable[dict], timed: Iterable[dict]) -> list[tuple[dict, dict]]:
+    """Every pair (concurrent job, timed interval) whose spans intersect: none, in a sound run."""
+    timed = sorted(timed, key=lambda t: t["start"])
+    return [(job, span) for job in intervals for span in timed if job["start"] < span["end"] and span["start"] < job["end"]]
