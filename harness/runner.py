@@ -125,10 +125,14 @@ class Runner:
             raise
         finally:
             try:
-                if status == "complete":  # else the backend's close removes all the run left, at once
+                if status == "complete":
                     with self.timed("cleanup"), self.concurrent.window():
                         self.remove_leftovers()
                     self.record.data["concurrent"] = self.concurrent.intervals
+                else:  # interrupted: no window, one removal after another, then the backend's close
+                    for what, removal in self.leftovers:
+                        self._removal(what, removal)
+                    self.leftovers.clear()
             finally:
                 self._stack.close()
             total = time.perf_counter() - started + self.timers["image"]
