@@ -26,7 +26,7 @@ from rich.console import Console
 from rich.table import Table
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
-from harness.overhead import overlaps, parts_of, share_of  # noqa: E402
+from harness.overhead import overlaps, parts_of, share_of, timed_spans  # noqa: E402
 
 
 def run_envbench(argv: list[str]) -> Path:
@@ -41,17 +41,6 @@ def run_envbench(argv: list[str]) -> Path:
     if not (out / "run.json").exists():
         sys.exit(f"overhead: envbench run exited {done.returncode} without {out / 'run.json'}")
     return out
-
-
-def spans_of(run: dict) -> list[dict]:
-    """Every timed cell's host interval, from the step records that carry one."""
-    spans = {}
-    for info in run["tools"].values():
-        for entry in info["layouts"].values():
-            for step in entry["steps"]:
-                if "span" in step:
-                    spans[tuple(step["span"])] = {"start": step["span"][0], "end": step["span"][1]}
-    return list(spans.values())
 
 
 def main() -> int:
@@ -92,7 +81,7 @@ def main() -> int:
         share = share_of(spent)
         jobs = run.get("concurrent") or []
         busy = sum(job["end"] - job["start"] for job in jobs)
-        clashes = overlaps(jobs, spans_of(run))
+        clashes = overlaps(jobs, timed_spans(run))
         verdict = "within" if share is not None and share <= 0.10 else "over"
         console.print(
             f"{folder.name}: harness {100 * (share or 0):.1f} % of the steps ({verdict} the 10 % target); "

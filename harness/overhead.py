@@ -22,8 +22,8 @@ def account(total_s: float, steps_s: float, timers: dict[str, float]) -> dict[st
     """run.json's `overhead`: the total, the steps, each part, `other` (the rest) and `share`."""
     parts = {f"{name}_s": value for name, value in sorted(timers.items())}
     other = max(0.0, total_s - steps_s - sum(timers.values()))
-    return {"total_s": total_s, "steps_s": steps_s, **parts, "other_s": other,
-            "share": (total_s - steps_s) / steps_s if steps_s else 0.0}  # fmt: skip
+    spent = {"total_s": total_s, "steps_s": steps_s, **parts, "other_s": other}
+    return {**spent, "share": share_of(spent) or 0.0}
 
 
 def share_of(overhead: dict) -> float | None:
@@ -54,7 +54,7 @@ class Concurrent:
     """Jobs the harness runs side by side while nothing is timed; each leaves an interval.
 
     Jobs go to lanes, each a pool of its own size: proofs use the cores ("probe": one per core),
-    removing trees waits on the disk more than on a core ("remove": one). Used as
+    removing trees waits on the disk more than on a core ("remove": the runner gives it two). Used as
     `with concurrent.window(): concurrent.submit(...)`: the window waits for every job it started
     (and those they started) before it closes, so the runner's next timed step begins after they
     all end.
@@ -113,7 +113,15 @@ class Concurrent:
         return result
 
 
+def timed_spans(run: dict) -> list[dict]:
+    """Every timed cell's host interval ({"start", "end"}), from the step records that carry one
+    (a cell's steps share its span: each cell once)."""
+    spans = {tuple(step["span"]) for info in run["tools"].values() for entry in info["layouts"].values()
+             for step in entry["steps"] if "span" in step}  # fmt: skip
+    return [{"start": start, "end": end} for start, end in sorted(spans)]
+
+
 def overlaps(intervals: Iterable[dict], timed: Iterable[dict]) -> list[tuple[dict, dict]]:
     """Every pair (concurrent job, timed interval) whose spans intersect: none, in a sound run."""
-    timed = sorted(timed, key=lambda t: t["start"])
+    timed = list(timed)
     return [(job, span) for job in intervals for span in timed if job["start"] < span["end"] and span["start"] < job["end"]]

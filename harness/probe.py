@@ -1,7 +1,8 @@
 """Env probe: what an env holds, and proof that it works.
 
 Standard library only; run with the env's own interpreter, isolated and without writing
-bytecode, so that probing changes nothing on disk:
+bytecode into the env, so that probing changes nothing the scanner sees (shared hashes and
+bytecode go beside OUT.json: KnownHashes, share_bytecode):
     ENV/bin/python -I -B probe.py OUT.json NAME...
 writes {"python", "packages": [...], "imports": {module: null or error}} to OUT.json
 (not to stdout: some packages print when they are imported).

@@ -93,8 +93,8 @@ class Runner:
         self.private: filesystems.Private | None = None  # the running tool's own file system, if any
         self.measure = Measurer(scenario, backend, record, self.say)
         # Proofs side by side, one per core (at most 8: each may hold torch in memory), and two
-        # removals at a time (they wait on the disk's discards, not on a core; two finished in
-        # 11 s where one took 13.5 here): what the harness does while nothing is timed.
+        # removals at a time (they wait on the disk's discards, not on a core: two `rm -rf` of a
+        # 1.1 GB env copy ended in 11 s where one alone took 13.5 s, measured once): what the harness does while nothing is timed.
         self.concurrent = overhead.Concurrent({"probe": min(8, os.cpu_count() or 1), "remove": 2})
         self.leftovers: list[tuple[str, object]] = []  # (what, removal) of sandboxes done with
 
@@ -378,7 +378,7 @@ class Runner:
     def after_fleet(self, adapter: ToolAdapter, sandbox: Sandbox, layout: str, made: set[str]) -> None:
         """Every project is made: scan the trees, then prove the envs side by side and remove each
         one the matrix does not need once its proof is in (removing 20 GB of small files takes
-        minutes, waiting on the disk more than on a core: it hides behind the proofs' imports).
+        minutes, waiting on the disk more than on a core, so it overlaps the proofs' imports).
 
         The scan comes first, so nothing an import leaves (a font cache in HOME) is counted as
         the tool's. On a private file system the statvfs figures need every env, and the last
@@ -433,7 +433,7 @@ class Runner:
                 clear, before = {}, self.private.used()
         started, span_start = time.perf_counter(), time.time()
         results = self.backend.run_cell(sandbox, clear, steps, logs)
-        span = [span_start, time.time()]  # host clock around the cell: no concurrent job may fall inside
+        span = [span_start, time.time()]
         self.timers["cell"] += max(0.0, time.perf_counter() - started - sum(r.wall_s for r in results))
         if before is not None:
             with self.timed("statvfs"):
@@ -441,7 +441,7 @@ class Runner:
             self.record.layout(tool, cell.layout).setdefault("statvfs", {}).setdefault("cells", []).append(
                 {"project": project.name, "state": cell.state, "repetition": cell.repetition, "spent_bytes": spent})
         for step, result in zip(steps, results, strict=False):
-            self.record.layout(tool, cell.layout)["steps"].append({**self.step_record(cell, step, result), "span": span})
+            self.record.layout(tool, cell.layout)["steps"].append(self.step_record(cell, step, result, span))
             self.say(
                 f"  {tool} {cell.layout} r{cell.repetition} {project.name} {cell.state:<11} {step.operation:<7} "
                 f"{result.wall_s:7.2f} s" + ("" if result.ok else f"  [red]exit {result.exit_code}[/]")
@@ -452,7 +452,7 @@ class Runner:
         self.record.save()
         return len(results) == len(steps) and all(result.ok for result in results)
 
-    def step_record(self, cell, step, result: StepResult) -> dict:
+    def step_record(self, cell, step, result: StepResult, span: list[float]) -> dict:
         record = {
             "tool": cell.tool,
             "layout": cell.layout,
@@ -468,6 +468,7 @@ class Runner:
             "sys_s": result.sys_s,
             "max_rss_kib": result.max_rss_kib,
             "log": os.path.relpath(result.log, self.record.out_dir.resolve()),
+            "span": span,  # the cell's host interval: no concurrent job may fall inside it
         }
         if not result.ok:
             record["tail"] = result.tail

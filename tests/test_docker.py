@@ -12,7 +12,7 @@ import pytest
 
 from harness import engine
 from harness.backends.docker import DockerBackend
-from harness.overhead import overlaps
+from harness.overhead import overlaps, timed_spans
 from harness.tools import ADAPTERS
 from harness.tools.base import Step
 
@@ -85,9 +85,7 @@ def test_both_layouts_in_containers(tmp_path, wheelhouse, docker_client, tools_i
     assert "uv" in stdout
     # every env proved side by side (2 tools x 2 layouts x 2 envs), no job inside a timed cell
     jobs = run["concurrent"]
-    spans = [{"start": s["span"][0], "end": s["span"][1]} for info in run["tools"].values()
-             for entry in info["layouts"].values() for s in entry["steps"]]  # fmt: skip
-    assert sum(job["lane"] == "probe" for job in jobs) == 8 and overlaps(jobs, spans) == []
+    assert sum(job["lane"] == "probe" for job in jobs) == 8 and overlaps(jobs, timed_spans(run)) == []
     assert sum(job["what"].startswith("remove sandbox") for job in jobs) == 4
     assert leftovers(docker_client, run["run_id"]) == []
 

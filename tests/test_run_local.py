@@ -14,7 +14,7 @@ import pyperf
 import pytest
 
 from harness.cli import main
-from harness.overhead import overlaps
+from harness.overhead import overlaps, timed_spans
 from harness.report import DISK_FIELDS, PACKAGE_FIELDS, TIMING_FIELDS, TOOL_FIELDS
 
 from .conftest import sigint_as_a_terminal_sends_it, wait_for_first_step, write
@@ -345,8 +345,7 @@ def test_proofs_run_side_by_side_and_never_overlap_a_timed_cell(finished_run):
     _, out, _ = finished_run
     run = json.loads((out / "run.json").read_text())
     jobs = run["concurrent"]
-    spans = [{"start": s["span"][0], "end": s["span"][1]} for info in run["tools"].values()
-             for entry in info["layouts"].values() for s in entry["steps"]]  # fmt: skip
+    spans = timed_spans(run)
     assert spans and all(span["start"] <= span["end"] for span in spans)
     proofs = {job["what"]: job for job in jobs if job["lane"] == "probe"}
     removals = {job["what"]: job for job in jobs if job["lane"] == "remove" and "sandbox" not in job["what"]}
