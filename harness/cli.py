@@ -16,7 +16,7 @@ from pathlib import Path
 from rich.console import Console
 from rich.table import Table
 
-from . import costs, engine, filesystems, images, mirror, overhead, report, resume, scan
+from . import adhoc, costs, engine, filesystems, images, mirror, overhead, report, resume, scan
 from .backends.base import BackendError
 from .backends.docker import DockerBackend
 from .backends.local import LocalBackend
@@ -55,7 +55,13 @@ def parser() -> argparse.ArgumentParser:
     sub = top.add_subparsers(dest="command", required=True)
 
     run = sub.add_parser("run", help="materialize a scenario with each tool and measure it")
-    run.add_argument("scenario")
+    run.add_argument("scenario", nargs="?", help="a scenario file; or give one project's file below")
+    for kind, what in (("requirements", "a pip requirements file"), ("pyproject", "a pyproject.toml")):
+        run.add_argument(f"--{kind}", metavar="FILE", help=f"run N copies (--projects, default 1) of the project in {what}")
+    run.add_argument("--groups", help="with --pyproject: comma-separated optional groups to install too")
+    run.add_argument("--source", action="append", metavar="PACKAGE=INDEX",
+                     help="with a file: take PACKAGE from the named index (one of the file's --extra-index-url)")
+    run.add_argument("--python", metavar="X.Y", help="with a file: the Python (default: 3.11, or what requires-python admits)")
     run.add_argument("--tools", help="comma-separated tools (default: the scenario's)")
     run.add_argument("--backend", choices=["auto", "docker", "local"], default="auto")
     run.add_argument("--projects", type=positive, help="only the first N projects")
@@ -159,15 +165,46 @@ def _tools_of(args, scenario) -> tuple[str, ...] | None:
     if not args.tools:
         return None
     tools = tuple(t.strip() for t in args.tools.split(",") if t.strip())
-    known = KNOWN_TOOLS + tuple(v.name for v in scenario.variants)
+    known = KNOWN_TOOLS + tuple(v.name for v in (scenario.variants if scenario else ()))
     unknown = [t for t in tools if t not in known]
     if unknown or not tools:
         raise UsageError(f"--tools: unknown tool {unknown[0] if unknown else '(none)'!r} (known: {', '.join(known)})")
     return tools
 
 
+def scenario_of_run(args) -> str:
+    """The scenario file `run` reads: the one given, or the one made of --requirements/--pyproject
+    (printed, so it can be kept and run again)."""
+    given = [kind for kind in ("requirements", "pyproject") if getattr(args, kind)]
+    if bool(args.scenario) + len(given) != 1:
+        raise UsageError("run: give a scenario file, or one of --requirements FILE and --pyproject FILE")
+    if not given:
+        for option in ("groups", "source", "python"):
+            if getattr(args, option):
+                raise UsageError(f"--{option}: only with --requirements or --pyproject (a scenario file says it itself)")
+        return args.scenario
+    kind = given[0]
+    file = Path(getattr(args, kind))
+    if not file.is_file():
+        raise UsageError(f"--{kind} {file}: no such file")
+    if args.groups and kind != "pyproject":
+        raise UsageError("--groups: optional groups are a pyproject's (--pyproject)")
+    sources = []
+    for value in args.source or []:
+        package, sep, index = value.partition("=")
+        if not sep or not package.strip() or not index.strip():
+            raise UsageError(f"--source {value!r}: not PACKAGE=INDEX")
+        sources.append((package.strip(), index.strip()))
+    groups = tuple(g.strip() for g in (args.groups or "").split(",") if g.strip())
+    text = adhoc.scenario_text(kind, str(file), args.projects or 1, _tools_of(args, None), args.python, tuple(sources), groups)
+    path = adhoc.save(text)
+    print(f"scenario {path} (run it again with `envbench run {path}`):\n{text}", file=sys.stderr)
+    args.scenario, args.tools, args.projects = str(path), None, None  # the file says them now
+    return args.scenario
+
+
 def cmd_run(args) -> int:
-    scenario = load(args.scenario)
+    scenario = load(scenario_of_run(args))
     began = resume.open_run(Path(args.resume)) if args.resume else None
     if began:  # the options the run began with, unless given again (the scenario's hash then says if they differ)
         first = parser().parse_args(began.data["command"][1:])

@@ -149,12 +149,15 @@ class Locked:
 
 
 def scratch_project(
-    requirements, sources: Sources, python: str, pins: dict[str, str], empty: Path, exclude_newer: str | None = None
+    requirements, sources: Sources, python: str, pins: dict[str, str], empty: Path, exclude_newer: str | None = None,
+    constraints=(),
 ) -> str:
     """pyproject.toml of a throwaway project that asks for REQUIREMENTS as the scenario does."""
     project = {"name": "envbench-closure", "version": "0", "requires-python": "==" + ".".join(python.split(".")[:2]) + ".*",
                "dependencies": list(requirements)}  # fmt: skip
     settings: dict = {"package": False} | ({"exclude-newer": exclude_newer} if exclude_newer else {})
+    if constraints:  # a requirements file's -c: the mirror then serves only versions they allow
+        settings["constraint-dependencies"] = list(constraints)
     if sources.extra:
         settings["index-strategy"] = "unsafe-best-match"  # pip's rule: the best version across indexes
     if sources.folders:
@@ -175,7 +178,8 @@ def scratch_project(
 
 
 def uv_lock(
-    requirements, sources: Sources, python: str, pins: dict[str, str], interpreter: str | None, exclude_newer: str | None = None
+    requirements, sources: Sources, python: str, pins: dict[str, str], interpreter: str | None, exclude_newer: str | None = None,
+    constraints=(),
 ) -> list[Locked]:
     """Every release of the universal resolution of REQUIREMENTS, with its files (as of EXCLUDE_NEWER if given)."""
     uv = find_uv_bin()  # envbench's own dependency, pinned to the version the uv adapter measures
@@ -184,7 +188,7 @@ def uv_lock(
         project.mkdir()
         (Path(tmp) / "empty").mkdir()
         (project / "pyproject.toml").write_text(
-            scratch_project(requirements, sources, python, pins, Path(tmp) / "empty", exclude_newer)
+            scratch_project(requirements, sources, python, pins, Path(tmp) / "empty", exclude_newer, constraints)
         )
         env = {key: value for key, value in os.environ.items() if not key.startswith(("UV_", "PIP_", "VIRTUAL_ENV"))}
         env |= {"UV_CACHE_DIR": str(envbench_home() / "resolver-cache"), "UV_PYTHON_DOWNLOADS": "never",
@@ -279,11 +283,13 @@ class ProjectSet:
     installs: tuple[tuple[str, str], ...]  # (name, version)
     python: str = ""
     files: tuple[str, ...] = ()  # the file installed for each release, in the order of installs
+    constraints: tuple[str, ...] = ()
 
     def to_json(self) -> dict:
         installs = [list(pair) for pair in self.installs]
         return {"dependencies": list(self.dependencies), "sources": dict(self.sources), "python": self.python,
-                "installs": installs, "files": list(self.files)}  # fmt: skip
+                "installs": installs, "files": list(self.files)} | (
+                {"constraints": list(self.constraints)} if self.constraints else {})  # fmt: skip
 
 
 def resolve(scenario, sources: Sources, store: Path, say=lambda text: None, interpreters: dict[str, str] | None = None):
@@ -297,18 +303,24 @@ def resolve(scenario, sources: Sources, store: Path, say=lambda text: None, inte
     done: set[tuple] = set()
     for project in scenario.projects:
         python = scenario.python_of(project)
-        key = (project.dependencies, project.sources, python)
+        key = (project.dependencies, project.sources, python, project.constraints)
         if key in done:
             continue
         done.add(key)
         pins = {Requirement(r).name: index for r in project.dependencies if (index := project.index_of(Requirement(r).name))}
         try:
-            releases = uv_lock(project.dependencies, sources, python, pins, interpreters.get(python))
+            releases = uv_lock(project.dependencies, sources, python, pins, interpreters.get(python),
+                               constraints=project.constraints)  # fmt: skip
         except MirrorError as exc:
             raise _blame_named(scenario, project, sources, pins, exc, interpreters.get(python)) from None
         installs = []
+        allowed = dict(project.hashes)
         for release in releases:
             dist = choose(release, python)
+            if release.on_target and release.name in allowed and dist.sha256 not in allowed[release.name]:
+                raise MirrorError(f"{project.origin or project.name} pins the hashes of {release.name} {release.version}: "
+                                  f"the file for CPython {python} on manylinux, {dist.filename} (sha256 {dist.sha256}), "
+                                  "is not among them")  # fmt: skip
             previous = chosen.get((dist.index, dist.sha256))
             if previous is None or (previous.role != "install" and dist.role == "install"):
                 chosen[(dist.index, dist.sha256)] = dist
@@ -316,7 +328,7 @@ def resolve(scenario, sources: Sources, store: Path, say=lambda text: None, inte
                 installs.append(((release.name, release.version), dist.filename))
         installs.sort()
         sets.append(ProjectSet(project.dependencies, project.sources, tuple(pair for pair, _ in installs), python,
-                               tuple(filename for _, filename in installs)))  # fmt: skip
+                               tuple(filename for _, filename in installs), project.constraints))  # fmt: skip
     fetched = {(d.index, d.sha256): d for d in fetch(chosen.values(), store, say)}
     for python in scenario.pythons:  # what builds need, for each Python's build envs
         _add_declared_requirements(fetched, sources, python, store, say, interpreters.get(python))
@@ -398,7 +410,8 @@ def to_json(dists: list[Dist], sets: list[ProjectSet]) -> dict:
 
 def load_sets(record: dict) -> list[ProjectSet]:
     return [ProjectSet(tuple(s["dependencies"]), tuple(s["sources"].items()), tuple(tuple(p) for p in s["installs"]),
-                       s.get("python") or record.get("python", ""), tuple(s.get("files", ())))
+                       s.get("python") or record.get("python", ""), tuple(s.get("files", ())),
+                       tuple(s.get("constraints", ())))
             for s in record.get("projects", [])]  # fmt: skip
 
 

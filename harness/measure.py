@@ -123,7 +123,7 @@ class Measurer:
         where = self.project_sandbox(sandbox, project)  # the env's own Python runs the probe
         probe = self.backend.probe(where, adapter.env_python(where, project.name), [Requirement(d).name for d in wanted])
         expected = proof.expected_for(self.record.data.get("mirror"), project.dependencies, dict(project.sources),
-                                      self.scenario.python_of(project))  # fmt: skip
+                                      self.scenario.python_of(project), project.constraints)  # fmt: skip
         verdict = proof.judge(probe, wanted, expected)
         env = {
             "proved": verdict.proved,

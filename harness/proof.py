@@ -40,7 +40,7 @@ class Verdict:
         self.faults.append(text)
 
 
-def expected_for(mirror_record: dict | None, dependencies, sources, python: str = "") -> Expected | None:
+def expected_for(mirror_record: dict | None, dependencies, sources, python: str = "", constraints=()) -> Expected | None:
     """The install set the mirror resolved for a project with these dependencies, sources and
     Python (None: unknown)."""
     if not mirror_record:
@@ -61,7 +61,8 @@ def expected_for(mirror_record: dict | None, dependencies, sources, python: str 
     default_python = mirror_record.get("python", "")
     for project in mirror_record.get("projects", []):
         same_python = not python or (project.get("python") or default_python) in ("", python)
-        if list(project["dependencies"]) == list(dependencies) and dict(project["sources"]) == dict(sources) and same_python:
+        same_input = list(project["dependencies"]) == list(dependencies) and dict(project["sources"]) == dict(sources)
+        if same_input and list(project.get("constraints", [])) == list(constraints) and same_python:
             chosen = project.get("files") or [None] * len(project["installs"])
             # Two Pythons install two wheels of one release (cp311, cp313): the digest of this one's.
             releases = {name: (version, by_file[filename] if filename in by_file else digests.get((name, version)))

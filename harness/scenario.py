@@ -16,6 +16,8 @@ from packaging.requirements import InvalidRequirement, Requirement
 from packaging.utils import canonicalize_name
 from packaging.version import InvalidVersion, Version
 
+from . import inputs
+from .inputs import ProjectInput
 from .synth import SynthPackage
 from .yamlnodes import Reader, ScenarioError, decode, describe, scalar_value
 
@@ -54,7 +56,10 @@ KNOWN_LAYOUTS = ("same-volume", "split-volume")
 # engine: the engine's own volumes (or the local work folder); the others: a private loop file
 # system per tool (harness/filesystems.py), whose own count of bytes checks the scanner's.
 KNOWN_FILESYSTEMS = ("engine", "ext4", "xfs", "btrfs")
-PROJECT_KEYS = {"name", "count", "dependencies", "sources", "python"}  # python: the group's own, else the scenario's
+PROJECT_KEYS = {"name", "count", "dependencies", "requirements", "pyproject", "groups", "sources", "python"}
+# python: the group's own, else the scenario's; requirements or pyproject: a file (harness/inputs.py)
+# in place of dependencies, paths relative to the scenario; groups: a pyproject's optional groups.
+DEPENDENCY_KEYS = ("dependencies", "requirements", "pyproject")
 DEFAULT_REPETITIONS = 5
 
 
@@ -65,6 +70,9 @@ class Project:
     sources: tuple[tuple[str, str], ...] = ()  # (canonical package name, index name)
     group: str = ""  # the name of the projects: entry it came from (app-01, app-02: "app")
     python: str = ""  # the group's own Python ("3.13"); "" means the scenario's
+    constraints: tuple[str, ...] = ()  # a requirements file's -c: versions the resolution keeps to
+    hashes: tuple[tuple[str, tuple[str, ...]], ...] = ()  # canonical name -> sha256 digests allowed
+    origin: str = ""  # the file the dependencies came from, if any
 
     def index_of(self, package: str) -> str | None:
         return dict(self.sources).get(canonicalize_name(package))
@@ -142,6 +150,9 @@ class Scenario:
             "projects": [
                 {"name": p.name, "group": p.group, "python": self.python_of(p), "dependencies": list(p.dependencies),
                  "sources": dict(p.sources)}
+                | ({"constraints": list(p.constraints)} if p.constraints else {})
+                | ({"hashes": {name: list(d) for name, d in p.hashes}} if p.hashes else {})
+                | ({"origin": p.origin} if p.origin else {})
                 for p in self.projects
             ],
         }
@@ -229,7 +240,7 @@ def parse(text: str, path: str = "<scenario>", base_dir: Path | None = None) -> 
             reader.fail(node, "wheelhouse", f"{value!r} is not a folder (resolved to {folder})")
         wheelhouse = str(folder.resolve())
 
-    projects = _projects(reader, required("projects"), indexes)
+    projects = _projects(reader, required("projects"), indexes, base_dir or Path.cwd())
     synthetic = tuple(_synthetic(reader, top["synthetic"][1])) if "synthetic" in top else ()
     checkpoints = tuple(_checkpoints(reader, top["checkpoints"][1], len(projects))) if "checkpoints" in top else ()
     if synthetic and (source == "live" or wheelhouse):
@@ -383,7 +394,7 @@ def _names(reader: Reader, node, field: str, known: tuple[str, ...], what: str) 
     return names
 
 
-def _projects(reader: Reader, node, indexes: dict[str, str]) -> list[Project]:
+def _projects(reader: Reader, node, indexes: dict[str, str], base_dir: Path) -> list[Project]:
     groups = reader.sequence(node, "projects")
     if not groups:
         reader.fail(node, "projects", "empty list: a scenario needs at least one project")
@@ -391,7 +402,7 @@ def _projects(reader: Reader, node, indexes: dict[str, str]) -> list[Project]:
     seen: dict[str, str] = {}
     for g, group_node in enumerate(groups):
         field = f"projects[{g}]"
-        group = reader.mapping(group_node, field, PROJECT_KEYS, required=("name", "dependencies"))
+        group = reader.mapping(group_node, field, PROJECT_KEYS, required=("name",))
         name_node = group["name"][1]
         name = reader.scalar(name_node, f"{field}.name", str)
         if not NAME_RE.match(name):
@@ -402,11 +413,10 @@ def _projects(reader: Reader, node, indexes: dict[str, str]) -> list[Project]:
         if "count" in group:
             count = reader.integer(group["count"][1], f"{field}.count", 1)
 
-        deps_node = group["dependencies"][1]
-        requirements = _requirements(reader, deps_node, f"{field}.dependencies")
+        given = _project_input(reader, group, group_node, field, base_dir)
+        requirements = list(given.dependencies)
         by_name = {canonicalize_name(Requirement(text).name) for text in requirements}
-        if not requirements:
-            reader.fail(deps_node, f"{field}.dependencies", "empty list: a project needs at least one dependency")
+        file_indexes = _file_indexes(given, indexes)
 
         sources: list[tuple[str, str]] = []
         if "sources" in group:
@@ -423,11 +433,68 @@ def _projects(reader: Reader, node, indexes: dict[str, str]) -> list[Project]:
                     known = ", ".join(indexes) or "none declared"
                     reader.fail(value_node, src_field, f"unknown index {index!r} (indexes: {known})")
                 sources.append((canonicalize_name(package), index))
+        for index_name, (url, file, line) in file_indexes.items():
+            if not any(index == index_name for _, index in sources):
+                why = (f"envbench takes each package from one index: name the packages that come from {url} in the "
+                       f"group's sources ({{package: {index_name}}}) or with --source PACKAGE={index_name}")  # fmt: skip
+                raise ScenarioError(file, line, "--extra-index-url", why)
 
         names = [name] if count is None else [f"{name}-{i:0{max(2, len(str(count)))}d}" for i in range(1, count + 1)]
         for project_name in names:
             if project_name in seen:
                 reader.fail(name_node, f"{field}.name", f"project name {project_name!r} repeats {seen[project_name]}")
             seen[project_name] = field
-            projects.append(Project(project_name, tuple(requirements), tuple(sources), name, python))
+            projects.append(Project(project_name, tuple(requirements), tuple(sources), name, python, given.constraints,
+                                    given.hashes, given_origin(group)))  # fmt: skip
     return projects
+
+
+def given_origin(group: dict) -> str:
+    """The file a group's dependencies came from, as the scenario names it ("" for a list)."""
+    key = next((k for k in DEPENDENCY_KEYS[1:] if k in group), None)
+    return f"{key}: {scalar_value(group[key][1])}" if key else ""
+
+
+def _project_input(reader: Reader, group: dict, group_node, field: str, base_dir: Path) -> ProjectInput:
+    """A group's dependencies: its own list, or what its requirements file or pyproject gives."""
+    present = [key for key in DEPENDENCY_KEYS if key in group]
+    if not present:
+        reader.fail(group_node, f"{field}.dependencies", "missing (required): give dependencies, requirements or pyproject")
+    if len(present) > 1:  # the later of the two in the file is the one at fault
+        second = sorted(present, key=lambda key: group[key][0].start_mark.line)[1]
+        reader.fail(group[second][0], f"{field}.{second}", f"give one of {', '.join(DEPENDENCY_KEYS)}, not two")
+    key = present[0]
+    if "groups" in group and key != "pyproject":
+        reader.fail(group["groups"][0], f"{field}.groups", "optional groups are a pyproject's: give pyproject too")
+    node = group[key][1]
+    if key == "dependencies":
+        requirements = _requirements(reader, node, f"{field}.dependencies")
+        if not requirements:
+            reader.fail(node, f"{field}.dependencies", "empty list: a project needs at least one dependency")
+        return ProjectInput(tuple(requirements))
+    value = reader.scalar(node, f"{field}.{key}", str)
+    path = (base_dir / value).resolve()
+    if not path.is_file():
+        reader.fail(node, f"{field}.{key}", f"{value!r} is not a file (resolved to {path})")
+    shown = f"{reader.path}:{node.start_mark.line + 1}: {field}.{key}"  # for a file that is not there
+    if key == "requirements":
+        return inputs.read_requirements(path, shown)
+    nodes = reader.sequence(group["groups"][1], f"{field}.groups") if "groups" in group else []
+    chosen = tuple(reader.scalar(item, f"{field}.groups[{i}]", str) for i, item in enumerate(nodes))
+    try:
+        return inputs.read_pyproject(path, shown, chosen)
+    except inputs.UnknownGroup as exc:
+        i = chosen.index(exc.group)
+        reader.fail(nodes[i], f"{field}.groups[{i}]", str(exc))
+
+
+def _file_indexes(given: ProjectInput, indexes: dict[str, str]) -> dict[str, tuple[str, str, int]]:
+    """A file's extra indexes as named indexes: the scenario's name for the URL, else one made of it."""
+    named: dict[str, tuple[str, str, int]] = {}
+    for url, file, line in given.indexes:
+        name = next((n for n, u in indexes.items() if u == url), None) or inputs.index_name_for(url)
+        if indexes.get(name, url) != url:
+            raise ScenarioError(file, line, "--extra-index-url", f"index name {name!r} is the scenario's for {indexes[name]}")
+        indexes[name] = url
+        named[name] = (url, file, line)
+    return named

@@ -18,6 +18,7 @@ import hashlib
 import io
 import json
 import random
+import re
 import tarfile
 import zipfile
 from dataclasses import dataclass
@@ -94,8 +95,11 @@ def _payload_files(package: SynthPackage) -> dict[str, bytes]:
 
 
 def _metadata(name: str, version: str, dependencies) -> bytes:
+    # An extra is the extras its dependencies' markers name (`light; extra == "fast"`).
+    extras = dict.fromkeys(e for dep in dependencies for e in re.findall(r"""extra\s*==\s*['"]([^'"]+)['"]""", dep))
+    provides = "".join(f"Provides-Extra: {extra}\n" for extra in extras)
     requires = "".join(f"Requires-Dist: {dep}\n" for dep in dependencies)
-    return f"Metadata-Version: 2.1\nName: {name}\nVersion: {version}\n{requires}".encode()
+    return f"Metadata-Version: 2.1\nName: {name}\nVersion: {version}\n{provides}{requires}".encode()
 
 
 def _write_wheel(target: Path, files: dict[str, bytes], name: str, version: str, tag: str, top_level: str) -> Path:

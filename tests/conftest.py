@@ -79,6 +79,7 @@ def sigint_as_a_terminal_sends_it() -> None:
 
 
 def write(path: Path, text: str) -> Path:
+    path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text(textwrap.dedent(text).lstrip("\n"))
     return path
 
