@@ -1,4 +1,4 @@
-"""`envbench run --requirements FILE` (or --pyproject): the scenario of N copies of one project.
+"""`envbench run --requirements FILE` (or --pyproject, --lock): the scenario of N copies of one project.
 
 The scenario is written out as a file (named by a hash of its text, so the same question gives
 the same file) and printed, so it can be kept, edited and run again as `envbench run PATH`;
@@ -17,30 +17,44 @@ import yaml
 from .settings import envbench_home
 
 DEFAULT_PYTHON = "3.11"  # the images' first Python (envbench image build)
+KINDS = ("requirements", "pyproject", "lock")  # the files `envbench run --KIND FILE` takes
+
+
+def _toml(path: Path) -> dict:
+    try:
+        return tomllib.loads(path.read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError):
+        return {}  # the scenario's reading of the file says what is wrong with it
 
 
 def project_name(kind: str, path: Path) -> str:
-    """[a-z0-9-] name of the project: a pyproject's own name, else the folder the file is in."""
+    """[a-z0-9-] name of the project: a pyproject's (or a uv.lock's project's) own name, else its folder's."""
     name = ""
     if kind == "pyproject":
-        try:
-            name = str(tomllib.loads(path.read_text(encoding="utf-8")).get("project", {}).get("name", ""))
-        except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError):
-            name = ""  # the scenario's reading of the file says what is wrong with it
+        name = str(_toml(path).get("project", {}).get("name", ""))
+    elif kind == "lock":
+        sources = [(p.get("source", {}), p.get("name", "")) for p in _toml(path).get("package", []) if isinstance(p, dict)]
+        name = next((str(n) for source, n in sources if "." in (source.get("virtual"), source.get("editable"))), "")
     name = name or path.resolve().parent.name
     return re.sub(r"[^a-z0-9]+", "-", name.lower()).strip("-") or "project"
 
 
+def _requires_python(kind: str, path: Path) -> str | None:
+    """What the file says of Python: requires-python (pyproject, uv.lock, pylock.toml) or Poetry's python-versions."""
+    data = _toml(path) if kind != "requirements" else {}
+    if kind == "pyproject":
+        return data.get("project", {}).get("requires-python")
+    return data.get("requires-python") or data.get("metadata", {}).get("python-versions")
+
+
 def python_for(kind: str, path: Path) -> str:
-    """The first Python the images have that a pyproject's requires-python admits, else 3.11."""
-    if kind != "pyproject":
-        return DEFAULT_PYTHON
+    """The first Python the images have that the file's requires-python admits, else 3.11."""
     from packaging.specifiers import InvalidSpecifier, SpecifierSet
 
     try:
-        wanted = tomllib.loads(path.read_text(encoding="utf-8")).get("project", {}).get("requires-python")
-        admitted = SpecifierSet(wanted) if wanted else None
-    except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError, InvalidSpecifier):
+        wanted = _requires_python(kind, path)
+        admitted = SpecifierSet(str(wanted)) if wanted else None
+    except InvalidSpecifier:  # Poetry's "^3.11" is not PEP 440: the default, or --python
         return DEFAULT_PYTHON
     if admitted is None:
         return DEFAULT_PYTHON
@@ -51,7 +65,7 @@ def python_for(kind: str, path: Path) -> str:
 
 def scenario_text(kind: str, file: str, projects: int = 1, tools: tuple[str, ...] = (), python: str | None = None,
                   sources: tuple[tuple[str, str], ...] = (), groups: tuple[str, ...] = ()) -> str:  # fmt: skip
-    """The YAML of N copies of the project FILE describes (KIND: requirements or pyproject)."""
+    """The YAML of N copies of the project FILE describes (KIND: one of KINDS)."""
     path = Path(file)
     name = project_name(kind, path)
     group: dict = {"name": name, "count": projects, kind: str(path.resolve())}

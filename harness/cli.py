@@ -56,9 +56,10 @@ def parser() -> argparse.ArgumentParser:
 
     run = sub.add_parser("run", help="materialize a scenario with each tool and measure it")
     run.add_argument("scenario", nargs="?", help="a scenario file; or give one project's file below")
-    for kind, what in (("requirements", "a pip requirements file"), ("pyproject", "a pyproject.toml")):
+    for kind, what in (("requirements", "a pip requirements file"), ("pyproject", "a pyproject.toml"),
+                       ("lock", "a uv.lock, poetry.lock or pylock.toml")):  # fmt: skip
         run.add_argument(f"--{kind}", metavar="FILE", help=f"run N copies (--projects, default 1) of the project in {what}")
-    run.add_argument("--groups", help="with --pyproject: comma-separated optional groups to install too")
+    run.add_argument("--groups", help="with --pyproject or --lock: comma-separated optional groups to install too")
     run.add_argument("--source", action="append", metavar="PACKAGE=INDEX",
                      help="with a file: take PACKAGE from the named index (one of the file's --extra-index-url)")
     run.add_argument("--python", metavar="X.Y", help="with a file: the Python (default: 3.11, or what requires-python admits)")
@@ -173,22 +174,22 @@ def _tools_of(args, scenario) -> tuple[str, ...] | None:
 
 
 def scenario_of_run(args) -> str:
-    """The scenario file `run` reads: the one given, or the one made of --requirements/--pyproject
-    (printed, so it can be kept and run again)."""
-    given = [kind for kind in ("requirements", "pyproject") if getattr(args, kind)]
+    """The scenario file `run` reads: the one given, or the one made of --requirements, --pyproject
+    or --lock (printed, so it can be kept and run again)."""
+    given = [kind for kind in adhoc.KINDS if getattr(args, kind)]
     if bool(args.scenario) + len(given) != 1:
-        raise UsageError("run: give a scenario file, or one of --requirements FILE and --pyproject FILE")
+        raise UsageError("run: give a scenario file, or one of --requirements FILE, --pyproject FILE and --lock FILE")
     if not given:
         for option in ("groups", "source", "python"):
             if getattr(args, option):
-                raise UsageError(f"--{option}: only with --requirements or --pyproject (a scenario file says it itself)")
+                raise UsageError(f"--{option}: only with --requirements, --pyproject or --lock (a scenario file says it itself)")
         return args.scenario
     kind = given[0]
     file = Path(getattr(args, kind))
     if not file.is_file():
         raise UsageError(f"--{kind} {file}: no such file")
-    if args.groups and kind != "pyproject":
-        raise UsageError("--groups: optional groups are a pyproject's (--pyproject)")
+    if args.groups and kind == "requirements":
+        raise UsageError("--groups: optional groups are a pyproject's or a lock's (--pyproject, --lock)")
     sources = []
     for value in args.source or []:
         package, sep, index = value.partition("=")

@@ -40,6 +40,7 @@ class ProjectInput:
     constraints: tuple[str, ...] = ()  # PEP 508 strings: versions the resolution must keep to
     hashes: tuple[tuple[str, tuple[str, ...]], ...] = ()  # canonical name -> allowed sha256 digests
     indexes: tuple[tuple[str, str, int], ...] = ()  # (URL, file, line) of each extra index
+    pinned_sources: tuple[tuple[str, str], ...] = ()  # (canonical name, index URL): a lock's own pins
 
 
 def index_name_for(url: str) -> str:
@@ -59,6 +60,21 @@ def _add(found: dict[str, str], requirement: Requirement, path: str, line: int, 
     if name in found:
         raise ScenarioError(path, line, field, f"{requirement.name!r} listed twice")
     found[name] = str(requirement)
+
+
+def _constrain(found: dict[str, str], requirement: Requirement, path: str, line: int) -> None:
+    """A constraint; one on a package already constrained narrows it, as pip reads both
+    (Home Assistant's constraints file gives pyOpenSSL==23.2.0 and, further down, pyOpenSSL>=23.1.0)."""
+    name = canonicalize_name(requirement.name)
+    if name not in found:
+        found[name] = str(requirement)
+        return
+    before = Requirement(found[name])
+    if (before.marker, before.extras) != (requirement.marker, requirement.extras):
+        raise ScenarioError(path, line, "constraint", f"{requirement.name!r} constrained twice, under other markers "
+                            "or extras: give one line")  # fmt: skip
+    before.specifier &= requirement.specifier
+    found[name] = str(before)
 
 
 # -- requirements files ---------------------------------------------------------------------------
@@ -110,8 +126,10 @@ def read_requirements(path: Path, shown: str) -> ProjectInput:
         requirement = Requirement(str(item.req))
         if item.marker is not None and requirement.marker is None:
             requirement.marker = item.marker
-        target = constraints if item.is_constraint else dependencies
-        _add(target, requirement, file, line, "constraint" if item.is_constraint else "requirement")
+        if item.is_constraint:
+            _constrain(constraints, requirement, file, line)
+        else:
+            _add(dependencies, requirement, file, line, "requirement")
         kinds = {value.partition(":")[0] for value in item.hash_options or []}
         if kinds - {"sha256"}:
             raise ScenarioError(file, line, "--hash", f"{sorted(kinds - {'sha256'})[0]} digests are not checked; give sha256")
@@ -127,9 +145,19 @@ def read_requirements(path: Path, shown: str) -> ProjectInput:
 class UnknownGroup(ValueError):
     """A group the pyproject does not have: the scenario names the line that asked for it."""
 
-    def __init__(self, group: str, known: tuple[str, ...]):
-        super().__init__(f"the pyproject has no optional group {group!r} (groups: {', '.join(known) or 'none'})")
+    def __init__(self, group: str, known: tuple[str, ...], what: str = "pyproject"):
+        super().__init__(f"the {what} has no optional group {group!r} (groups: {', '.join(known) or 'none'})")
         self.group = group
+
+
+def load_toml(path: Path) -> tuple[str, dict]:
+    """A TOML file's text (for line numbers) and data; one clear line when it is not TOML."""
+    text = decode(str(path), path.read_bytes())
+    try:
+        return text, tomllib.loads(text)
+    except tomllib.TOMLDecodeError as exc:
+        line = int(m.group(1)) if (m := re.search(r"line (\d+)", str(exc))) else 1
+        raise ScenarioError(str(path), line, "toml", f"not valid TOML: {exc}") from None
 
 
 # -- pyproject.toml ---------------------------------------------------------------------------------
@@ -137,12 +165,7 @@ def read_pyproject(path: Path, shown: str, groups: tuple[str, ...] = ()) -> Proj
     """PEP 621 dependencies of a pyproject.toml and the optional GROUPS named."""
     if not path.is_file():
         raise ScenarioError(shown, 1, "pyproject", f"no such file: {path}")
-    text = decode(str(path), path.read_bytes())
-    try:
-        data = tomllib.loads(text)
-    except tomllib.TOMLDecodeError as exc:
-        line = int(m.group(1)) if (m := re.search(r"line (\d+)", str(exc))) else 1
-        raise ScenarioError(str(path), line, "toml", f"not valid TOML: {exc}") from None
+    text, data = load_toml(path)
     project = data.get("project")
     if not isinstance(project, dict):
         raise ScenarioError(str(path), 1, "project", "no [project] table (PEP 621): name the dependencies there")

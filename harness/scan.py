@@ -620,6 +620,38 @@ def _walk_all(job_list, workers):
         yield from pool.map(walk_root, job_list)
 
 
+def group_figures(walked_ok, union, bits):
+    """Per project group (inode figures, each inode once): physical_bytes of the group's roots
+    together; marginal_bytes, what the scan loses without the group (inodes no root outside it
+    holds: the cache keeps what it links); shared_bytes, of its physical bytes those another
+    group's roots hold too; shared_with, those bytes by the other group. And cross_group_bytes:
+    inodes roots of two or more groups hold, each once."""
+    figures = {label: {"roots": 0, "physical_bytes": 0, "marginal_bytes": 0, "shared_bytes": 0,
+                       "shared_with": {other: 0 for other in bits if other != label}} for label in bits}  # fmt: skip
+    by_bit = {bit: label for label, bit in bits.items()}
+    cross = 0
+    for w in walked_ok:
+        label = by_bit.get(w["group_bit"])
+        if label is not None:
+            figures[label]["roots"] += 1
+            figures[label]["physical_bytes"] += w["single_blocks"] * 512  # single-link inodes: this root's alone
+            figures[label]["marginal_bytes"] += w["single_blocks"] * 512
+    for entry, _, _, _, mask in union.values():
+        holders = [label for bit, label in by_bit.items() if mask & bit]
+        size = entry[_BLOCKS] * 512
+        cross += size if len(holders) > 1 else 0
+        for label in holders:
+            figures[label]["physical_bytes"] += size
+            if mask == bits[label]:
+                figures[label]["marginal_bytes"] += size
+            if len(holders) > 1:
+                figures[label]["shared_bytes"] += size
+                for other in holders:
+                    if other != label:
+                        figures[label]["shared_with"][other] += size
+    return figures, cross
+
+
 def scan(roots, cache_roots=(), jobs=None, groups=None):
     """Disk report of ROOTS as a JSON-ready dict (see the module docstring for definitions).
 
@@ -643,7 +675,10 @@ def scan(roots, cache_roots=(), jobs=None, groups=None):
 
     # One table of every tracked inode: its record, links seen in all roots, how many roots
     # hold it and how many of those are caches. Built as walks finish, while others still run.
+    # With groups, each record also carries a bit mask of the groups whose roots hold it (bit 0:
+    # a root of no group, such as a cache), for what the groups share and what each adds.
     union = {}
+    bits = {label: 1 << i for i, label in enumerate(sorted(set(groups.values())), 1)}
     walked_ok, errors = [], []
     for w in _walk_all(job_list, workers):
         if w["error"]:
@@ -651,15 +686,17 @@ def scan(roots, cache_roots=(), jobs=None, groups=None):
             continue
         is_cache = 1 if os.path.abspath(w["root"]) in cache_set else 0
         w["is_cache"] = is_cache
+        w["group_bit"] = bits.get(groups.get(os.path.abspath(w["root"])), 1)
         walked_ok.append(w)
         for key, entry in w["tracked"].items():
             held = union.get(key)
             if held is None:
-                union[key] = [entry, entry[_SEEN], 1, is_cache]
+                union[key] = [entry, entry[_SEEN], 1, is_cache, w["group_bit"]]
             else:
                 held[1] += entry[_SEEN]
                 held[2] += 1
                 held[3] += is_cache
+                held[4] |= w["group_bit"]
 
     total = {"physical_bytes": 0, "apparent_bytes": 0, "files": 0, "dirs": 0, "symlinks": 0, "others": 0}
     # Extents (btrfs, XFS): what the set really occupies, beyond inodes. Elsewhere the inode figures.
@@ -689,7 +726,7 @@ def scan(roots, cache_roots=(), jobs=None, groups=None):
             if entry[_KIND] == _DIR or entry[_SEEN] == entry[_NLINK]:
                 exclusive += blocks
                 exclusive_inodes += 1
-            _, _, roots_holding, caches_holding = union[key]
+            _, _, roots_holding, caches_holding, _ = union[key]
             if roots_holding == 1:
                 marginal += blocks
             if entry[_KIND] != _FILE or entry[_NLINK] == 1:
@@ -741,7 +778,7 @@ def scan(roots, cache_roots=(), jobs=None, groups=None):
             single_files += w["single_counts"][_FILE]
             for kind, count in enumerate(w["single_counts"]):
                 unique_kinds[kind] += count
-    for entry, seen, _, _ in union.values():
+    for entry, seen, _, _, _ in union.values():
         total["physical_bytes"] += entry[_BLOCKS] * 512
         total["apparent_bytes"] += entry[_SIZE]
         unique_kinds[entry[_KIND]] += 1
@@ -764,6 +801,8 @@ def scan(roots, cache_roots=(), jobs=None, groups=None):
         (path, groups.get(os.path.abspath(w["root"]))) for w in walked_ok if not w["is_cache"] for path in w["dist_infos"]
     ]
     conda_metas = [path for path, _ in env_dist_infos if os.path.basename(path) == "conda-meta"]
+    if bits:
+        total["groups"], total["cross_group_bytes"] = group_figures(walked_ok, union, bits)
     report = {"schema": SCHEMA, "total": total, "roots": root_reports, "errors": errors,
               "packages": packages([(path, group) for path, group in env_dist_infos if path not in conda_metas])}  # fmt: skip
     if conda_metas:

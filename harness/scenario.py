@@ -16,7 +16,7 @@ from packaging.requirements import InvalidRequirement, Requirement
 from packaging.utils import canonicalize_name
 from packaging.version import InvalidVersion, Version
 
-from . import inputs
+from . import inputs, locks
 from .inputs import ProjectInput
 from .synth import SynthPackage
 from .yamlnodes import Reader, ScenarioError, decode, describe, scalar_value
@@ -56,10 +56,11 @@ KNOWN_LAYOUTS = ("same-volume", "split-volume")
 # engine: the engine's own volumes (or the local work folder); the others: a private loop file
 # system per tool (harness/filesystems.py), whose own count of bytes checks the scanner's.
 KNOWN_FILESYSTEMS = ("engine", "ext4", "xfs", "btrfs")
-PROJECT_KEYS = {"name", "count", "dependencies", "requirements", "pyproject", "groups", "sources", "python"}
-# python: the group's own, else the scenario's; requirements or pyproject: a file (harness/inputs.py)
-# in place of dependencies, paths relative to the scenario; groups: a pyproject's optional groups.
-DEPENDENCY_KEYS = ("dependencies", "requirements", "pyproject")
+PROJECT_KEYS = {"name", "count", "dependencies", "requirements", "pyproject", "lock", "groups", "sources", "python"}
+# python: the group's own, else the scenario's; requirements, pyproject or lock: a file in place of
+# dependencies (harness/inputs.py, harness/locks.py), paths relative to the scenario; groups: a
+# pyproject's or a lock's optional groups.
+DEPENDENCY_KEYS = ("dependencies", "requirements", "pyproject", "lock")
 DEFAULT_REPETITIONS = 5
 
 
@@ -240,7 +241,7 @@ def parse(text: str, path: str = "<scenario>", base_dir: Path | None = None) -> 
             reader.fail(node, "wheelhouse", f"{value!r} is not a folder (resolved to {folder})")
         wheelhouse = str(folder.resolve())
 
-    projects = _projects(reader, required("projects"), indexes, base_dir or Path.cwd())
+    projects = _projects(reader, required("projects"), indexes, base_dir or Path.cwd(), python)
     synthetic = tuple(_synthetic(reader, top["synthetic"][1])) if "synthetic" in top else ()
     checkpoints = tuple(_checkpoints(reader, top["checkpoints"][1], len(projects))) if "checkpoints" in top else ()
     if synthetic and (source == "live" or wheelhouse):
@@ -394,7 +395,7 @@ def _names(reader: Reader, node, field: str, known: tuple[str, ...], what: str) 
     return names
 
 
-def _projects(reader: Reader, node, indexes: dict[str, str], base_dir: Path) -> list[Project]:
+def _projects(reader: Reader, node, indexes: dict[str, str], base_dir: Path, default_python: str) -> list[Project]:
     groups = reader.sequence(node, "projects")
     if not groups:
         reader.fail(node, "projects", "empty list: a scenario needs at least one project")
@@ -413,7 +414,7 @@ def _projects(reader: Reader, node, indexes: dict[str, str], base_dir: Path) -> 
         if "count" in group:
             count = reader.integer(group["count"][1], f"{field}.count", 1)
 
-        given = _project_input(reader, group, group_node, field, base_dir)
+        given = _project_input(reader, group, group_node, field, base_dir, python or default_python)
         requirements = list(given.dependencies)
         by_name = {canonicalize_name(Requirement(text).name) for text in requirements}
         file_indexes = _file_indexes(given, indexes)
@@ -433,6 +434,8 @@ def _projects(reader: Reader, node, indexes: dict[str, str], base_dir: Path) -> 
                     known = ", ".join(indexes) or "none declared"
                     reader.fail(value_node, src_field, f"unknown index {index!r} (indexes: {known})")
                 sources.append((canonicalize_name(package), index))
+        named = {url: index_name for index_name, (url, _, _) in file_indexes.items()}
+        sources += [(package, named[url]) for package, url in given.pinned_sources if package not in dict(sources)]
         for index_name, (url, file, line) in file_indexes.items():
             if not any(index == index_name for _, index in sources):
                 why = (f"envbench takes each package from one index: name the packages that come from {url} in the "
@@ -455,17 +458,17 @@ def given_origin(group: dict) -> str:
     return f"{key}: {scalar_value(group[key][1])}" if key else ""
 
 
-def _project_input(reader: Reader, group: dict, group_node, field: str, base_dir: Path) -> ProjectInput:
-    """A group's dependencies: its own list, or what its requirements file or pyproject gives."""
+def _project_input(reader: Reader, group: dict, group_node, field: str, base_dir: Path, python: str) -> ProjectInput:
+    """A group's dependencies: its own list, or what its requirements file, pyproject or lock gives."""
     present = [key for key in DEPENDENCY_KEYS if key in group]
     if not present:
-        reader.fail(group_node, f"{field}.dependencies", "missing (required): give dependencies, requirements or pyproject")
+        reader.fail(group_node, f"{field}.dependencies", "missing (required): give dependencies, requirements, pyproject or lock")
     if len(present) > 1:  # the later of the two in the file is the one at fault
         second = sorted(present, key=lambda key: group[key][0].start_mark.line)[1]
         reader.fail(group[second][0], f"{field}.{second}", f"give one of {', '.join(DEPENDENCY_KEYS)}, not two")
     key = present[0]
-    if "groups" in group and key != "pyproject":
-        reader.fail(group["groups"][0], f"{field}.groups", "optional groups are a pyproject's: give pyproject too")
+    if "groups" in group and key not in ("pyproject", "lock"):
+        reader.fail(group["groups"][0], f"{field}.groups", "optional groups are a pyproject's or a lock's: give one")
     node = group[key][1]
     if key == "dependencies":
         requirements = _requirements(reader, node, f"{field}.dependencies")
@@ -482,6 +485,8 @@ def _project_input(reader: Reader, group: dict, group_node, field: str, base_dir
     nodes = reader.sequence(group["groups"][1], f"{field}.groups") if "groups" in group else []
     chosen = tuple(reader.scalar(item, f"{field}.groups[{i}]", str) for i, item in enumerate(nodes))
     try:
+        if key == "lock":
+            return locks.read_lock(path, shown, python, chosen)
         return inputs.read_pyproject(path, shown, chosen)
     except inputs.UnknownGroup as exc:
         i = chosen.index(exc.group)

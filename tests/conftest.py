@@ -156,3 +156,58 @@ def make_private_index(folder, monkeypatch) -> None:
 @pytest.fixture
 def private_index(tmp_path, monkeypatch):
     make_private_index(tmp_path / "private", monkeypatch)
+
+
+@pytest.fixture
+def folder_as_pypi(tmp_path, monkeypatch) -> Path:
+    """Synthetic wheels served as PyPI (ENVBENCH_INDEX_PYPI names a folder); the host's pip settings
+    left out, so nothing else can be found."""
+    pypi = tmp_path / "pypi"
+    for package in (
+        SynthPackage("web-app", dependencies=("helper>=1", 'fast-json; extra == "speed"')),
+        SynthPackage("helper", version="1.0"),
+        SynthPackage("helper", version="2.0"),
+        SynthPackage("fast-json"),
+        SynthPackage("win-only"),
+        SynthPackage("tooling"),
+    ):
+        build_wheel(package, pypi)
+    monkeypatch.setenv("PIP_CONFIG_FILE", os.devnull)
+    monkeypatch.delenv("PIP_FIND_LINKS", raising=False)
+    monkeypatch.setenv("ENVBENCH_INDEX_PYPI", str(pypi))
+    return pypi
+
+
+@pytest.fixture
+def served_pypi(folder_as_pypi, python311, tool_venvs, monkeypatch):
+    """folder_as_pypi served over HTTP by the mirror's own index server (pypiserver, on a free
+    local port), for tools that need an index URL (Poetry); ENVBENCH_INDEX_PYPI names the URL."""
+    import socket
+    import subprocess
+    import urllib.request
+
+    from harness import mirror
+    from harness.images import SERVER_REQUIREMENTS
+    from harness.settings import pinned_venv
+
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    bin_dir = pinned_venv("pypiserver", SERVER_REQUIREMENTS, python311)
+    server = subprocess.Popen(mirror.server_argv(str(bin_dir), str(folder_as_pypi), port, "127.0.0.1"),
+                              stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)  # fmt: skip
+    url = f"http://127.0.0.1:{port}/simple"
+    try:
+        for _ in range(100):
+            try:
+                urllib.request.urlopen(url + "/", timeout=1).close()
+                break
+            except OSError:
+                time.sleep(0.1)
+        else:
+            pytest.fail(f"the index server did not answer at {url}")
+        monkeypatch.setenv("ENVBENCH_INDEX_PYPI", url)
+        yield url
+    finally:
+        server.terminate()
+        server.wait(10)

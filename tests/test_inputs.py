@@ -8,14 +8,12 @@ from __future__ import annotations
 
 import hashlib
 import json
-import os
 from pathlib import Path
 
 import pytest
 
 from harness.scenario import ScenarioError, load
 from harness.settings import envbench_home
-from harness.synth import SynthPackage, build_wheel
 
 from .conftest import write
 
@@ -35,7 +33,7 @@ def scenario_with(tmp_path: Path, key: str, file: str, extra: str = "") -> Path:
 
 def test_requirements_with_includes_constraints_markers_extras_and_hashes(tmp_path):
     write(tmp_path / "base.txt", "numpy>=1.26  # the base\n")
-    write(tmp_path / "constraints.txt", "pandas<2.3\nsix==1.16.0\n")
+    write(tmp_path / "constraints.txt", "pandas<2.3\nsix==1.16.0\n# one package twice narrows it, as pip reads it\npandas>=2.1\n")
     write(tmp_path / "requirements.txt", """
         -r base.txt
         -c constraints.txt
@@ -49,7 +47,7 @@ def test_requirements_with_includes_constraints_markers_extras_and_hashes(tmp_pa
     assert first.dependencies == second.dependencies == (
         "numpy>=1.26", 'pandas[performance]>=2; python_version >= "3.9"', "requests==2.32.3", 'tomli; python_version < "3.11"',
     )  # fmt: skip
-    assert first.constraints == ("pandas<2.3", "six==1.16.0")
+    assert first.constraints == ("pandas<2.3,>=2.1", "six==1.16.0")
     assert first.hashes == (("requests", ("70761cfe03c773ceb22aa2f671b4757976145175cdfca038c02654d061d6dcc6",)),)
     assert first.origin == "requirements: requirements.txt"
 
@@ -121,13 +119,13 @@ def test_refusals_of_the_group_itself(tmp_path):
         (SCENARIO.format(key="requirements", file="missing.txt"),
          f"s.yaml:6: projects[0].requirements: 'missing.txt' is not a file (resolved to {tmp_path / 'missing.txt'})"),
         (SCENARIO.format(key="requirements", file="r.txt") + "    dependencies: [six]\n",
-         "s.yaml:7: projects[0].dependencies: give one of dependencies, requirements, pyproject, not two"),
+         "s.yaml:7: projects[0].dependencies: give one of dependencies, requirements, pyproject, lock, not two"),
         (SCENARIO.format(key="requirements", file="r.txt") + "    groups: [dev]\n",
-         "s.yaml:7: projects[0].groups: optional groups are a pyproject's: give pyproject too"),
+         "s.yaml:7: projects[0].groups: optional groups are a pyproject's or a lock's: give one"),
         (SCENARIO.format(key="pyproject", file="pyproject.toml") + "    groups: [nope]\n",
          "s.yaml:7: projects[0].groups[0]: the pyproject has no optional group 'nope' (groups: dev)"),
         ("name: own\npython: \"3.11\"\nprojects:\n  - name: svc\n",
-         "s.yaml:4: projects[0].dependencies: missing (required): give dependencies, requirements or pyproject"),
+         "s.yaml:4: projects[0].dependencies: missing (required): give dependencies, requirements, pyproject or lock"),
     ]  # fmt: skip
     write(tmp_path / "r.txt", "six\n")
     write(tmp_path / "pyproject.toml", '[project]\nname = "x"\ndependencies = ["six"]\n[dependency-groups]\ndev = ["ruff"]\n')
@@ -160,26 +158,6 @@ def test_pyproject_refusals_name_their_line(tmp_path):
 
 
 # -- a real run ------------------------------------------------------------------------------------
-@pytest.fixture
-def folder_as_pypi(tmp_path, monkeypatch) -> Path:
-    """Synthetic wheels served as PyPI (ENVBENCH_INDEX_PYPI names a folder); the host's pip settings
-    left out, so nothing else can be found."""
-    pypi = tmp_path / "pypi"
-    for package in (
-        SynthPackage("web-app", dependencies=("helper>=1", 'fast-json; extra == "speed"')),
-        SynthPackage("helper", version="1.0"),
-        SynthPackage("helper", version="2.0"),
-        SynthPackage("fast-json"),
-        SynthPackage("win-only"),
-        SynthPackage("tooling"),
-    ):
-        build_wheel(package, pypi)
-    monkeypatch.setenv("PIP_CONFIG_FILE", os.devnull)
-    monkeypatch.delenv("PIP_FIND_LINKS", raising=False)
-    monkeypatch.setenv("ENVBENCH_INDEX_PYPI", str(pypi))
-    return pypi
-
-
 def test_run_requirements_prints_a_scenario_that_runs_to_the_same_packages(
     tmp_path, folder_as_pypi, tool_venvs, isolated_work, cli
 ):
@@ -218,3 +196,12 @@ def test_run_requirements_prints_a_scenario_that_runs_to_the_same_packages(
     # the extra's package is there, the Windows-only one is not, the constraint held helper below 2
     assert all(packages == wanted for tool in sets.values() for packages in tool.values()), sets
     assert package_sets(second) == sets
+
+
+def test_a_constraint_twice_under_other_markers_is_refused_at_its_line(tmp_path):
+    write(tmp_path / "c.txt", 'six<2\nsix>=1; python_version < "3.12"\n')
+    write(tmp_path / "r.txt", "-c c.txt\nsix\n")
+    with pytest.raises(ScenarioError) as caught:
+        load(scenario_with(tmp_path, "requirements", "r.txt"))
+    said = "c.txt:2: constraint: 'six' constrained twice, under other markers or extras: give one line"
+    assert str(caught.value) == f"{tmp_path}/{said}"

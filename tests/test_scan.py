@@ -410,6 +410,39 @@ def test_packages_per_group_and_what_groups_share(tmp_path):
     assert "groups" not in scan([envs["cpu-1"].parent])["packages"][0]  # no groups given: no group figures
 
 
+def test_group_figures_what_groups_share_and_what_each_adds(tmp_path):
+    """Three groups of a fleet: api and web share a file by a hard link, every env links one cache
+    file, each group has files of its own. A group's physical bytes are `du` of its roots together."""
+    cache = tmp_path / "cache"
+    everyone = fill(cache / "everyone.so", 200_000, 1)  # in the cache and in every env
+    roots = {name: tmp_path / name for name in ("api-1", "api-2", "web-1", "jobs-1")}
+    pair = fill(roots["api-1"] / "pair.so", 120_000, 2)  # api's and web's, no cache
+    os.link(pair, fill(roots["api-2"] / "x", 1).with_name("pair.so"))
+    os.link(pair, fill(roots["web-1"] / "x", 1).with_name("pair.so"))
+    fill(roots["api-1"] / "own.py", 30_000, 3)
+    fill(roots["jobs-1"] / "own.py", 50_000, 4)
+    for root in roots.values():
+        os.link(everyone, root / "everyone.so")
+    groups = {str(root): name.split("-")[0] for name, root in roots.items()}
+    report = scan([cache, *roots.values()], [cache], groups=groups)
+    figures = report["total"]["groups"]
+    assert set(figures) == {"api", "jobs", "web"}
+    mine = {g: [root for name, root in roots.items() if name.startswith(g)] for g in figures}
+    for group, held in mine.items():
+        assert figures[group]["roots"] == len(held)
+        assert figures[group]["physical_bytes"] == du(*held)
+    block = {name: os.lstat(path).st_blocks * 512 for name, path in (("pair", pair), ("everyone", everyone))}
+    # Without a group the scan loses what no root outside it holds: never the cache's file.
+    assert figures["api"]["marginal_bytes"] == du(*mine["api"]) - block["pair"] - block["everyone"]
+    assert figures["web"]["marginal_bytes"] == du(*mine["web"]) - block["pair"] - block["everyone"]
+    assert figures["jobs"]["marginal_bytes"] == du(*mine["jobs"]) - block["everyone"]
+    assert figures["api"]["shared_with"] == {"web": block["pair"] + block["everyone"], "jobs": block["everyone"]}
+    assert figures["jobs"]["shared_with"] == {"api": block["everyone"], "web": block["everyone"]}
+    assert figures["web"]["shared_bytes"] == block["pair"] + block["everyone"]
+    assert report["total"]["cross_group_bytes"] == block["pair"] + block["everyone"]
+    assert "groups" not in scan([roots["api-1"]])["total"]  # no groups given: no group figures
+
+
 def test_off_linux_the_extent_figures_are_refused_not_guessed(tmp_path, monkeypatch):
     """macOS clones files (APFS) but has no FIEMAP: no unique figure rather than a wrong one."""
     fill(tmp_path / "a" / "f.bin", 10_000, 14)

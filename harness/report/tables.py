@@ -14,6 +14,7 @@ from .answer import answer_table
 from .conda import interpreter_table, label, notes
 from .duplication import duplication_tables
 from .filesystems import filesystem_table
+from .fleet import fleet_tables
 from .matrix import matrix_tables
 from .packages import package_table
 from .stats import MIB, summaries
@@ -269,6 +270,7 @@ def report_tables(run: dict, package_rows: list[dict]) -> list[Table]:
     interpreter = interpreter_table(run)
     if interpreter:
         tables.append(interpreter)
+    tables += fleet_tables(run)
     tables += duplication_tables(run)
     filesystems = filesystem_table(run)
     if filesystems:
