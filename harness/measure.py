@@ -131,6 +131,7 @@ class Measurer:
             "imports": probe.get("imports", {}),
             "import_needs": verdict.import_needs,
             "clashes": verdict.clashes,
+            **({"kept_seeds": verdict.kept_seeds} if verdict.kept_seeds else {}),
             "faults": verdict.faults,
             "packages": probe.get("packages", []),
             **({"error": probe["error"]} if "error" in probe else {}),

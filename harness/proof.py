@@ -4,7 +4,8 @@ An env is proved when the tool installed what was asked and locked, exactly:
 - every requested distribution is installed;
 - with the mirror, every release of the project's install set (closure.json) is installed at
   that version, and a wheel's files are the mirror's wheel's (the digest of their RECORD
-  hashes), and no package the mirror serves is installed at a release it does not serve;
+  hashes), and no package the mirror serves is installed at a release it does not serve (a
+  package the env was seeded with that satisfies the project's own request on it excepted);
 - every file each of those distributions' RECORD lists is there with its hash.
 That shows a tool installed the env, and it is stronger than an import. Imports are still tried;
 an import that fails in an env proved so is the package's own need (a module it does not
@@ -18,6 +19,22 @@ from dataclasses import dataclass, field
 
 from packaging.requirements import Requirement
 from packaging.utils import canonicalize_name
+
+# What `python -m venv` (and virtualenv) put in an env before any tool installs: a project that
+# asks for one of them (Home Assistant asks for pip>=21.3.1) is served by the seeded copy when
+# it satisfies the request, as pip leaves a satisfied requirement alone; the mirror's newer
+# release is then not installed, and that is not the tool's fault.
+SEEDS = frozenset({"pip", "setuptools", "wheel"})
+
+
+def _seed_kept(name: str, found: str, dependencies) -> str | None:
+    """Why a seeded NAME at version FOUND serves the project's own requests on it, else None."""
+    if name not in SEEDS:
+        return None
+    asked = [Requirement(text) for text in dependencies if canonicalize_name(Requirement(text).name) == name]
+    if asked and all(r.specifier.contains(found, prereleases=True) for r in asked):
+        return f"the env's seeded {name} {found} satisfies {', '.join(str(r) for r in asked)}"
+    return None
 
 
 @dataclass(frozen=True)
@@ -34,6 +51,7 @@ class Verdict:
     faults: list[str] = field(default_factory=list)  # the tool's: why the env is not proved
     import_needs: dict[str, str] = field(default_factory=dict)  # package -> its module's own import error
     clashes: dict[str, str] = field(default_factory=dict)  # package -> files another package overwrote
+    kept_seeds: dict[str, str] = field(default_factory=dict)  # seeded package kept -> why it is accepted
 
     def fault(self, text: str) -> None:
         self.proved = False
@@ -87,6 +105,8 @@ def judge(probe: dict, dependencies, expected: Expected | None) -> Verdict:
             found = installed.get(name)
             if found is None:
                 verdict.fault(f"{name} {version} is not installed")
+            elif found["version"] != version and (why := _seed_kept(name, found["version"], dependencies)):
+                verdict.kept_seeds[name] = why
             elif found["version"] != version:
                 verdict.fault(f"{name} is {found['version']}, the lock asks for {version}")
             elif digest and found["sha256"] != digest:
@@ -94,7 +114,9 @@ def judge(probe: dict, dependencies, expected: Expected | None) -> Verdict:
         judged |= set(expected.releases)
         for name, package in installed.items():
             versions = expected.served.get(name)
-            if versions and package["version"] not in versions:
+            # a seed the project's install set does not hold (another group asked for pip) is the env's own
+            seed_only = name in SEEDS and name not in expected.releases
+            if versions and package["version"] not in versions and name not in verdict.kept_seeds and not seed_only:
                 verdict.fault(f"{name}=={package['version']} is not a release the mirror serves")
     for name in sorted(judged & set(installed)):
         package = installed[name]
@@ -112,3 +134,28 @@ def judge(probe: dict, dependencies, expected: Expected | None) -> Verdict:
     elif errors:
         verdict.faults.append("imports failing: " + "; ".join(f"{m}: {e}" for m, e in errors.items()))
     return verdict
+
+
+def asked_of(project, mirror_record: dict | None, python: str) -> tuple[str, ...]:
+    """What a tool is asked to install for PROJECT: its dependencies, with each of its constraints
+    on a package its install set holds made a requirement (narrowing the dependency that names it).
+
+    Not every tool takes constraints (pip and uv do, Poetry and PDM do not), and when another
+    group's closure serves a second release of a constrained package (Home Assistant's anyio==3.7.1
+    beside Starlette's anyio 4), a tool that was not told would take that one. A constraint on a
+    package the env installs anyway is, for that env, a requirement; one on a package it does not
+    install asks for nothing and is left out."""
+    if not project.constraints:
+        return tuple(project.dependencies)
+    expected = expected_for(mirror_record, project.dependencies, dict(project.sources), python, project.constraints)
+    held = set(expected.releases) if expected else set()
+    constraints = {canonicalize_name(Requirement(c).name): Requirement(c) for c in project.constraints}
+    asked = []
+    for text in project.dependencies:
+        requirement = Requirement(text)
+        name = canonicalize_name(requirement.name)
+        if name in constraints and constraints[name].marker is None:
+            requirement.specifier &= constraints.pop(name).specifier
+        asked.append(str(requirement))
+    asked += [str(c) for name, c in constraints.items() if name in held]
+    return tuple(asked)

@@ -19,7 +19,7 @@ from urllib.parse import urlparse
 
 from rich.console import Console
 
-from . import conda_channel, contents, diskspace, filesystems, mirror, overhead, resume
+from . import conda_channel, contents, diskspace, filesystems, mirror, overhead, proof, resume
 from .backends.base import BackendError, StepResult, ToolUnavailable
 from .measure import Measurer
 from .plan import LOCKED, WARM_LOCKED, last_fleet_cell, plan, states_of, tree_plan
@@ -419,10 +419,12 @@ class Runner:
         tool, project = adapter.name, cell.project
         sandbox = self.measure.project_sandbox(sandbox, project)
         source = self.source_for(project)
-        files = adapter.project_files(project.name, project.dependencies, source, self.scenario.python_of(project))
+        python = self.scenario.python_of(project)
+        asked = proof.asked_of(project, self.record.data.get("mirror"), python)
+        files = adapter.project_files(project.name, asked, source, python)
         clear = tree_plan(cell, sandbox.project_dir(project.name), adapter.cache_dirs(sandbox), sandbox.home,
                           adapter.env_paths, adapter.lock_file, files)  # fmt: skip
-        steps = adapter.install_steps(sandbox, project.name, project.dependencies, source)
+        steps = adapter.install_steps(sandbox, project.name, asked, source)
         if cell.state in (LOCKED, WARM_LOCKED):
             steps = [step for step in steps if step.operation != "lock"]
         logs = [f"{tool}/{cell.layout}/r{cell.repetition}-{project.name}-{cell.state}-{step.operation}" for step in steps]

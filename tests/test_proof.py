@@ -139,6 +139,21 @@ def test_build_requirements_of_the_mirror_do_not_judge_the_envs_seed_packages(tm
     assert proof.judge(report, ["plain"], expected).proved
 
 
+def test_a_seeded_pip_that_satisfies_the_projects_request_is_kept_not_a_fault(tmp_path):
+    """Home Assistant asks for pip>=21.3.1: pip + venv keeps the pip venv seeded, the mirror serves a newer one."""
+    root = tmp_path / "env"
+    subprocess.run([sys.executable, "-m", "venv", str(root)], check=True)  # seeds the interpreter's bundled pip
+    report = probe(root / "bin" / "python", "pip")
+    seeded = next(p["version"] for p in report["packages"] if p["name"] == "pip")
+    newer = proof.Expected({"pip": ("999.0", "digest")}, {"pip": {"999.0"}})
+    verdict = proof.judge(report, ["pip>=21.3.1"], newer)
+    assert verdict.proved, verdict.faults
+    assert verdict.kept_seeds == {"pip": f"the env's seeded pip {seeded} satisfies pip>=21.3.1"}
+    # a request the seeded copy does not satisfy still needs the mirror's release
+    strict = proof.judge(report, ["pip>=999"], newer)
+    assert not strict.proved and strict.faults[0] == f"pip is {seeded}, the lock asks for 999.0"
+
+
 def test_hard_linked_envs_share_bytecode_outside_every_env(tmp_path, wheels):
     # uv writes no __pycache__: the first probe compiles a shared source into the sandbox's
     # scratch folder, named by its inode; the twin's import reads it; no env gets a .pyc.
@@ -154,3 +169,18 @@ def test_hard_linked_envs_share_bytecode_outside_every_env(tmp_path, wheels):
     assert [p.stat().st_mtime_ns for p in (out.parent / "probe-pycache").glob("*.pyc")] == [cached]  # read, not rewritten
     site = next((tmp_path / "env").glob("lib/python*/site-packages"))
     assert not list(site.glob("plain/**/*.pyc")) and not list((tmp_path / "twin").rglob("plain/__pycache__"))
+
+
+def test_a_constraint_on_an_installed_package_is_asked_of_every_tool():
+    """Home Assistant's anyio==3.7.1 constrains a package httpx brings; another group's closure
+    serves anyio 4, so a tool not told of the constraint (Poetry, PDM take none) would take that."""
+    from harness.scenario import Project
+
+    project = Project("ha", ("httpx==0.24.1", "pyopenssl==23.2.0"), constraints=("anyio==3.7.1", "pyOpenSSL>=23.1.0",
+                      "numpy==1.23.2"))  # fmt: skip
+    record = {"files": [], "projects": [{"dependencies": list(project.dependencies), "sources": {}, "python": "",
+              "constraints": list(project.constraints), "installs": [["httpx", "0.24.1"], ["anyio", "3.7.1"],
+              ["pyopenssl", "23.2.0"]]}]}  # fmt: skip
+    # anyio is installed: asked for; numpy is not: left out; pyOpenSSL's constraint narrows its dependency
+    assert proof.asked_of(project, record, "3.11") == ("httpx==0.24.1", "pyopenssl==23.2.0,>=23.1.0", "anyio==3.7.1")
+    assert proof.asked_of(Project("x", ("httpx",)), record, "3.11") == ("httpx",)  # no constraints: as given

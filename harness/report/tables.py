@@ -186,7 +186,9 @@ time beside the steps'; target ≤ 10 % of steps (`benchmarks/overhead.py` measu
 IMPORT_NEEDS_LEGEND = (
     "In envs the proof accepted (every distribution installed as locked): imports that failed for the "
     "package's own undeclared needs, and files two packages both ship (the one installed last wins, with "
-    "any installer). They count against the packages, not the tools.\n"
+    "any installer). They count against the packages, not the tools. **seed kept**: a project that asks "
+    "for pip, setuptools or wheel is served by the copy `venv` seeded when it satisfies the request, as pip "
+    "leaves a satisfied requirement alone; the mirror's newer release is then not installed.\n"
 )
 
 
@@ -196,7 +198,7 @@ def package_issues_table(run: dict) -> list[list[str]]:
     for tool, info in run["tools"].items():
         for entry in info.get("layouts", {}).values():
             for env in entry.get("envs", {}).values():
-                for kind, key in (("import", "import_needs"), ("file clash", "clashes")):
+                for kind, key in (("import", "import_needs"), ("file clash", "clashes"), ("seed kept", "kept_seeds")):
                     for package, reason in (env.get(key) or {}).items():
                         seen.setdefault((package, kind, reason), set()).add(tool)
     return [[package, kind, reason, ", ".join(sorted(tools))]
