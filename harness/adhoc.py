@@ -33,8 +33,11 @@ def project_name(kind: str, path: Path) -> str:
     if kind == "pyproject":
         name = str(_toml(path).get("project", {}).get("name", ""))
     elif kind == "lock":
-        sources = [(p.get("source", {}), p.get("name", "")) for p in _toml(path).get("package", []) if isinstance(p, dict)]
-        name = next((str(n) for source, n in sources if "." in (source.get("virtual"), source.get("editable"))), "")
+        from .locks import uv_root
+
+        packages = _toml(path).get("package", [])
+        root = uv_root(packages) if isinstance(packages, list) else None
+        name = str(packages[root].get("name", "")) if root is not None else ""
     name = name or path.resolve().parent.name
     return re.sub(r"[^a-z0-9]+", "-", name.lower()).strip("-") or "project"
 

@@ -19,6 +19,7 @@ pylock.toml; packaging.markers for every marker, evaluated against the target.
 from __future__ import annotations
 
 import re
+from collections import deque
 from collections.abc import Iterable
 from pathlib import Path
 from urllib.parse import unquote, urlsplit
@@ -35,6 +36,12 @@ LOCAL_SOURCES = {  # uv.lock source kinds the mirror cannot serve, and what each
     "editable": "a local tree (editable)", "virtual": "a local tree (a workspace member)",
 }  # fmt: skip
 POETRY_LOCAL = {"git": "a git checkout", "url": "a direct URL", "file": "a local file", "directory": "a local directory"}
+
+
+def uv_root(packages: list) -> int | None:
+    """The index of a uv.lock's own project: the package whose source is the folder `.` itself."""
+    return next((i for i, p in enumerate(packages) if isinstance(p, dict)
+                 and "." in (p.get("source", {}).get("virtual"), p.get("source", {}).get("editable"))), None)  # fmt: skip
 
 
 def read_lock(path: Path, shown: str, python: str, groups: tuple[str, ...] = ()) -> ProjectInput:
@@ -65,11 +72,14 @@ class _Lock:
         self.pinned: dict[str, str] = {}  # canonical name -> "name==version"
         self.hashes: dict[str, tuple[str, ...]] = {}
         self.sources: dict[str, str] = {}  # canonical name -> index URL, for an index other than PyPI
+        self.starts: dict[str, list[int]] = {}  # header -> the line of each `[[header]]` table, found once
 
     # -- lines -------------------------------------------------------------------------------------
     def table_line(self, header: str, index: int) -> int:
         """The line of the INDEX-th `[[HEADER]]` table (tomllib keeps them in file order)."""
-        starts = [n for n, line in enumerate(self.lines, 1) if line.strip() == f"[[{header}]]"]
+        if header not in self.starts:
+            self.starts[header] = [n for n, line in enumerate(self.lines, 1) if line.strip() == f"[[{header}]]"]
+        starts = self.starts[header]
         return starts[index] if index < len(starts) else 1
 
     def field_line(self, header: str, index: int, field: str) -> int:
@@ -120,10 +130,12 @@ class _Lock:
     # -- uv.lock -----------------------------------------------------------------------------------
     def uv(self, data: dict, groups: tuple[str, ...]) -> ProjectInput:
         packages = data.get("package", [])
-        roots = [i for i, p in enumerate(packages) if set(p.get("source", {}).items()) & {("virtual", "."), ("editable", ".")}]
-        if not roots:
+        root = uv_root(packages)
+        if root is None:
             self.fail(1, "package", "no project at '.' (source = { virtual = \".\" } or { editable = \".\" })")
-        root = roots[0]
+        by_name: dict[str, list[int]] = {}  # forks: one name, several packages
+        for i, package in enumerate(packages):
+            by_name.setdefault(canonicalize_name(package["name"]), []).append(i)
         optional = packages[root].get("optional-dependencies", {})
         dev = packages[root].get("dev-dependencies", {})
         for group in groups:
@@ -132,15 +144,15 @@ class _Lock:
         root_name = canonicalize_name(packages[root]["name"])
         # uv writes a conflicting extra or group of the project into markers as `extra-N-name-x`
         extras = [*groups, *(f"{kind}-{len(root_name)}-{root_name}-{g}" for g in groups for kind in ("extra", "group"))]
-        queue = [(root, e) for e in packages[root].get("dependencies", [])]
+        queue = deque((root, e) for e in packages[root].get("dependencies", []))
         queue += [(root, e) for g in groups for e in (optional.get(g) or dev.get(g) or [])]
         seen: set[tuple[int, str]] = set()
         while queue:
-            parent, edge = queue.pop(0)
+            parent, edge = queue.popleft()
             line = self.table_line("package", parent)
             if not self.marker_holds(edge.get("marker"), extras, line, "dependencies.marker"):
                 continue
-            target = self._uv_target(packages, edge, parent)
+            target = self._uv_target(packages, by_name, edge, parent)
             chosen = tuple(edge.get("extra", []))
             for key in [(target, "")] + [(target, extra) for extra in chosen]:
                 if key in seen:
@@ -156,12 +168,11 @@ class _Lock:
                     queue += [(target, e) for e in package.get("optional-dependencies", {}).get(key[1], [])]
         return self.result("package")
 
-    def _uv_target(self, packages: list[dict], edge: dict, parent: int) -> int:
+    def _uv_target(self, packages: list[dict], by_name: dict[str, list[int]], edge: dict, parent: int) -> int:
         """The package a dependency edge names: by name, and by version and source when uv forked."""
         name = canonicalize_name(edge["name"])
-        found = [i for i, p in enumerate(packages) if canonicalize_name(p["name"]) == name
-                 and edge.get("version", p.get("version")) == p.get("version")
-                 and edge.get("source", p.get("source")) == p.get("source")]  # fmt: skip
+        found = [i for i in by_name.get(name, []) if edge.get("version", packages[i].get("version")) == packages[i].get("version")
+                 and edge.get("source", packages[i].get("source")) == packages[i].get("source")]  # fmt: skip
         if not found:
             self.fail(self.table_line("package", parent), "dependencies", f"{name} is not a package of the lock")
         return found[0]

@@ -74,14 +74,15 @@ def shared_packages_table(run: dict) -> Table | None:
     common = [h for h in held(first) if len(h.releases) > 1]
     if not common:
         return None
-    scanned = [(t, layout, {}) for t, layout, _ in layouts(run)]
-    for t, layout, shared in scanned:
-        entry = run["tools"][t]["layouts"][layout]
+    scanned = []  # (tool, layout, distribution -> bytes its envs of two or more groups share)
+    for t, layout, entry in layouts(run):
+        shared: dict[str, int] = {}
         for p in (entry.get("disk") or {}).get("packages") or []:
             if "cross_group_bytes" in p:
                 key = canonicalize_name(p["name"])
                 shared[key] = shared.get(key, 0) + p["cross_group_bytes"]
-    scanned = [s for s in scanned if s[2]]
+        if shared:
+            scanned.append((t, layout, shared))
     rows = []
     for h in common[:SHARED_ROWS]:
         versions = {version for version, _, _ in h.releases.values()}
