@@ -92,19 +92,14 @@ class Measurer:
         python = self.scenario.python_of(project)
         return sandbox if python == self.scenario.python else self.backend.for_python(sandbox, python)
 
-    def prove(self, adapter: ToolAdapter, sandbox: Sandbox, layout: str, projects: set[str], concurrent: Concurrent,
-              then=None) -> None:  # fmt: skip
-        """Check each env against what was asked and locked (harness/proof.py), and import it.
-
-        The proofs run side by side (CONCURRENT's "probe" lane, one per core: nothing is timed
-        meanwhile); THEN(project), if given, runs as soon as that project's proof is in (the
-        runner removes envs it no longer needs while the others are still proved).
-        """
+    def prove(self, adapter: ToolAdapter, sandbox: Sandbox, layout: str, projects: set[str], concurrent: Concurrent) -> None:
+        """Check each env of PROJECTS against what was asked and locked (harness/proof.py), and
+        import it: side by side, in CONCURRENT's "probe" lane (one per core: nothing is timed
+        meanwhile)."""
         entry = self.record.layout(adapter.name, layout)
         proving = [p for p in self.scenario.projects if p.name in projects]
 
-        futures = [concurrent.submit("probe", f"prove {adapter.name}/{layout}/{p.name}", self.prove_one, adapter, sandbox, p,
-                                     then=(lambda _, p=p: then(p)) if then else None)
+        futures = [concurrent.submit("probe", f"prove {adapter.name}/{layout}/{p.name}", self.prove_one, adapter, sandbox, p)
                    for p in proving]  # fmt: skip
         concurrent.join()
         for project, future in zip(proving, futures, strict=True):  # in the scenario's order, whatever finished first
@@ -134,6 +129,7 @@ class Measurer:
             **({"kept_seeds": verdict.kept_seeds} if verdict.kept_seeds else {}),
             "faults": verdict.faults,
             "packages": probe.get("packages", []),
+            **({"probe_timing": probe["timing"]} if "timing" in probe else {}),
             **({"error": probe["error"]} if "error" in probe else {}),
         }
         return env, ([] if verdict.proved else verdict.faults)

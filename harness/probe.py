@@ -96,6 +96,7 @@ class KnownHashes:
 
     def __init__(self, folder):
         self.folder, self.known, self.new = folder, {}, {}
+        self.hashed_bytes = self.known_bytes = 0  # bytes read and hashed here; bytes found known
         for name in sorted(os.listdir(folder)) if os.path.isdir(folder) else []:
             try:
                 with open(os.path.join(folder, name), encoding="utf-8") as f:
@@ -104,11 +105,16 @@ class KnownHashes:
                 pass  # a file another probe is still writing: only a cache
 
     def hash(self, path, mode, st):
+        size = st.st_size if st is not None else 0
         if st is None or st.st_nlink < 2 or not stat.S_ISREG(st.st_mode):
+            self.hashed_bytes += size
             return _file_hash(path, mode)
         key = f"{st.st_dev}:{st.st_ino}:{st.st_size}:{st.st_mtime_ns}:{mode}"
         if key not in self.known:
+            self.hashed_bytes += size
             self.known[key] = self.new[key] = _file_hash(path, mode)
+        else:
+            self.known_bytes += size
         return self.known[key]
 
     def save(self):
@@ -257,6 +263,7 @@ def share_bytecode(folder):
 
 
 def main(out_path, requested):
+    started = time.perf_counter()
     share_bytecode(os.path.join(os.path.dirname(os.path.abspath(out_path)), "probe-pycache"))
     dists = {}
     for dist in metadata.distributions():
@@ -279,12 +286,16 @@ def main(out_path, requested):
                 imports[module] = None
             except BaseException as exc:  # a failed import is data, whatever it raises
                 imports[module] = f"{type(exc).__name__}: {exc}"[:500]
+    imported = time.perf_counter()
     listed = {name: listed_files(dist) for name, dist in dists.items()}
     claims = record_claims(listed)
     known = KnownHashes(os.path.join(os.path.dirname(os.path.abspath(out_path)), "probe-hashes"))
     packages = sorted((describe(dists[name], name, listed[name], claims, known) for name in dists), key=lambda p: p["name"])
     known.save()
     report = {
+        # where the probe's own seconds went: imports (with the metadata read) and the RECORD check
+        "timing": {"import_s": imported - started, "record_s": time.perf_counter() - imported,
+                   "hashed_bytes": known.hashed_bytes, "known_bytes": known.known_bytes},
         "python": sys.version.split()[0],
         "packages": packages,
         "imports": imports,

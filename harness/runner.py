@@ -92,10 +92,11 @@ class Runner:
         self.disk_watch: diskspace.DiskWatch | None = None
         self.private: filesystems.Private | None = None  # the running tool's own file system, if any
         self.measure = Measurer(scenario, backend, record, self.say)
-        # Proofs side by side, one per core (at most 8: each may hold torch in memory), and two
-        # removals at a time (they wait on the disk's discards, not on a core: two `rm -rf` of a
-        # 1.1 GB env copy ended in 11 s where one alone took 13.5 s, measured once): what the harness does while nothing is timed.
-        self.concurrent = overhead.Concurrent({"probe": min(8, os.cpu_count() or 1), "remove": 2})
+        # Proofs side by side, one per core (at most 8: each may hold torch in memory), and four
+        # removals at a time (they wait on the disk's discards, not on a core: four 1.1 GB env
+        # copies went in 4.5 s four at a time, 5.8 s two at a time, measured once here): what the
+        # harness does while nothing is timed.
+        self.concurrent = overhead.Concurrent({"probe": min(8, os.cpu_count() or 1), "remove": 4})
         self.leftovers: list[tuple[str, object]] = []  # (what, removal) of sandboxes done with
 
     def say(self, text: str) -> None:
@@ -351,13 +352,22 @@ class Runner:
         return PackageSource(wheelhouse=self.backend.wheelhouse(self.scenario.wheelhouse), pinned=pinned, names=names)
 
     def materialize(self, adapter: ToolAdapter, sandbox: Sandbox, layout: str, blocked: dict[str, str]) -> None:
-        """Every cell of the plan; after the fleet (every project made once), prove and measure."""
+        """Every cell of the plan; envs proved as the fleet makes them; after the fleet (every
+        project made once), measure.
+
+        Envs are proved in batches of one per core, right after the fleet cells that made them:
+        their files are still in the page cache then (this machine's kernel gives clean pages back
+        within a minute: a proof of an env made twenty minutes earlier reads its gigabyte from
+        disk), and the probe writes nothing the scan sees (Sandbox.probe_env), so proving first
+        changes no figure.
+        """
         tool = adapter.name
         entry = self.record.layout(tool, layout)
         cells = plan(self.scenario, tool, layout, lockable=adapter.lock_file is not None)
         entry["states"] = list(states_of(adapter.lock_file is not None))
         measured_after = last_fleet_cell(cells)
         made: set[str] = set()
+        unproved: set[str] = set()
         for cell in cells:
             project = cell.project
             where = {"layout": layout, "project": project.name, "state": cell.state, "repetition": cell.repetition}
@@ -369,36 +379,45 @@ class Runner:
                     self.record.save()
             elif self.run_cell(adapter, sandbox, cell, where) and cell.fleet:  # run_cell saves the record
                 made.add(project.name)
+                unproved.add(project.name)
+            if unproved and (len(unproved) >= self.concurrent.lanes["probe"] or cell == measured_after):
+                self.prove(adapter, sandbox, layout, unproved)
+                unproved = set()
             if cell.fleet and cell.index + 1 in self.scenario.checkpoints and len(made) == cell.index + 1:
                 with self.timed("scan"):
                     self.measure.checkpoint(adapter, sandbox, layout, cell.index + 1)
             if cell == measured_after:
                 self.after_fleet(adapter, sandbox, layout, made)
 
-    def after_fleet(self, adapter: ToolAdapter, sandbox: Sandbox, layout: str, made: set[str]) -> None:
-        """Every project is made: scan the trees, then prove the envs side by side and remove each
-        one the matrix does not need once its proof is in (removing 20 GB of small files takes
-        minutes, waiting on the disk more than on a core, so it overlaps the proofs' imports).
+    def prove(self, adapter: ToolAdapter, sandbox: Sandbox, layout: str, projects: set[str]) -> None:
+        """Prove the envs of PROJECTS side by side, one per core, while nothing is timed."""
+        try:
+            with self.timed("probe"), self.concurrent.window():
+                self.measure.prove(adapter, sandbox, layout, projects, self.concurrent)
+        finally:
+            self.record.data["concurrent"] = self.concurrent.intervals
+            self.record.save()
 
-        The scan comes first, so nothing an import leaves (a font cache in HOME) is counted as
-        the tool's. On a private file system the statvfs figures need every env, and the last
-        one's deletion is itself measured: there the envs go after the proofs.
+    def after_fleet(self, adapter: ToolAdapter, sandbox: Sandbox, layout: str, made: set[str]) -> None:
+        """Every project is made (and proved): scan the trees, then remove the envs the matrix
+        does not need, with the sandbox of the tool before, side by side (removing 20 GB of small
+        files waits on the disk's discards more than on a core).
+
+        On a private file system the statvfs figures need every env, and the last one's deletion
+        is itself measured: there the envs go with the file system.
         """
         tool = adapter.name
         with self.timed("scan"):
             self.measure.measure_disk(adapter, sandbox, layout, self.disk_watch)
         self.measure.keep_lock(adapter, sandbox, layout)
         first = self.scenario.projects[0].name
-
-        def done_with(project) -> None:
-            if project.name != first and not self.private:
-                self.concurrent.submit("remove", f"remove {tool}/{layout}/{project.name}", self.backend.prepare,
-                                       sandbox, {"remove": [sandbox.project_dir(project.name)]})  # fmt: skip
-
         try:
-            with self.timed("probe"), self.concurrent.window():
+            with self.timed("remove"), self.concurrent.window():
                 self.remove_leftovers()
-                self.measure.prove(adapter, sandbox, layout, made, self.concurrent, then=done_with)
+                for project in self.scenario.projects:
+                    if project.name in made and project.name != first and not self.private:
+                        self.concurrent.submit("remove", f"remove {tool}/{layout}/{project.name}", self.backend.prepare,
+                                               sandbox, {"remove": [sandbox.project_dir(project.name)]})  # fmt: skip
         finally:
             self.record.data["concurrent"] = self.concurrent.intervals
             self.record.save()

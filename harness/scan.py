@@ -150,11 +150,13 @@ def _inside(path, root):
 def walk_root(job):
     """Walk one root; return its counts, summed sizes and the inodes that need a global view.
 
-    job = (root, track_all, check_reflinks). Inodes that cannot be shared with another root
-    (directories and files with one link) are only summed, unless track_all (roots nest, so
-    one inode can be reached from two roots) asks to keep every inode.
+    job = (root, track_all, check_reflinks, records). Inodes that cannot be shared with another
+    root (directories and files with one link) are only summed, unless track_all (roots nest, so
+    one inode can be reached from two roots) asks to keep every inode. With records (an env, not
+    a cache), each dist-info's RECORD is resolved here from the walk's own lstat results
+    (`dist_files`), so packages() needs no second lstat per file, and roots do it side by side.
     """
-    root, track_all, check_reflinks = job
+    root, track_all, check_reflinks, records = job
     root_abs = os.path.abspath(root).rstrip("/") or "/"
     root_real = os.path.join(os.path.realpath(os.path.dirname(root_abs)), os.path.basename(root_abs))
     lstat, scandir = os.lstat, os.scandir
@@ -174,6 +176,7 @@ def walk_root(job):
     # installed distributions' metadata folders: packages() reads their RECORD; conda_packages()
     # a conda env's conda-meta records
     dist_infos = []
+    seen_stats = {}  # path -> (dev, ino, size, blocks, nlink) of each non-directory, with records
 
     def account(path, st):
         nonlocal single_blocks, single_size
@@ -273,6 +276,9 @@ def walk_root(job):
                         fast_dir_blocks += st.st_blocks
                         fast_dir_size += st.st_size
                         continue
+                    if records and not S_ISDIR(mode):
+                        seen_stats[directory + "/" + entry.name] = (st.st_dev, st.st_ino, st.st_size, st.st_blocks,
+                                                                    st.st_nlink)  # fmt: skip
                     if fast and S_ISREG(mode):
                         nlink = st.st_nlink
                         if nlink == 1:
@@ -327,6 +333,7 @@ def walk_root(job):
         "no_extents_blocks": no_extents_blocks,
         "tracked": tracked,
         "dist_infos": dist_infos,
+        "dist_files": {d: record_stats(d, seen_stats) for d in dist_infos if records and d.endswith(".dist-info")},
     }
 
 
@@ -347,10 +354,28 @@ def _record_paths(dist_info):
     return [os.path.normpath(os.path.join(site, row[0])) for row in rows if row and row[0]]
 
 
+def record_stats(dist_info, seen=None):
+    """(dev, ino, size, blocks, nlink) of each file DIST_INFO's RECORD lists that exists: from
+    SEEN (the walk's lstat results by path) where the walk met it, else lstat now (a path
+    outside the walked root)."""
+    found = []
+    for path in _record_paths(dist_info):
+        st = seen.get(path) if seen else None
+        if st is None:
+            try:
+                raw = os.lstat(path)
+            except OSError:
+                continue
+            st = (raw.st_dev, raw.st_ino, raw.st_size, raw.st_blocks, raw.st_nlink)
+        found.append(st)
+    return found
+
+
 def packages(dist_infos):
     """What each installed distribution costs across the scanned envs, from its RECORD files.
 
-    DIST_INFOS: (dist-info folder, group) pairs; group is the env's project group, or None.
+    DIST_INFOS: (dist-info folder, group, files) triples; group is the env's project group, or
+    None; files its record_stats, or None to read them now.
     Per (name, version): envs holding it, installed_bytes (st_size summed over every env),
     naive_bytes (each env's copy counted alone), physical_bytes (each inode once, across all
     envs: what the distribution costs the fleet after sharing) and linked_out_bytes (of those
@@ -360,7 +385,7 @@ def packages(dist_infos):
     hold: bytes the groups really share).
     """
     found = {}
-    for dist_info, group in dist_infos:
+    for dist_info, group, files in dist_infos:
         key = _dist_name(dist_info)
         entry = found.setdefault(key, {"envs": 0, "installed_bytes": 0, "naive_bytes": 0, "inodes": {}, "groups": {}})
         entry["envs"] += 1
@@ -369,23 +394,19 @@ def packages(dist_infos):
             per_group = entry["groups"].setdefault(group, {"envs": 0, "installed_bytes": 0, "inodes": set()})
             per_group["envs"] += 1
         in_env = set()
-        for path in _record_paths(dist_info):
-            try:
-                st = os.lstat(path)
-            except OSError:
-                continue
-            ino = (st.st_dev, st.st_ino)
+        for dev, inode, size, blocks, nlink in record_stats(dist_info) if files is None else files:
+            ino = (dev, inode)
             if ino in in_env:
                 continue
             in_env.add(ino)
-            entry["installed_bytes"] += st.st_size
-            entry["naive_bytes"] += st.st_blocks * 512
+            entry["installed_bytes"] += size
+            entry["naive_bytes"] += blocks * 512
             held = entry["inodes"].get(ino)
             if held is None:
-                held = entry["inodes"][ino] = [st.st_blocks * 512, st.st_nlink, 0, set()]
+                held = entry["inodes"][ino] = [blocks * 512, nlink, 0, set()]
             held[2] += 1
             if per_group is not None:
-                per_group["installed_bytes"] += st.st_size
+                per_group["installed_bytes"] += size
                 per_group["inodes"].add(ino)
                 held[3].add(group)
     rows = []
@@ -665,11 +686,11 @@ def scan(roots, cache_roots=(), jobs=None, groups=None):
     cache_set = {os.path.abspath(os.fspath(c)) for c in cache_roots}
     track_all = _nested(roots)
     fs_types = [mount_fs_type(r) for r in roots]
-    job_list = [(r, track_all, fs in REFLINK_FS) for r, fs in zip(roots, fs_types)]
+    job_list = [(r, track_all, fs in REFLINK_FS, os.path.abspath(r) not in cache_set) for r, fs in zip(roots, fs_types)]
     # macOS: APFS clones files too, but it has no FIEMAP and no /proc to tell the file system by:
     # the figures there are inode figures, which count a clone in full, so the report says so.
     unsupported_platform = sys.platform != "linux"
-    if any(check for _, _, check in job_list):
+    if any(check for _, _, check, _ in job_list):
         os.sync()  # delayed allocation gets its extents: FIEMAP then reports where data really is
     workers = min(len(roots), jobs or os.cpu_count() or 1)
 
@@ -797,14 +818,13 @@ def scan(roots, cache_roots=(), jobs=None, groups=None):
     total["naive_bytes"] = sum(r["physical_bytes"] for r in root_reports)
     total["sharing_ratio"] = total["naive_bytes"] / total["physical_bytes"] if total["physical_bytes"] else None
     total.update(_total_extents(walked_ok, with_extents, extent_total, total))
-    env_dist_infos = [
-        (path, groups.get(os.path.abspath(w["root"]))) for w in walked_ok if not w["is_cache"] for path in w["dist_infos"]
-    ]
-    conda_metas = [path for path, _ in env_dist_infos if os.path.basename(path) == "conda-meta"]
+    env_dist_infos = [(path, groups.get(os.path.abspath(w["root"])), w["dist_files"].get(path))
+                      for w in walked_ok if not w["is_cache"] for path in w["dist_infos"]]  # fmt: skip
+    conda_metas = [path for path, _, _ in env_dist_infos if os.path.basename(path) == "conda-meta"]
     if bits:
         total["groups"], total["cross_group_bytes"] = group_figures(walked_ok, union, bits)
     report = {"schema": SCHEMA, "total": total, "roots": root_reports, "errors": errors,
-              "packages": packages([(path, group) for path, group in env_dist_infos if path not in conda_metas])}  # fmt: skip
+              "packages": packages([d for d in env_dist_infos if d[0] not in conda_metas])}  # fmt: skip
     if conda_metas:
         report["conda_packages"] = conda_packages(conda_metas)
     return report

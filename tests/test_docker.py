@@ -120,6 +120,27 @@ def test_containers_are_unprivileged_and_offline(tmp_path, wheelhouse, docker_cl
     assert leftovers(docker_client, "test-privileges") == []
 
 
+def test_a_read_only_tree_a_tool_left_is_removed_and_emptied(tmp_path, docker_client, tools_image):
+    """virtualenv 21.15.13 leaves its seed image of pip read-only in the cache: the states that
+    empty the cache or remove an env still do it, as the tools' user (root would not notice)."""
+    backend = DockerBackend(docker_client, tools_image, "test-read-only", tmp_path / "logs", None, {})
+    sandbox = backend.sandbox(ADAPTERS["uv"], backend.python("3.11"), "same-volume")
+    try:
+        backend.reset(sandbox)
+        for top in (sandbox.cache, sandbox.project_dir("app")):
+            folder = f"{top}/virtualenv/image/pip"
+            make = ["sh", "-c", f"mkdir -p {folder}/unlistable && touch {folder}/__pip-runner__.py {folder}/unlistable/x && "
+                    f"chmod 0500 {folder} && chmod 0000 {folder}/unlistable"]  # fmt: skip
+            assert backend._exec(sandbox, make)[0] == 0
+            assert backend._exec(sandbox, ["rm", "-rf", f"{top}/virtualenv"])[0] != 0  # what a plain rm -rf meets
+        backend.prepare(sandbox, {"empty": [sandbox.cache], "remove": [sandbox.project_dir("app")]})
+        assert backend._exec(sandbox, ["ls", "-A", sandbox.cache]) == (0, b"", b"")
+        assert backend.exists(sandbox, sandbox.project_dir("app")) is False
+    finally:
+        backend.close()
+    assert leftovers(docker_client, "test-read-only") == []
+
+
 def test_sigint_mid_install_leaves_no_container_or_volume(tmp_path, wheelhouse, docker_client, tools_image):
     out = tmp_path / "out"
     child = subprocess.Popen(

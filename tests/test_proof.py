@@ -184,3 +184,30 @@ def test_a_constraint_on_an_installed_package_is_asked_of_every_tool():
     # anyio is installed: asked for; numpy is not: left out; pyOpenSSL's constraint narrows its dependency
     assert proof.asked_of(project, record, "3.11") == ("httpx==0.24.1", "pyopenssl==23.2.0,>=23.1.0", "anyio==3.7.1")
     assert proof.asked_of(Project("x", ("httpx",)), record, "3.11") == ("httpx",)  # no constraints: as given
+
+
+def test_an_import_that_writes_to_home_leaves_nothing_in_the_scanned_trees(tmp_path, wheels):
+    """Envs are proved before the scan: what an import writes (a font cache in HOME, a config
+    under XDG_CONFIG_HOME) goes under the sandbox's tmp, never into HOME, the cache or an env."""
+    from harness import scan
+    from harness.backends.local import LocalBackend
+    from harness.tools.base import Sandbox
+
+    code = ("import os\n"
+            "for var in ('HOME', 'XDG_CACHE_HOME', 'XDG_CONFIG_HOME'):\n"
+            "    os.makedirs(os.environ[var], exist_ok=True)\n"
+            "    open(os.path.join(os.environ[var], 'written-on-import'), 'w').write('x')\n"
+            "os.makedirs(os.path.expanduser('~/.cache/fontlist'), exist_ok=True)\n")  # fmt: skip
+    wheel(wheels, "writer", "1.0", code)
+    sandbox = Sandbox(root=str(tmp_path / "box"), python=sys.executable)
+    for folder in (sandbox.home, sandbox.cache, sandbox.tmp):
+        Path(folder).mkdir(parents=True)
+    python = make_env(Path(sandbox.project_dir("app")) / ".venv", wheels, "writer==1.0")
+    roots = [sandbox.home, sandbox.cache, sandbox.project_dir("app")]
+    before = scan.scan(roots, [sandbox.cache])["total"]
+    report = LocalBackend(tmp_path / "work", tmp_path / "logs").probe(sandbox, str(python), ["writer"])
+    assert report["imports"] == {"writer": None}
+    written = sorted(p.relative_to(sandbox.tmp).as_posix() for p in Path(sandbox.tmp).rglob("written-on-import"))
+    assert written == ["probe-home/.cache/written-on-import", "probe-home/.config/written-on-import",
+                       "probe-home/written-on-import"]  # fmt: skip
+    assert scan.scan(roots, [sandbox.cache])["total"] == before  # the scanned trees: not an inode more

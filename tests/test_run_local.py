@@ -352,7 +352,18 @@ def test_proofs_run_side_by_side_and_never_overlap_a_timed_cell(finished_run):
     sandboxes = {job["what"]: job for job in jobs if job["lane"] == "remove" and "sandbox" in job["what"]}
     tools = ("pip-venv", "uv")
     assert sorted(proofs) == sorted(f"prove {t}/same-volume/app-0{i}" for t in tools for i in range(1, PROJECTS + 1))
-    # every env but the first (the matrix's) is removed once it is proved, while others are proved
+    # each env is proved while the fleet goes on, right after the cells that made it (one per
+    # core at a time), before the next fleet cell starts
+    width = min(8, os.cpu_count() or 1)
+    for tool in tools:
+        fleet = [s for s in run["tools"][tool]["layouts"]["same-volume"]["steps"] if s["fleet"]]
+        for i in range(1, PROJECTS + 1):
+            last = min(PROJECTS, ((i - 1) // width + 1) * width)  # the batch's last project
+            proved = proofs[f"prove {tool}/same-volume/app-0{i}"]
+            assert proved["start"] >= max(s["span"][1] for s in fleet if s["project"] == f"app-0{last}")
+            if last < PROJECTS:
+                assert proved["end"] <= min(s["span"][0] for s in fleet if s["project"] == f"app-0{last + 1}")
+    # every env but the first (the matrix's) is removed after the scan, after its proof
     assert sorted(removals) == sorted(f"remove {t}/same-volume/app-0{i}" for t in tools for i in range(2, PROJECTS + 1))
     for what, job in removals.items():
         assert job["start"] >= proofs[what.replace("remove", "prove", 1)]["end"]
@@ -371,7 +382,7 @@ def test_proofs_run_side_by_side_and_never_overlap_a_timed_cell(finished_run):
         assert first["start"] < second["end"] and second["start"] < first["end"]
     spent = run["overhead"]
     assert spent["share"] == pytest.approx((spent["total_s"] - spent["steps_s"]) / spent["steps_s"])
-    assert spent["probe_s"] > 0 and "reset_s" not in spent  # the removals ran inside the proofs' window
+    assert spent["probe_s"] > 0 and spent["remove_s"] > 0 and "reset_s" not in spent  # removals: in their window
 
 
 def test_overlaps_finds_a_job_inside_a_timed_cell():

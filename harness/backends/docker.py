@@ -409,7 +409,7 @@ class DockerBackend:
 
     def probe(self, sandbox: Sandbox, env_python: str, names: list[str]) -> dict:
         out = f"{SCRATCH}/probe-{uuid.uuid4().hex}.json"
-        env = {**sandbox.base_env(), "PATH": SYSTEM_PATH, "LANG": "C.UTF-8"}
+        env = {**sandbox.probe_env(), "PATH": SYSTEM_PATH, "LANG": "C.UTF-8"}
         code, stdout, stderr = self._exec(
             sandbox, [env_python, "-I", "-B", f"{IN_IMAGE}/probe.py", out, *names], env, sandbox.tmp
         )

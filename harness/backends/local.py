@@ -194,7 +194,7 @@ class LocalBackend:
     def probe(self, sandbox: Sandbox, env_python: str, names: list[str]) -> dict:
         out = Path(sandbox.tmp) / f"probe-{uuid.uuid4().hex}.json"  # proofs run side by side
         argv = [env_python, "-I", "-B", str(PROBE), str(out), *names]
-        env = {**sandbox.base_env(), "PATH": SYSTEM_PATH, "LANG": "C.UTF-8"}
+        env = {**sandbox.probe_env(), "PATH": SYSTEM_PATH, "LANG": "C.UTF-8"}
         done = subprocess.run(argv, env=env, cwd=sandbox.tmp, capture_output=True, text=True, timeout=900)
         if done.returncode != 0 or not out.exists():
             return {"error": (done.stderr or done.stdout).strip()[-2000:] or f"exit {done.returncode}"}

@@ -81,6 +81,16 @@ class Sandbox:
             env["SSL_CERT_FILE"] = self.ca_bundle
         return env
 
+    def probe_env(self) -> dict[str, str]:
+        """The probe's environment: HOME, caches and config under tmp (never scanned), so an
+        import that writes (a font cache in HOME) leaves nothing the scan counts as the tool's,
+        and envs can be proved before the trees are scanned."""
+        home = str(PurePosixPath(self.tmp, "probe-home"))
+        return {**self.base_env(), "HOME": home, "XDG_CACHE_HOME": str(PurePosixPath(home, ".cache")),
+                "XDG_CONFIG_HOME": str(PurePosixPath(home, ".config")),
+                "XDG_DATA_HOME": str(PurePosixPath(home, ".local", "share")),
+                "XDG_STATE_HOME": str(PurePosixPath(home, ".local", "state"))}  # fmt: skip
+
 
 @dataclass(frozen=True)
 class PackageSource:
