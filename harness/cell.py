@@ -5,12 +5,14 @@ engine round trip however many steps it has (each round trip is about 60 ms, lon
 of uv's steps). Usage:
     python cell.py '{"plan": {...}, "steps": [{"argv": [...], "env": {...}, "cwd": "...", "log": "..."}]}'
 It prints a JSON list with one shim record per step run; it stops after the first step that
-fails, as a user would.
+fails, as a user would. `python cell.py --serve` reads one such spec per line of its standard
+input and answers each with a line (harness/backends/cell_driver.py keeps one running).
 """
 
 import json
 import os
 import sys
+import traceback
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))  # -I leaves the script's folder out
 
@@ -30,5 +32,20 @@ def run_cell(spec):
     return results
 
 
+def serve(lines, out):
+    """One cell per line of LINES, each answered with one line on OUT: {"results": [...]}, or
+    {"error": the traceback} when clearing its trees failed (the driver goes on)."""
+    for line in lines:
+        try:
+            reply = {"results": run_cell(json.loads(line))}
+        except Exception:
+            reply = {"error": traceback.format_exc()[-3000:]}
+        out.write(json.dumps(reply) + "\n")
+        out.flush()
+
+
 if __name__ == "__main__":
-    json.dump(run_cell(json.loads(sys.argv[1])), sys.stdout)
+    if sys.argv[1:] == ["--serve"]:
+        serve(sys.stdin, sys.stdout)
+    else:
+        json.dump(run_cell(json.loads(sys.argv[1])), sys.stdout)

@@ -89,8 +89,11 @@ class RunRecord:
     def path(self) -> Path:
         return self.out_dir / "run.json"
 
-    def save(self) -> None:
-        write_atomic(self.path, json.dumps(self.data, indent=1) + "\n")
+    def save(self, readable: bool = False) -> None:
+        """Write run.json: compact while the run goes on (it is saved after every cell, and the
+        indenting encoder is pure Python: 34 ms for an 850 KB record against 6 ms), indented
+        once at the end (READABLE)."""
+        write_atomic(self.path, json.dumps(self.data, indent=1 if readable else None) + "\n")
 
     def tool(self, name: str) -> dict:
         """A tool's entry: facts about the tool, and one entry per layout it ran in."""

@@ -147,7 +147,7 @@ class Runner:
             self.record.data["overhead"] = spent
             self.record.data["status"] = status
             self.record.data["finished"] = now()
-            self.record.save()
+            self.record.save(readable=True)
         tools = self.record.data["tools"].values()
         failed = any(t["status"] == "failed" for t in tools)
         return 1 if failed or not any(t["status"] == "ok" for t in tools) else 0
@@ -393,6 +393,7 @@ class Runner:
         """Prove the envs of PROJECTS side by side, one per core, while nothing is timed."""
         try:
             with self.timed("probe"), self.concurrent.window():
+                self.remove_leftovers()  # the sandbox of the tool before: its removal waits on the engine, not a core
                 self.measure.prove(adapter, sandbox, layout, projects, self.concurrent)
         finally:
             self.record.data["concurrent"] = self.concurrent.intervals
@@ -400,8 +401,8 @@ class Runner:
 
     def after_fleet(self, adapter: ToolAdapter, sandbox: Sandbox, layout: str, made: set[str]) -> None:
         """Every project is made (and proved): scan the trees, then remove the envs the matrix
-        does not need, with the sandbox of the tool before, side by side (removing 20 GB of small
-        files waits on the disk's discards more than on a core).
+        does not need side by side (removing 20 GB of small files waits on the disk's discards
+        more than on a core). The sandbox of the tool before went in the first proofs' window.
 
         On a private file system the statvfs figures need every env, and the last one's deletion
         is itself measured: there the envs go with the file system.

@@ -26,6 +26,7 @@ from ..images import UID
 from ..settings import host_ca_bundle
 from ..tools.base import Sandbox, Step, ToolAdapter
 from .base import BackendError, StepResult, ToolUnavailable
+from .cell_driver import CellDriver
 from .local import PASSED_THROUGH, SYSTEM_PATH
 
 BENCH = "/bench"
@@ -79,6 +80,7 @@ class DockerBackend:
         self.environ = environ
         self.passed = {name: environ[name] for name in PASSED_THROUGH if name in environ and not host_wheelhouse}
         self.boxes: dict[str, _Box] = {}
+        self._drivers: dict[str, CellDriver] = {}  # sandbox key -> its cell driver, started at its first cell
         self._copies: dict[str, str] = {}  # purpose -> volume holding a host folder's copy
         self._python: dict[str, str] = {}
         self._python_of_box: dict[str, str] = {}
@@ -308,6 +310,8 @@ class DockerBackend:
             self._collect_logs(sandbox)  # every container of the sandbox logs to the same volume
         siblings = [self.boxes.pop(k) for k in [k for k in self.boxes if k.startswith(f"{sandbox.key}@")]]
         box = self.boxes.pop(sandbox.key, None)
+        for key in [k for k in self._drivers if k == sandbox.key or k.startswith(f"{sandbox.key}@")]:
+            self._drivers.pop(key).close()
 
         def removal() -> None:
             for sibling in siblings:  # siblings first: they hold the volumes too
@@ -323,6 +327,9 @@ class DockerBackend:
         """Remove whatever this run still has on the engine (after a failure or an interrupt)."""
         from ..engine import clean
 
+        for driver in self._drivers.values():
+            driver.close()
+        self._drivers.clear()
         self.boxes.clear()
         self._copies = {}
         clean(self.client, self.run_id, images=False)
@@ -346,10 +353,11 @@ class DockerBackend:
         return self.run_cell(sandbox, {}, [step], [log_name])[0]
 
     def run_cell(self, sandbox: Sandbox, plan: dict, steps: list[Step], log_names: list[str]) -> list[StepResult]:
-        """One exec per cell (harness/cell.py): the reset and every step, each under the shim.
+        """One round trip per cell (harness/cell.py): the reset and every step, each under the shim.
 
-        An exec costs about 60 ms, more than many of uv's steps take; logs stay in the container
-        and come out in one archive when the sandbox is removed.
+        Cells go to the sandbox's cell driver (one exec kept running: an exec costs about 60 ms,
+        more than many of uv's steps take); logs stay in the container and come out in one
+        archive when the sandbox is removed.
         """
         spec = {
             "plan": plan,
@@ -358,19 +366,28 @@ class DockerBackend:
                 for step, name in zip(steps, log_names, strict=True)
             ],
         }
-        code, out, err = self._exec(sandbox, [sandbox.python, "-I", f"{IN_IMAGE}/cell.py", json.dumps(spec)])
-        if code != 0:
+        reply = self._driver(sandbox).call(spec)
+        if "error" in reply:
             shown = " && ".join(step.display() for step in steps)
-            said = (err or out).decode(errors="replace")[-300:]
-            raise BackendError(f"the cell driver failed (exit {code}) running {shown}: {said}")
-        return [
-            StepResult.from_shim(data, str(self.logs_dir / f"{name}.log"))
-            for data, name in zip(json.loads(out), log_names, strict=False)
-        ]
+            raise BackendError(f"the cell driver failed running {shown}: {reply['error'][-300:]}")
+        return [StepResult.from_shim(data, str(self.logs_dir / f"{name}.log"))
+                for data, name in zip(reply["results"], log_names, strict=False)]  # fmt: skip
+
+    def _driver(self, sandbox: Sandbox) -> CellDriver:
+        if sandbox.key not in self._drivers:
+            container = self.boxes[sandbox.key].container
+            self._drivers[sandbox.key] = CellDriver(self.client, container.id, [sandbox.python, "-I", f"{IN_IMAGE}/cell.py",
+                                                    "--serve"], f"{UID}:{UID}", BENCH)  # fmt: skip
+        return self._drivers[sandbox.key]
 
     def prepare(self, sandbox: Sandbox, plan: dict) -> None:
-        """Apply a tree plan (harness/tree.py) inside the container: a cell with no steps."""
-        self.run_cell(sandbox, plan, [], [])
+        """Apply a tree plan (harness/tree.py) inside the container, in an exec of its own:
+        removals run side by side, and the cell driver takes one cell at a time."""
+        spec = json.dumps({"plan": plan, "steps": []})
+        code, out, err = self._exec(sandbox, [sandbox.python, "-I", f"{IN_IMAGE}/cell.py", spec])
+        if code != 0:
+            said = (err or out).decode(errors="replace")[-300:]
+            raise BackendError(f"clearing trees in the container failed (exit {code}): {said}")
 
     def reset(self, sandbox: Sandbox) -> None:
         """An empty cache, HOME and projects folder (a split cache volume keeps its mount point)."""
