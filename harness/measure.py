@@ -140,7 +140,7 @@ class Measurer:
         scopes[sandbox.home] = "home"
         for project in projects:
             scopes[sandbox.project_dir(project.name)] = project.name
-        roots = [path for path in scopes if self.backend.exists(sandbox, path)]
+        roots = list(scopes)  # the scanner leaves out those that do not exist (no round trip each)
         cache_roots = [path for path in roots if scopes[path] == "cache"]
         # Envs of different project groups (CPU and CUDA torch, two Pythons): what they share.
         groups = {sandbox.project_dir(p.name): p.group for p in projects if p.group}

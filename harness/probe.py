@@ -4,8 +4,8 @@ Standard library only; run with the env's own interpreter, isolated and without 
 bytecode into the env, so that probing changes nothing the scanner sees (shared hashes and
 bytecode go beside OUT.json: KnownHashes, share_bytecode):
     ENV/bin/python -I -B probe.py OUT.json NAME...
-writes {"python", "packages": [...], "imports": {module: null or error}} to OUT.json
-(not to stdout: some packages print when they are imported).
+writes {"python", "packages": [...], "imports": {module: null or error}} to OUT.json and to
+standard output (what packages print when they are imported goes to stderr instead).
 
 For each NAME (a requested distribution) the probe imports its top-level module: the one
 named like the distribution when there is one, else every top-level module it ships, private
@@ -264,6 +264,10 @@ def share_bytecode(folder):
 
 def main(out_path, requested):
     started = time.perf_counter()
+    # What imported packages print goes to stderr; the report goes to OUT.json and to the real
+    # standard output, so a container's backend reads it without a second round trip.
+    report_fd = os.dup(1)
+    os.dup2(2, 1)
     share_bytecode(os.path.join(os.path.dirname(os.path.abspath(out_path)), "probe-pycache"))
     dists = {}
     for dist in metadata.distributions():
@@ -301,10 +305,14 @@ def main(out_path, requested):
         "imports": imports,
         "modules": modules_of,
     }
+    text = json.dumps(report)
     tmp = out_path + ".tmp"
     with open(tmp, "w", encoding="utf-8") as f:
-        json.dump(report, f)
+        f.write(text)
     os.replace(tmp, out_path)
+    sys.stdout.flush()
+    with os.fdopen(report_fd, "w", encoding="utf-8") as f:
+        f.write(text)
     return 0
 
 

@@ -393,7 +393,6 @@ class Runner:
         """Prove the envs of PROJECTS side by side, one per core, while nothing is timed."""
         try:
             with self.timed("probe"), self.concurrent.window():
-                self.remove_leftovers()  # the sandbox of the tool before: its removal waits on the engine, not a core
                 self.measure.prove(adapter, sandbox, layout, projects, self.concurrent)
         finally:
             self.record.data["concurrent"] = self.concurrent.intervals
@@ -401,8 +400,9 @@ class Runner:
 
     def after_fleet(self, adapter: ToolAdapter, sandbox: Sandbox, layout: str, made: set[str]) -> None:
         """Every project is made (and proved): scan the trees, then remove the envs the matrix
-        does not need side by side (removing 20 GB of small files waits on the disk's discards
-        more than on a core). The sandbox of the tool before went in the first proofs' window.
+        does not need and the sandbox of the tool before, side by side (removing 20 GB of small
+        files waits on the disk's discards more than on a core). Not earlier: this tool's disk
+        peak is sampled until its fleet is made, and space another tool frees would hide its own.
 
         On a private file system the statvfs figures need every env, and the last one's deletion
         is itself measured: there the envs go with the file system.

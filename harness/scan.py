@@ -673,16 +673,17 @@ def group_figures(walked_ok, union, bits):
     return figures, cross
 
 
-def scan(roots, cache_roots=(), jobs=None, groups=None):
+def scan(roots, cache_roots=(), jobs=None, groups=None, skip_missing=False):
     """Disk report of ROOTS as a JSON-ready dict (see the module docstring for definitions).
 
     cache_roots: those of ROOTS that are a tool's cache; hard links from other roots into them
     are classed `hardlinked_cache`. jobs: worker processes (default: one per core, at most one
     per root). groups: root -> label (a project's group), for what envs of different groups
-    share, distribution by distribution.
+    share, distribution by distribution. skip_missing: roots that do not exist (a tool that
+    made no cache) are left out, not reported as errors.
     """
     groups = {os.path.abspath(os.fspath(r)): label for r, label in (groups or {}).items()}
-    roots = [os.fspath(r) for r in roots]
+    roots = [os.fspath(r) for r in roots if not skip_missing or os.path.lexists(r)]
     cache_set = {os.path.abspath(os.fspath(c)) for c in cache_roots}
     track_all = _nested(roots)
     fs_types = [mount_fs_type(r) for r in roots]
@@ -835,6 +836,7 @@ def main(argv=None):
     parser.add_argument("--json", action="store_true", help="print the report as JSON")
     parser.add_argument("--cache", action="append", default=[], help="a root that is a tool cache")
     parser.add_argument("--jobs", type=int, default=None)
+    parser.add_argument("--skip-missing", action="store_true", help="leave out roots that do not exist")
     parser.add_argument(
         "--group",
         nargs=2,
@@ -846,7 +848,8 @@ def main(argv=None):
     parser.add_argument("paths", nargs="+")
     args = parser.parse_args(argv)
     groups = {root: label for label, root in args.group}
-    report = scan(args.paths + [c for c in args.cache if c not in args.paths], args.cache, args.jobs, groups)
+    report = scan(args.paths + [c for c in args.cache if c not in args.paths], args.cache, args.jobs, groups,
+                  args.skip_missing)  # fmt: skip
     json.dump(report, sys.stdout, indent=None if args.json else 2)
     sys.stdout.write("\n")
     return 1 if report["errors"] else 0

@@ -211,3 +211,15 @@ def test_an_import_that_writes_to_home_leaves_nothing_in_the_scanned_trees(tmp_p
     assert written == ["probe-home/.cache/written-on-import", "probe-home/.config/written-on-import",
                        "probe-home/written-on-import"]  # fmt: skip
     assert scan.scan(roots, [sandbox.cache])["total"] == before  # the scanned trees: not an inode more
+
+
+def test_what_an_import_prints_stays_out_of_the_report_on_stdout(tmp_path, wheels):
+    """A container's backend reads the report from the probe's standard output: a package that
+    prints when imported must not break it."""
+    wheel(wheels, "chatty", "1.0", "print('hello from chatty')\nimport sys\nsys.stdout.write('more')\n")
+    python = make_env(tmp_path / "env", wheels, "chatty==1.0")
+    done = subprocess.run([str(python), "-I", "-B", str(PROBE), str(tmp_path / "probe.json"), "chatty"],
+                          capture_output=True, text=True, check=True)  # fmt: skip
+    report = json.loads(done.stdout)
+    assert report["imports"] == {"chatty": None} and report == json.loads((tmp_path / "probe.json").read_text())
+    assert "hello from chatty" in done.stderr and "more" in done.stderr

@@ -367,13 +367,14 @@ def test_proofs_run_side_by_side_and_never_overlap_a_timed_cell(finished_run):
     assert sorted(removals) == sorted(f"remove {t}/same-volume/app-0{i}" for t in tools for i in range(2, PROJECTS + 1))
     for what, job in removals.items():
         assert job["start"] >= proofs[what.replace("remove", "prove", 1)]["end"]
-    # a tool's sandbox goes while the next tool's first envs are proved; the last one's at the run's end
+    # a tool's sandbox goes after the next tool's fleet (its disk peak counts only its own
+    # writes) and before that tool's matrix; the last one's at the run's end
     assert sorted(sandboxes) == [f"remove sandbox {t}/same-volume" for t in tools]
-    first_proofs = {what: job for what, job in proofs.items() if what.startswith("prove uv/") and job["start"] ==
-                    min(j["start"] for w, j in proofs.items() if w.startswith("prove uv/"))}  # fmt: skip
-    pip_sandbox = sandboxes["remove sandbox pip-venv/same-volume"]
-    uv_first_cell = min(s["span"][1] for s in run["tools"]["uv"]["layouts"]["same-volume"]["steps"])
-    assert uv_first_cell <= pip_sandbox["start"] < min(job["end"] for job in first_proofs.values())
+    uv_steps = run["tools"]["uv"]["layouts"]["same-volume"]["steps"]
+    fleet_end = max(s["span"][1] for s in uv_steps if s["fleet"])
+    matrix_start = min(s["span"][0] for s in uv_steps if not s["fleet"])
+    assert fleet_end <= sandboxes["remove sandbox pip-venv/same-volume"]["start"]
+    assert sandboxes["remove sandbox pip-venv/same-volume"]["end"] <= matrix_start
     last_step = max(span["end"] for span in spans)
     assert sandboxes["remove sandbox uv/same-volume"]["start"] >= last_step
     assert overlaps(jobs, spans) == []

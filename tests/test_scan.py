@@ -451,3 +451,14 @@ def test_off_linux_the_extent_figures_are_refused_not_guessed(tmp_path, monkeypa
     assert report["total"]["unique_physical_bytes"] is None and report["total"]["shared_extent_bytes"] is None
     assert report["roots"][0]["extents"].startswith("not supported on this platform (darwin)")
     assert report["total"]["physical_bytes"] == du(tmp_path / "a")  # the inode figures stay
+
+
+def test_a_root_that_does_not_exist_is_left_out_when_asked(tmp_path):
+    """The runner passes every root a tool may have (a cache it never made included) and lets
+    the scanner leave out the missing ones: no round trip per root into the container."""
+    (tmp_path / "env").mkdir()
+    (tmp_path / "env" / "f").write_bytes(b"x" * 5000)
+    roots = [tmp_path / "env", tmp_path / "no-cache"]
+    left_out = scan_module.scan(roots, [tmp_path / "no-cache"], skip_missing=True)
+    assert [r["path"] for r in left_out["roots"]] == [str(tmp_path / "env")] and left_out["errors"] == []
+    assert scan_module.scan(roots)["errors"]  # not asked: a missing root is an error

@@ -432,10 +432,10 @@ class DockerBackend:
         )
         if code != 0:
             return {"error": (stderr or stdout).decode(errors="replace").strip()[-2000:] or f"exit {code}"}
-        return json.loads(self._read(sandbox, out))
+        return json.loads(stdout)  # also in OUT, which stays in the container's scratch folder
 
     def scan(self, sandbox: Sandbox, roots: list[str], cache_roots: list[str], groups: dict[str, str] | None = None) -> dict:
-        argv = [sandbox.python, "-I", f"{IN_IMAGE}/scan.py", "--json"]
+        argv = [sandbox.python, "-I", f"{IN_IMAGE}/scan.py", "--json", "--skip-missing"]
         for cache in cache_roots:
             argv += ["--cache", cache]
         for root, label in (groups or {}).items():

@@ -203,7 +203,7 @@ class LocalBackend:
         return data
 
     def scan(self, sandbox: Sandbox, roots: list[str], cache_roots: list[str], groups: dict[str, str] | None = None) -> dict:
-        return scanner.scan(roots, cache_roots, groups=groups)
+        return scanner.scan(roots, cache_roots, groups=groups, skip_missing=True)
 
     def serve(self, folder: Path, python: str) -> dict[str, str]:
         """Serve each index folder of a laid-out mirror on loopback: {index: simple URL}."""
