@@ -467,6 +467,7 @@ class Runner:
             self.say(
                 f"  {tool} {cell.layout} r{cell.repetition} {project.name} {cell.state:<11} {step.operation:<7} "
                 f"{result.wall_s:7.2f} s" + ("" if result.ok else f"  [red]exit {result.exit_code}[/]")
+                + (f"  [yellow]{len(result.left_running)} processes left running, killed[/]" if result.left_running else "")
             )
             if not result.ok:
                 reason = f"`{step.display()}` exited {result.exit_code}"
@@ -494,5 +495,7 @@ class Runner:
         }
         if not result.ok:
             record["tail"] = result.tail
+        if result.left_running:  # killed after the step: their work is in no step's figures
+            record["left_running"] = list(result.left_running)
         return record
 

@@ -8,11 +8,17 @@ The command's stdout and stderr go to LOG.txt; OUT.json (or stdout, for `--resul
 user_s and sys_s come from wait4(): the command plus every descendant it waited for.
 max_rss_kib is ru_maxrss, the peak of the largest single process in that tree (the kernel
 keeps no peak of the sum).
+
+left_running: processes of the command's session still alive when it returned (virtualenv's
+"periodic update" used to leave two `pip download`s behind). Their work is no part of the
+step's figures, and left alone it would land in the next timed step: they are killed, and the
+record names them (on Linux; elsewhere the list stays empty).
 """
 
 import argparse
 import json
 import os
+import signal
 import subprocess
 import sys
 import time
@@ -33,6 +39,38 @@ def tail(path, lines=TAIL_LINES, limit=TAIL_BYTES):
     return "\n".join(data.splitlines()[-lines:])[-limit:]
 
 
+def session_members(sid):
+    """(pid, command line) of every process in session SID, read from /proc."""
+    members = []
+    try:
+        pids = [int(name) for name in os.listdir("/proc") if name.isdigit()]
+    except OSError:
+        return members
+    for pid in pids:
+        try:
+            with open(f"/proc/{pid}/stat", "rb") as f:
+                fields = f.read().rsplit(b")", 1)[1].split()  # after "(comm)", which may hold spaces
+            if int(fields[3]) != sid:  # state, ppid, pgrp, session
+                continue
+            with open(f"/proc/{pid}/cmdline", "rb") as f:
+                command = f.read().replace(b"\0", b" ").decode(errors="replace").strip()
+        except (OSError, IndexError, ValueError):
+            continue  # gone meanwhile
+        members.append((pid, " ".join(command.split())[:300]))
+    return members
+
+
+def stop_left_running(sid):
+    """Kill what the command's session left running; their command lines."""
+    left = session_members(sid)
+    for pid, _ in left:
+        try:
+            os.kill(pid, signal.SIGKILL)
+        except OSError:
+            pass
+    return [command for _, command in left]
+
+
 def run(argv, log_path, env=None, cwd=None):
     """Run ARGV with its output in LOG_PATH; its record (no tail). ENV None: this process's.
 
@@ -48,7 +86,7 @@ def run(argv, log_path, env=None, cwd=None):
             )
         except OSError as exc:
             log.write(f"envbench shim: cannot start {argv[0]}: {exc}\n".encode())
-            return {"exit_code": 127, "wall_s": 0.0, "user_s": 0.0, "sys_s": 0.0, "max_rss_kib": 0}
+            return {"exit_code": 127, "wall_s": 0.0, "user_s": 0.0, "sys_s": 0.0, "max_rss_kib": 0, "left_running": []}
         while True:
             try:
                 _, status, usage = os.wait4(child.pid, 0)
@@ -61,6 +99,9 @@ def run(argv, log_path, env=None, cwd=None):
                 raise
         wall = time.perf_counter() - start
         child.returncode = os.waitstatus_to_exitcode(status)
+        left = stop_left_running(child.pid)
+        if left:
+            log.write(f"envbench shim: {len(left)} processes left running after the command, killed: {left}\n".encode())
     code = child.returncode if child.returncode >= 0 else 128 - child.returncode
     return {
         "exit_code": code,
@@ -68,6 +109,7 @@ def run(argv, log_path, env=None, cwd=None):
         "user_s": usage.ru_utime,
         "sys_s": usage.ru_stime,
         "max_rss_kib": usage.ru_maxrss,
+        "left_running": left,
     }
 
 

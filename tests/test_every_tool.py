@@ -54,6 +54,9 @@ def check_every_tool(out, backend: str) -> None:
             assert {state for state, _ in ran} == {"cold", "warm"}, tool
         expected = "hardlink" if tool in LINKING else "copy"
         assert entry["link_mode"] == expected, (tool, backend)
+        # Nothing a step starts outlives it (virtualenv's periodic update did, under virtualenv,
+        # Pipenv and Hatch, until VIRTUALENV_NO_PERIODIC_UPDATE): no step's work spills into the next.
+        assert not [s["left_running"] for s in entry["steps"] if s.get("left_running")], tool
     # The same closure everywhere: each tool's envs hold the same files of the same packages.
     with open(out / "packages.csv", newline="") as f:
         rows = [r for r in csv.DictReader(f) if r["name"] in ("stack", "stack-base", "inhouse")]

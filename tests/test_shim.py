@@ -6,6 +6,7 @@ import json
 import subprocess
 import sys
 import textwrap
+import time
 
 from harness import shim
 
@@ -52,3 +53,31 @@ def test_tail_keeps_the_last_lines(tmp_path):
     lines = data["tail"].splitlines()
     assert lines[-1] == "line 999"
     assert len(lines) == shim.TAIL_LINES
+
+
+def test_what_the_command_leaves_running_is_named_and_killed(tmp_path):
+    """A tool that returns with a detached helper still running (virtualenv's periodic update did):
+    the helper is killed, so its work cannot land in the next timed step, and the record names it."""
+    pid_file = tmp_path / "helper.pid"
+    helper = "[sys.executable, '-c', 'import time; time.sleep(60)', 'envbench-helper']"
+    leave = f"import subprocess, sys; p = subprocess.Popen({helper}); open({str(pid_file)!r}, 'w').write(str(p.pid))"
+    data, log = run_shim(tmp_path, sys.executable, "-c", leave)
+    assert data["exit_code"] == 0 and data["wall_s"] < 30
+    assert len(data["left_running"]) == 1 and "envbench-helper" in data["left_running"][0]
+    pid = int(pid_file.read_text())
+    for _ in range(100):  # killed: gone, or a zombie until its new parent reaps it
+        try:
+            with open(f"/proc/{pid}/stat") as f:
+                if f.read().rsplit(")", 1)[1].split()[0] == "Z":
+                    break
+        except FileNotFoundError:
+            break
+        time.sleep(0.05)
+    else:
+        raise AssertionError(f"the helper {pid} still runs")
+    assert "left running after the command, killed" in log
+
+
+def test_a_command_that_leaves_nothing_running_lists_nothing(tmp_path):
+    data, _ = run_shim(tmp_path, sys.executable, "-c", "import subprocess, sys; subprocess.run([sys.executable, '-c', 'pass'])")
+    assert data["left_running"] == []

@@ -22,12 +22,13 @@ class StepResult:
     max_rss_kib: int
     tail: str  # last lines of the command's output
     log: str  # where its whole output is
+    left_running: tuple[str, ...] = ()  # what the command left running, killed after it (shim.py)
 
     @classmethod
     def from_shim(cls, data: dict, log: str) -> StepResult:
         """The record shim.py wrote (as JSON) for one step, whose whole output is at LOG."""
         fields = ("exit_code", "wall_s", "user_s", "sys_s", "max_rss_kib", "tail")
-        return cls(**{name: data[name] for name in fields}, log=log)
+        return cls(**{name: data[name] for name in fields}, log=log, left_running=tuple(data.get("left_running", ())))
 
     @property
     def ok(self) -> bool:

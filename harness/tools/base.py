@@ -76,6 +76,9 @@ class Sandbox:
             "TMPDIR": self.tmp,
             # virtualenv (run by virtualenv, Poetry, PDM, Pipenv, Hatch) keeps seed wheels here.
             "VIRTUALENV_OVERRIDE_APP_DATA": str(PurePosixPath(self.cache, "virtualenv")),
+            # and on a fresh app-data (every cold state) starts a "periodic update": pip downloads
+            # of newer seed wheels, detached, that outlive the step and would run into the next.
+            "VIRTUALENV_NO_PERIODIC_UPDATE": "1",
         }
         if self.ca_bundle:
             env["SSL_CERT_FILE"] = self.ca_bundle
