@@ -8,7 +8,10 @@ its unpacked files (uv's), plus a reserve for the engine, logs and scans.
 
 The watcher samples the file system's used bytes once a second in a thread (one statvfs: no
 measurable load) and keeps each tool's peak above what was used when it started: what the
-estimate must cover. It sees the whole file system, so anything else writing there counts too.
+estimate must cover. It sees the whole file system, so anything else writing there counts too,
+except inside `apart()`: what changes in those windows (an earlier tool's trees removed while this
+one's envs are proved; the probes' own files) is the harness's doing, not the tool's, and is left
+out of every later reading.
 """
 
 from __future__ import annotations
@@ -17,6 +20,7 @@ import os
 import shutil
 import threading
 import time
+from contextlib import contextmanager
 from dataclasses import asdict, dataclass
 
 GB = 1e9
@@ -104,6 +108,8 @@ class DiskWatch:
         self._used = used or (lambda: shutil.disk_usage(self.path).used)
         self._lock = threading.Lock()
         self._stop = threading.Event()
+        self._offset = 0  # what changed inside apart() windows, taken off every reading
+        self._apart = False
         self._highest = self._used()
         self._thread = threading.Thread(target=self._loop, name="envbench-diskwatch", daemon=True)
 
@@ -111,11 +117,37 @@ class DiskWatch:
         while not self._stop.wait(self.interval):
             self.sample()
 
+    def _reading(self) -> int:
+        return self._used() - self._offset
+
     def sample(self) -> None:
         """One reading now (the runner takes one when the whole fleet exists, before its scan)."""
-        used = self._used()
         with self._lock:
-            self._highest = max(self._highest, used)
+            if not self._apart:  # mid-window, part of what the window changes is not yet known
+                self._take()
+
+    @contextmanager
+    def apart(self):
+        """A window whose changes to the file system are no part of any section's figure: the
+        used bytes it adds or frees are taken off every later reading, and it is not sampled."""
+        with self._lock:
+            self._take()
+            self._apart, before = True, self._used()
+        try:
+            yield
+        finally:
+            with self._lock:
+                self._offset += self._used() - before
+                self._apart = False
+
+    @property
+    def apart_bytes(self) -> int:
+        """What every apart() window so far added to the used bytes (negative: freed)."""
+        with self._lock:
+            return self._offset
+
+    def _take(self) -> None:
+        self._highest = max(self._highest, self._reading())
 
     def __enter__(self) -> DiskWatch:
         self._thread.start()
@@ -127,8 +159,8 @@ class DiskWatch:
 
     def begin(self) -> int:
         """Start a section: the used bytes now, and the peak counted from here."""
-        used = self._used()
         with self._lock:
+            used = self._reading()
             self._highest = used
         return used
 

@@ -54,7 +54,7 @@ class Concurrent:
     """Jobs the harness runs side by side while nothing is timed; each leaves an interval.
 
     Jobs go to lanes, each a pool of its own size: proofs use the cores ("probe": one per core),
-    removing trees waits on the disk more than on a core ("remove": the runner gives it two). Used as
+    removing trees waits on the disk more than on a core ("remove": the runner gives it four). Used as
     `with concurrent.window(): concurrent.submit(...)`: the window waits for every job it started
     (and those they started) before it closes, so the runner's next timed step begins after they
     all end.
@@ -68,18 +68,39 @@ class Concurrent:
         self._futures: list = []
 
     @contextmanager
-    def window(self):
+    def window(self, filler=None, fillers: int = 2):
+        """FILLER, if given, is asked for (lane, what, function) jobs, or None, while the window's
+        own jobs run: FILLERS of them at a time, none started once those are done (the window
+        outlasts its own jobs by one filler job at most). Removals queued from earlier tools
+        go this way, hidden behind proofs and scans."""
         self._pools = {lane: ThreadPoolExecutor(max_workers=n, thread_name_prefix=f"envbench-{lane}")
                        for lane, n in self.lanes.items()}  # fmt: skip
+        own_done = threading.Event()
+        filling = ThreadPoolExecutor(max_workers=fillers, thread_name_prefix="envbench-fill") if filler else None
+        fills = [filling.submit(self._fill, filler, own_done) for _ in range(fillers)] if filling else []
         cancel = True
         try:
             yield self
             self.join()
+            own_done.set()
+            for future in fills:
+                future.result()
             cancel = False
         finally:
+            own_done.set()
+            if filling:
+                filling.shutdown(wait=True)
             for pool in self._pools.values():  # an interrupt: what has not started never starts
                 pool.shutdown(wait=True, cancel_futures=cancel)
             self._pools, self._futures = {}, []
+
+    def _fill(self, filler, own_done: threading.Event) -> None:
+        while not own_done.is_set():
+            job = filler()
+            if job is None:
+                return
+            lane, what, function = job
+            self._run(lane, what, function, (), None)
 
     def submit(self, lane: str, what: str, function, *args, then=None):
         """Run FUNCTION(*ARGS) in LANE; THEN(result), if given, once its interval is closed."""

@@ -7,6 +7,7 @@ from the backend, all into run.json (RunRecord) as each cell finishes.
 from __future__ import annotations
 
 import dataclasses
+import functools
 import json
 import os
 import time
@@ -19,7 +20,7 @@ from urllib.parse import urlparse
 
 from rich.console import Console
 
-from . import conda_channel, contents, diskspace, filesystems, mirror, overhead, proof, resume
+from . import conda_channel, contents, diskspace, filesystems, mirror, overhead, proof, removals, resume
 from .backends.base import BackendError, StepResult, ToolUnavailable
 from .measure import Measurer
 from .plan import LOCKED, WARM_LOCKED, last_fleet_cell, plan, states_of, tree_plan
@@ -97,7 +98,7 @@ class Runner:
         # copies went in 4.5 s four at a time, 5.8 s two at a time, measured once here): what the
         # harness does while nothing is timed.
         self.concurrent = overhead.Concurrent({"probe": min(8, os.cpu_count() or 1), "remove": 4})
-        self.leftovers: list[tuple[str, object]] = []  # (what, removal) of sandboxes done with
+        self.removals = removals.Removals(self.say)  # trees done with, removed in later windows
 
     def say(self, text: str) -> None:
         self.console.print(text, highlight=False)
@@ -127,13 +128,10 @@ class Runner:
         finally:
             try:
                 if status == "complete":
-                    with self.timed("cleanup"), self.concurrent.window():
-                        self.remove_leftovers()
-                    self.record.data["concurrent"] = self.concurrent.intervals
+                    with self.untimed("cleanup"):
+                        self.removals.submit_all(self.concurrent)
                 else:  # interrupted: no window, one removal after another, then the backend's close
-                    for what, removal in self.leftovers:
-                        self._removal(what, removal)
-                    self.leftovers.clear()
+                    self.removals.run_all_now()
             finally:
                 self._stack.close()
             total = time.perf_counter() - started + self.timers["image"]
@@ -151,6 +149,27 @@ class Runner:
         tools = self.record.data["tools"].values()
         failed = any(t["status"] == "failed" for t in tools)
         return 1 if failed or not any(t["status"] == "ok" for t in tools) else 0
+
+    @contextmanager
+    def untimed(self, name: str, fill: bool = False):
+        """A window where nothing is timed, its wall time accounted as NAME: jobs submitted to
+        the concurrent lanes inside run side by side and are waited for; with FILL, queued
+        removals run beside them. What it changes on disk is no tool's peak; its jobs' intervals
+        go to run.json (checked against the timed cells')."""
+        try:
+            with self.timed(name), self.disk_apart(), self.concurrent.window(self.removals.next_job if fill else None):
+                yield
+        finally:
+            self.record.data["concurrent"] = self.concurrent.intervals
+            self.record.save()
+
+    @contextmanager
+    def disk_apart(self):
+        if self.disk_watch is None:
+            yield
+        else:
+            with self.disk_watch.apart():
+                yield
 
     @contextmanager
     def timed(self, name: str):
@@ -267,6 +286,7 @@ class Runner:
         self.say(f"[bold]{tool}[/] ({key}): setting up")
         sandbox = None
         disk_start = self.disk_watch.begin() if self.disk_watch else None
+        apart_start = self.disk_watch.apart_bytes if self.disk_watch else 0
         try:
             try:
                 with self.timed("setup"):
@@ -294,6 +314,8 @@ class Runner:
         finally:
             if disk_start is not None:
                 entry["disk_peak_bytes"] = self.disk_watch.peak_since(disk_start)
+                # left out of the peak: what windows changed meanwhile (earlier tools' trees removed)
+                entry["disk_apart_bytes"] = self.disk_watch.apart_bytes - apart_start
             if sandbox is not None:
                 with self.timed("cleanup"):
                     self.retire(sandbox, f"{tool}/{key}")
@@ -305,26 +327,20 @@ class Runner:
         self.say(f"[bold]{tool}[/] ({key}): {entry['status']}")
 
     def retire(self, sandbox: Sandbox, what: str) -> None:
-        """Done with SANDBOX: its logs come out now; its trees go in the next window where
-        nothing is timed (the next tool's proofs, or the run's end). On a private file system
-        they go now: the file system itself is dropped next."""
+        """Done with SANDBOX: its logs come out now; its trees go after the removals queued
+        before (removals.py). On a private file system they go now: the file system itself
+        is dropped next."""
         removal = self.backend.retire(sandbox)
         if self.private:
             removal()
         else:
-            self.leftovers.append((what, removal))
+            self.removals.add(f"remove sandbox {what}", removal, last=True)
 
-    def remove_leftovers(self) -> None:
-        """Submit the removal of every retired sandbox to the open window's "remove" lane."""
-        while self.leftovers:
-            what, removal = self.leftovers.pop(0)
-            self.concurrent.submit("remove", f"remove sandbox {what}", self._removal, what, removal)
-
-    def _removal(self, what: str, removal) -> None:
-        try:
-            removal()
-        except Exception as exc:  # the results stand; what is left `envbench clean` removes
-            self.say(f"[yellow]warning:[/] removing the sandbox of {what} failed: {str(exc)[:200]}")
+    def room_to_defer(self) -> bool:
+        """Whether the trees of the tool that just finished may stay while the next one runs."""
+        where = self.backend.free_space()
+        estimate = ((self.record.data.get("mirror") or {}).get("estimate") or {}).get("needed_bytes")
+        return self.disk_watch is not None and removals.room_to_defer(where and where[1], estimate)
 
     def adapter(self, tool: str) -> ToolAdapter:
         return adapter_for(self.scenario, tool)
@@ -384,44 +400,40 @@ class Runner:
                 self.prove(adapter, sandbox, layout, unproved)
                 unproved = set()
             if cell.fleet and cell.index + 1 in self.scenario.checkpoints and len(made) == cell.index + 1:
-                with self.timed("scan"):
+                with self.untimed("scan", fill=True):
                     self.measure.checkpoint(adapter, sandbox, layout, cell.index + 1)
             if cell == measured_after:
                 self.after_fleet(adapter, sandbox, layout, made)
 
     def prove(self, adapter: ToolAdapter, sandbox: Sandbox, layout: str, projects: set[str]) -> None:
-        """Prove the envs of PROJECTS side by side, one per core, while nothing is timed."""
-        try:
-            with self.timed("probe"), self.concurrent.window():
-                self.measure.prove(adapter, sandbox, layout, projects, self.concurrent)
-        finally:
-            self.record.data["concurrent"] = self.concurrent.intervals
-            self.record.save()
+        """Prove the envs of PROJECTS side by side, one per core, while nothing is timed (and
+        queued removals go on beside them)."""
+        with self.untimed("probe", fill=True):
+            self.measure.prove(adapter, sandbox, layout, projects, self.concurrent)
 
     def after_fleet(self, adapter: ToolAdapter, sandbox: Sandbox, layout: str, made: set[str]) -> None:
-        """Every project is made (and proved): scan the trees, then remove the envs the matrix
-        does not need and the sandbox of the tool before, side by side (removing 20 GB of small
-        files waits on the disk's discards more than on a core). Not earlier: this tool's disk
-        peak is sampled until its fleet is made, and space another tool frees would hide its own.
+        """Every project is made (and proved): scan the trees, then queue the removal of the envs
+        the matrix does not need (removals.py: they go beside the next tool's proofs and scans).
+        Without room on the disk for the next tool besides them, they go now, with whatever
+        earlier tools left, side by side (20 GB of small files wait on the disk's discards more
+        than on a core).
 
         On a private file system the statvfs figures need every env, and the last one's deletion
         is itself measured: there the envs go with the file system.
         """
         tool = adapter.name
-        with self.timed("scan"):
+        with self.untimed("scan", fill=True):
             self.measure.measure_disk(adapter, sandbox, layout, self.disk_watch)
         self.measure.keep_lock(adapter, sandbox, layout)
         first = self.scenario.projects[0].name
-        try:
-            with self.timed("remove"), self.concurrent.window():
-                self.remove_leftovers()
-                for project in self.scenario.projects:
-                    if project.name in made and project.name != first and not self.private:
-                        self.concurrent.submit("remove", f"remove {tool}/{layout}/{project.name}", self.backend.prepare,
-                                               sandbox, {"remove": [sandbox.project_dir(project.name)]})  # fmt: skip
-        finally:
-            self.record.data["concurrent"] = self.concurrent.intervals
-            self.record.save()
+        if not self.private:
+            for project in self.scenario.projects:
+                if project.name in made and project.name != first:
+                    self.removals.add(f"remove {tool}/{layout}/{project.name}", functools.partial(
+                        self.backend.prepare, sandbox, {"remove": [sandbox.project_dir(project.name)]}))  # fmt: skip
+            if not self.room_to_defer():
+                with self.untimed("remove"):
+                    self.removals.submit_all(self.concurrent)
         if self.private:
             with self.timed("statvfs"):
                 self.measure.measure_delete(adapter, sandbox, layout, self.private)

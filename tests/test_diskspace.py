@@ -46,3 +46,21 @@ def test_watch_keeps_each_sections_peak():
     assert watch.peak_since(start) == 38  # reads 5
     start = watch.begin()  # 5
     assert watch.peak_since(start) == 0  # nothing written since
+
+
+def test_what_a_window_apart_changes_is_no_sections_figure():
+    """An earlier tool's trees removed while this tool's envs are proved free space that would
+    hide this tool's peak: the watch takes what changed inside apart() off every later reading."""
+    used = {"now": 100}
+    watch = DiskWatch("/", interval=3600, used=lambda: used["now"])
+    start = watch.begin()  # 100 used, 60 of them the earlier tool's trees
+    used["now"] = 130  # this tool writes 30
+    with watch.apart():
+        used["now"] = 70  # the earlier tool's 60 go
+        watch.sample()  # not taken: inside the window
+    used["now"] = 90  # this tool writes 20 more: 50 of its own in all
+    watch.sample()
+    assert watch.peak_since(start) == 50
+    used["now"] = 75  # and frees 15 of them itself: its peak stays
+    assert watch.peak_since(start) == 50
+    assert watch.begin() == 75 - (70 - 130)  # the next section counts from the same frame

@@ -311,6 +311,15 @@ def test_synthetic_stack_through_the_mirror_with_growth_checkpoints(tmp_path, to
     # Each pip env holds its own 2 MiB payload; a uv env links it from the cache.
     assert pip_growth[2]["physical_bytes"] - pip_growth[1]["physical_bytes"] > 2 * 1024 * 1024
     assert uv_growth[2]["physical_bytes"] - uv_growth[1]["physical_bytes"] < 1024 * 1024
+    # With room on the disk, pip's envs stay while uv's fleet is made and go beside uv's
+    # proofs and scans (never in a timed cell); uv's peak above still counts only uv's own
+    # writes (the removals' frees are taken off it: diskspace.DiskWatch.apart).
+    uv_fleet = [s["span"] for s in run["tools"]["uv"]["layouts"]["same-volume"]["steps"] if s["fleet"]]
+    pip_removals = [j for j in run["concurrent"] if j["what"].startswith("remove pip-venv/same-volume/")]
+    assert len(pip_removals) == 2 and min(j["start"] for j in pip_removals) < max(end for _, end in uv_fleet)
+    assert overlaps(run["concurrent"], timed_spans(run)) == []
+    payload = 8 * 262144  # what each pip env's copy of heavy holds: freed inside uv's windows
+    assert run["tools"]["uv"]["layouts"]["same-volume"]["disk_apart_bytes"] <= -2 * payload
     tables = (tmp_path / "out" / "tables.md").read_text()
     assert "## How disk grows with projects" in tables and "| uv | same-volume | 3 |" in tables
     assert "## Disk the run needed" in tables
@@ -363,18 +372,20 @@ def test_proofs_run_side_by_side_and_never_overlap_a_timed_cell(finished_run):
             assert proved["start"] >= max(s["span"][1] for s in fleet if s["project"] == f"app-0{last}")
             if last < PROJECTS:
                 assert proved["end"] <= min(s["span"][0] for s in fleet if s["project"] == f"app-0{last + 1}")
-    # every env but the first (the matrix's) is removed after the scan, after its proof
+    # every env but the first (the matrix's) is removed after its tool's fleet, so after its
+    # proof; each tool's sandbox once its envs are gone and its last step is over (the queue's
+    # order: removals.py), the last one's at the run's end
     assert sorted(removals) == sorted(f"remove {t}/same-volume/app-0{i}" for t in tools for i in range(2, PROJECTS + 1))
-    for what, job in removals.items():
-        assert job["start"] >= proofs[what.replace("remove", "prove", 1)]["end"]
-    # a tool's sandbox goes after the next tool's fleet (its disk peak counts only its own
-    # writes) and before that tool's matrix; the last one's at the run's end
     assert sorted(sandboxes) == [f"remove sandbox {t}/same-volume" for t in tools]
-    uv_steps = run["tools"]["uv"]["layouts"]["same-volume"]["steps"]
-    fleet_end = max(s["span"][1] for s in uv_steps if s["fleet"])
-    matrix_start = min(s["span"][0] for s in uv_steps if not s["fleet"])
-    assert fleet_end <= sandboxes["remove sandbox pip-venv/same-volume"]["start"]
-    assert sandboxes["remove sandbox pip-venv/same-volume"]["end"] <= matrix_start
+    for tool in tools:
+        steps = run["tools"][tool]["layouts"]["same-volume"]["steps"]
+        fleet_end = max(s["span"][1] for s in steps if s["fleet"])
+        sandbox = sandboxes[f"remove sandbox {tool}/same-volume"]
+        for i in range(2, PROJECTS + 1):
+            job = removals[f"remove {tool}/same-volume/app-0{i}"]
+            assert job["start"] >= max(fleet_end, proofs[f"prove {tool}/same-volume/app-0{i}"]["end"])
+            assert job["end"] <= sandbox["start"]
+        assert sandbox["start"] >= max(s["span"][1] for s in steps)
     last_step = max(span["end"] for span in spans)
     assert sandboxes["remove sandbox uv/same-volume"]["start"] >= last_step
     assert overlaps(jobs, spans) == []

@@ -80,6 +80,7 @@ class DockerBackend:
         self.environ = environ
         self.passed = {name: environ[name] for name in PASSED_THROUGH if name in environ and not host_wheelhouse}
         self.boxes: dict[str, _Box] = {}
+        self._retired: dict[str, _Box] = {}  # done with, still there: queued env removals exec in them
         self._drivers: dict[str, CellDriver] = {}  # sandbox key -> its cell driver, started at its first cell
         self._copies: dict[str, str] = {}  # purpose -> volume holding a host folder's copy
         self._python: dict[str, str] = {}
@@ -310,10 +311,13 @@ class DockerBackend:
             self._collect_logs(sandbox)  # every container of the sandbox logs to the same volume
         siblings = [self.boxes.pop(k) for k in [k for k in self.boxes if k.startswith(f"{sandbox.key}@")]]
         box = self.boxes.pop(sandbox.key, None)
+        if box is not None:
+            self._retired[sandbox.key] = box
         for key in [k for k in self._drivers if k == sandbox.key or k.startswith(f"{sandbox.key}@")]:
             self._drivers.pop(key).close()
 
         def removal() -> None:
+            self._retired.pop(sandbox.key, None)
             for sibling in siblings:  # siblings first: they hold the volumes too
                 sibling.container.remove(force=True)
             if box is not None:
@@ -331,12 +335,13 @@ class DockerBackend:
             driver.close()
         self._drivers.clear()
         self.boxes.clear()
+        self._retired.clear()
         self._copies = {}
         clean(self.client, self.run_id, images=False)
 
     # -- commands inside ----------------------------------------------------------------------
     def _exec(self, sandbox: Sandbox, argv: list[str], env: dict | None = None, cwd: str = BENCH) -> tuple[int, bytes, bytes]:
-        container = self.boxes[sandbox.key].container
+        container = (self.boxes.get(sandbox.key) or self._retired[sandbox.key]).container
         code, (out, err) = container.exec_run(argv, environment=env or {}, workdir=cwd, user=f"{UID}:{UID}", demux=True)
         return code, out or b"", err or b""
 
@@ -417,9 +422,6 @@ class DockerBackend:
             return self._read(sandbox, path)
         except BackendError:
             return None
-
-    def exists(self, sandbox: Sandbox, path: str) -> bool:
-        return self._exec(sandbox, ["test", "-e", path])[0] == 0
 
     def wheelhouse(self, path: str | None) -> str | None:
         return WHEELS if path else None

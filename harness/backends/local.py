@@ -83,9 +83,6 @@ class LocalBackend:
         """SANDBOX for projects on another Python: the same trees, that Python's interpreter."""
         return dataclasses.replace(sandbox, python=self.python(version), python_version=version)
 
-    def exists(self, sandbox: Sandbox, path: str) -> bool:
-        return Path(path).exists()
-
     def read(self, sandbox: Sandbox, path: str) -> bytes | None:
         """A file of the sandbox (a lock file), None when there is none."""
         try:
