@@ -2,10 +2,10 @@
 
 Standard library only; run with the env's own interpreter, isolated and without writing
 bytecode into the env, so that probing changes nothing the scanner sees (shared hashes and
-bytecode go beside OUT.json: KnownHashes, share_bytecode):
-    ENV/bin/python -I -B probe.py OUT.json NAME...
-writes {"python", "packages": [...], "imports": {module: null or error}} to OUT.json and to
-standard output (what packages print when they are imported goes to stderr instead).
+bytecode go to the sandbox's SCRATCH folder: KnownHashes, share_bytecode):
+    ENV/bin/python -I -B probe.py SCRATCH NAME...
+writes {"python", "packages": [...], "imports": {module: null or error}} to standard output
+(what packages print when they are imported goes to stderr instead).
 
 For each NAME (a requested distribution) the probe imports its top-level module: the one
 named like the distribution when there is one, else every top-level module it ships, private
@@ -262,13 +262,13 @@ def share_bytecode(folder):
     sys.dont_write_bytecode = False  # -B kept until here; from now on writes reach FOLDER only
 
 
-def main(out_path, requested):
+def main(scratch, requested):
     started = time.perf_counter()
-    # What imported packages print goes to stderr; the report goes to OUT.json and to the real
-    # standard output, so a container's backend reads it without a second round trip.
+    # What imported packages print goes to stderr; the report goes to the real standard output,
+    # so a container's backend reads it without a second round trip.
     report_fd = os.dup(1)
     os.dup2(2, 1)
-    share_bytecode(os.path.join(os.path.dirname(os.path.abspath(out_path)), "probe-pycache"))
+    share_bytecode(os.path.join(os.path.abspath(scratch), "probe-pycache"))
     dists = {}
     for dist in metadata.distributions():
         dists.setdefault(canonical(dist.metadata["Name"]), dist)
@@ -293,7 +293,7 @@ def main(out_path, requested):
     imported = time.perf_counter()
     listed = {name: listed_files(dist) for name, dist in dists.items()}
     claims = record_claims(listed)
-    known = KnownHashes(os.path.join(os.path.dirname(os.path.abspath(out_path)), "probe-hashes"))
+    known = KnownHashes(os.path.join(os.path.abspath(scratch), "probe-hashes"))
     packages = sorted((describe(dists[name], name, listed[name], claims, known) for name in dists), key=lambda p: p["name"])
     known.save()
     report = {
@@ -305,14 +305,9 @@ def main(out_path, requested):
         "imports": imports,
         "modules": modules_of,
     }
-    text = json.dumps(report)
-    tmp = out_path + ".tmp"
-    with open(tmp, "w", encoding="utf-8") as f:
-        f.write(text)
-    os.replace(tmp, out_path)
     sys.stdout.flush()
     with os.fdopen(report_fd, "w", encoding="utf-8") as f:
-        f.write(text)
+        f.write(json.dumps(report))
     return 0
 
 

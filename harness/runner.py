@@ -338,9 +338,11 @@ class Runner:
 
     def room_to_defer(self) -> bool:
         """Whether the trees of the tool that just finished may stay while the next one runs."""
+        if self.disk_watch is None:  # nothing known to estimate with, or no peak to keep apart
+            return False
         where = self.backend.free_space()
         estimate = ((self.record.data.get("mirror") or {}).get("estimate") or {}).get("needed_bytes")
-        return self.disk_watch is not None and removals.room_to_defer(where and where[1], estimate)
+        return removals.room_to_defer(where and where[1], estimate)
 
     def adapter(self, tool: str) -> ToolAdapter:
         return adapter_for(self.scenario, tool)
@@ -434,7 +436,7 @@ class Runner:
             if not self.room_to_defer():
                 with self.untimed("remove"):
                     self.removals.submit_all(self.concurrent)
-        if self.private:
+        else:
             with self.timed("statvfs"):
                 self.measure.measure_delete(adapter, sandbox, layout, self.private)
         left = [p.name for p in self.scenario.projects[1:] if self.private or p.name not in made]

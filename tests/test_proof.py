@@ -48,10 +48,10 @@ def make_env(root: Path, wheels: Path, *requirements: str) -> Path:
     return python
 
 
-def probe(python: Path, *requested: str, out: Path | None = None) -> dict:
-    out = out or python.parent.parent / "probe.json"
-    subprocess.run([str(python), "-I", "-B", str(PROBE), str(out), *requested], check=True)
-    return json.loads(out.read_text())
+def probe(python: Path, *requested: str, scratch: Path | None = None) -> dict:
+    scratch = scratch or python.parent.parent / "probe-scratch"
+    done = subprocess.run([str(python), "-I", "-B", str(PROBE), str(scratch), *requested], check=True, capture_output=True)
+    return json.loads(done.stdout)
 
 
 def expected(wheels: Path, **versions: str) -> proof.Expected:
@@ -93,16 +93,15 @@ def test_a_hard_linked_file_changed_after_an_earlier_probe_still_breaks_the_proo
     python = make_env(tmp_path / "env", wheels, "plain==1.0")
     subprocess.run(["cp", "-al", str(tmp_path / "env"), str(tmp_path / "twin")], check=True)
     twin = tmp_path / "twin" / "bin" / "python"
-    out = tmp_path / "scratch" / "probe.json"
-    out.parent.mkdir()
-    assert proof.judge(probe(python, "plain", out=out), ["plain"], expected(wheels, plain="1.0")).proved
-    assert list((out.parent / "probe-hashes").glob("*.json")), "the hard-linked files' hashes are kept"
-    assert proof.judge(probe(twin, "plain", out=out), ["plain"], expected(wheels, plain="1.0")).proved
+    scratch = tmp_path / "scratch"
+    assert proof.judge(probe(python, "plain", scratch=scratch), ["plain"], expected(wheels, plain="1.0")).proved
+    assert list((scratch / "probe-hashes").glob("*.json")), "the hard-linked files' hashes are kept"
+    assert proof.judge(probe(twin, "plain", scratch=scratch), ["plain"], expected(wheels, plain="1.0")).proved
     installed = next((tmp_path / "twin").glob("lib/python*/site-packages/plain/__init__.py"))
     with open(installed, "r+") as f:  # both envs' file: one inode
         f.write("VALUE = 3\n")
     for env in (python, twin):
-        verdict = proof.judge(probe(env, "plain", out=out), ["plain"], expected(wheels, plain="1.0"))
+        verdict = proof.judge(probe(env, "plain", scratch=scratch), ["plain"], expected(wheels, plain="1.0"))
         assert not verdict.proved
         assert any("plain: 1 files differ from its RECORD" in fault for fault in verdict.faults), verdict.faults
 
@@ -159,14 +158,13 @@ def test_hard_linked_envs_share_bytecode_outside_every_env(tmp_path, wheels):
     # scratch folder, named by its inode; the twin's import reads it; no env gets a .pyc.
     python = make_env(tmp_path / "env", wheels, "plain==1.0")
     subprocess.run(["cp", "-al", str(tmp_path / "env"), str(tmp_path / "twin")], check=True)
-    out = tmp_path / "scratch" / "probe.json"
-    out.parent.mkdir()
-    first = probe(python, "plain", out=out)
-    shared = list((out.parent / "probe-pycache").glob("*.pyc"))
+    scratch = tmp_path / "scratch"
+    first = probe(python, "plain", scratch=scratch)
+    shared = list((scratch / "probe-pycache").glob("*.pyc"))
     assert first["imports"] == {"plain": None} and len(shared) == 1
     cached = shared[0].stat().st_mtime_ns
-    assert probe(tmp_path / "twin" / "bin" / "python", "plain", out=out)["imports"] == {"plain": None}
-    assert [p.stat().st_mtime_ns for p in (out.parent / "probe-pycache").glob("*.pyc")] == [cached]  # read, not rewritten
+    assert probe(tmp_path / "twin" / "bin" / "python", "plain", scratch=scratch)["imports"] == {"plain": None}
+    assert [p.stat().st_mtime_ns for p in (scratch / "probe-pycache").glob("*.pyc")] == [cached]  # read, not rewritten
     site = next((tmp_path / "env").glob("lib/python*/site-packages"))
     assert not list(site.glob("plain/**/*.pyc")) and not list((tmp_path / "twin").rglob("plain/__pycache__"))
 
@@ -218,8 +216,8 @@ def test_what_an_import_prints_stays_out_of_the_report_on_stdout(tmp_path, wheel
     prints when imported must not break it."""
     wheel(wheels, "chatty", "1.0", "print('hello from chatty')\nimport sys\nsys.stdout.write('more')\n")
     python = make_env(tmp_path / "env", wheels, "chatty==1.0")
-    done = subprocess.run([str(python), "-I", "-B", str(PROBE), str(tmp_path / "probe.json"), "chatty"],
+    done = subprocess.run([str(python), "-I", "-B", str(PROBE), str(tmp_path / "scratch"), "chatty"],
                           capture_output=True, text=True, check=True)  # fmt: skip
     report = json.loads(done.stdout)
-    assert report["imports"] == {"chatty": None} and report == json.loads((tmp_path / "probe.json").read_text())
+    assert report["imports"] == {"chatty": None}
     assert "hello from chatty" in done.stderr and "more" in done.stderr

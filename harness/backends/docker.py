@@ -17,7 +17,6 @@ import shutil
 import tarfile
 import tempfile
 import time
-import uuid
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
 
@@ -427,14 +426,13 @@ class DockerBackend:
         return WHEELS if path else None
 
     def probe(self, sandbox: Sandbox, env_python: str, names: list[str]) -> dict:
-        out = f"{SCRATCH}/probe-{uuid.uuid4().hex}.json"
         env = {**sandbox.probe_env(), "PATH": SYSTEM_PATH, "LANG": "C.UTF-8"}
         code, stdout, stderr = self._exec(
-            sandbox, [env_python, "-I", "-B", f"{IN_IMAGE}/probe.py", out, *names], env, sandbox.tmp
+            sandbox, [env_python, "-I", "-B", f"{IN_IMAGE}/probe.py", SCRATCH, *names], env, sandbox.tmp
         )
         if code != 0:
             return {"error": (stderr or stdout).decode(errors="replace").strip()[-2000:] or f"exit {code}"}
-        return json.loads(stdout)  # also in OUT, which stays in the container's scratch folder
+        return json.loads(stdout)
 
     def scan(self, sandbox: Sandbox, roots: list[str], cache_roots: list[str], groups: dict[str, str] | None = None) -> dict:
         argv = [sandbox.python, "-I", f"{IN_IMAGE}/scan.py", "--json", "--skip-missing"]

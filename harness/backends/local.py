@@ -17,7 +17,6 @@ import socket
 import subprocess
 import time
 import urllib.request
-import uuid
 import zlib
 from pathlib import Path
 
@@ -189,15 +188,12 @@ class LocalBackend:
         return [StepResult.from_shim(data, str(log)) for data, log in zip(cell.run_cell(spec), logs, strict=False)]
 
     def probe(self, sandbox: Sandbox, env_python: str, names: list[str]) -> dict:
-        out = Path(sandbox.tmp) / f"probe-{uuid.uuid4().hex}.json"  # proofs run side by side
-        argv = [env_python, "-I", "-B", str(PROBE), str(out), *names]
+        argv = [env_python, "-I", "-B", str(PROBE), sandbox.tmp, *names]  # shared hashes and bytecode in tmp
         env = {**sandbox.probe_env(), "PATH": SYSTEM_PATH, "LANG": "C.UTF-8"}
         done = subprocess.run(argv, env=env, cwd=sandbox.tmp, capture_output=True, text=True, timeout=900)
-        if done.returncode != 0 or not out.exists():
+        if done.returncode != 0:
             return {"error": (done.stderr or done.stdout).strip()[-2000:] or f"exit {done.returncode}"}
-        data = json.loads(out.read_text())
-        out.unlink()
-        return data
+        return json.loads(done.stdout)
 
     def scan(self, sandbox: Sandbox, roots: list[str], cache_roots: list[str], groups: dict[str, str] | None = None) -> dict:
         return scanner.scan(roots, cache_roots, groups=groups, skip_missing=True)
