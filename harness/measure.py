@@ -134,8 +134,9 @@ class Measurer:
         }
         return env, ([] if verdict.proved else verdict.faults)
 
-    def scan(self, adapter: ToolAdapter, sandbox: Sandbox, projects) -> dict:
-        """Disk report of the tool's cache, its home and PROJECTS, each root with its scope."""
+    def scan(self, adapter: ToolAdapter, sandbox: Sandbox, projects, packages: bool = True) -> dict:
+        """Disk report of the tool's cache, its home and PROJECTS, each root with its scope;
+        without PACKAGES, the totals and roots only (no RECORD read)."""
         scopes = {path: "cache" for path in adapter.cache_dirs(sandbox)}
         scopes[sandbox.home] = "home"
         for project in projects:
@@ -146,14 +147,15 @@ class Measurer:
         groups = {sandbox.project_dir(p.name): p.group for p in projects if p.group}
         if len(set(groups.values())) < 2:
             groups = {}
-        report = self.backend.scan(sandbox, roots, cache_roots, {r: g for r, g in groups.items() if r in roots})
+        report = self.backend.scan(sandbox, roots, cache_roots, {r: g for r, g in groups.items() if r in roots}, packages)
         for root in report["roots"]:
             root["scope"] = scopes[root["path"]]
         return report
 
     def checkpoint(self, adapter: ToolAdapter, sandbox: Sandbox, layout: str, count: int) -> None:
-        """The disk after the first COUNT projects: how cost grows, measured, not extrapolated."""
-        report = self.scan(adapter, sandbox, self.scenario.projects[:count])
+        """The disk after the first COUNT projects: how cost grows, measured, not extrapolated.
+        A growth point needs the totals only: the packages' figures are the final scan's."""
+        report = self.scan(adapter, sandbox, self.scenario.projects[:count], packages=False)
         self.record.layout(adapter.name, layout).setdefault("growth", []).append(growth_point(count, report))
         self.record.save()
         self.say(f"  {adapter.name} {layout}: {count} projects take {report['total']['physical_bytes'] / 2**20:,.1f} MiB")

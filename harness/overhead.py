@@ -71,8 +71,8 @@ class Concurrent:
     def window(self, filler=None, fillers: int = 2):
         """FILLER, if given, is asked for (lane, what, function) jobs, or None, while the window's
         own jobs run: FILLERS of them at a time, none started once those are done (the window
-        outlasts its own jobs by one filler job at most). Removals queued from earlier tools
-        go this way, hidden behind proofs and scans."""
+        outlasts its own jobs by one filler job at most: removals.py slices them). Removals
+        queued from earlier tools go this way, hidden behind proofs and scans."""
         self._pools = {lane: ThreadPoolExecutor(max_workers=n, thread_name_prefix=f"envbench-{lane}")
                        for lane, n in self.lanes.items()}  # fmt: skip
         own_done = threading.Event()

@@ -11,6 +11,13 @@ disk has room for that tool's worst case besides them (diskspace's estimate); ot
 runner removes them before going on, as before. Jobs leave in the order they came, and a
 sandbox's removal (`last`: it takes the container the env removals run in) only once every job
 before it has ended.
+
+A window waits for the filler jobs it started, so a job that outlasts the window's own work
+stretches it: removing one env copy took 3-10 s here, beside proofs of 2-3 s. So a filler takes
+a `sliced` job a slice at a time (SLICE_S: the backend stops removing after that long and says
+whether the tree is gone); what is left goes back to the head of the queue, for the same
+window's next filler turn or a later window's. Outside fillers (the cleanup window, a removal
+that cannot wait, an interrupt) a job runs whole.
 """
 
 from __future__ import annotations
@@ -18,6 +25,17 @@ from __future__ import annotations
 import threading
 from collections import deque
 from collections.abc import Callable
+from dataclasses import dataclass
+
+SLICE_S = 1.0  # a filler's removal stops after this long; the window outlasts its own jobs by about as much
+
+
+@dataclass(frozen=True)
+class _Job:
+    what: str
+    removal: Callable  # sliced: removal(budget_s or None) -> whether the tree is gone; else removal()
+    last: bool
+    sliced: bool
 
 
 class Removals:
@@ -25,28 +43,34 @@ class Removals:
 
     LANE = "remove"
 
-    def __init__(self, say: Callable[[str], None]):
-        self.say = say
-        self._queue: deque[tuple[str, Callable[[], None], bool]] = deque()
+    def __init__(self, say: Callable[[str], None], slice_s: float = SLICE_S):
+        self.say, self.slice_s = say, slice_s
+        self._queue: deque[_Job] = deque()
         self._lock = threading.Lock()
         self._running = 0
 
     def __len__(self) -> int:
         return len(self._queue)
 
-    def add(self, what: str, removal: Callable[[], None], last: bool = False) -> None:
-        """Queue REMOVAL; LAST: it waits until every job queued before it has ended."""
-        self._queue.append((what, removal, last))
+    def add(self, what: str, removal: Callable, last: bool = False, sliced: bool = False) -> None:
+        """Queue REMOVAL; LAST: it waits until every job queued before it has ended; SLICED: it
+        takes a budget in seconds (None: no limit) and returns whether the tree is gone."""
+        self._queue.append(_Job(what, removal, last, sliced))
 
-    def next_job(self):
-        """The next job as overhead.Concurrent's filler takes it: (lane, what, function), or None
-        (nothing queued, or the next waits for those running)."""
+    def next_job(self, budget_s: float | None = None):
+        """The next job, whole: (lane, what, function), or None (nothing queued, or the next waits
+        for those running). With BUDGET_S a sliced job runs that long at most; the rest of it goes
+        back to the head of the queue."""
         with self._lock:
-            if not self._queue or (self._queue[0][2] and self._running):
+            if not self._queue or (self._queue[0].last and self._running):
                 return None
-            what, removal, _ = self._queue.popleft()
+            job = self._queue.popleft()
             self._running += 1
-        return self.LANE, what, lambda: self._run(what, removal)
+        return self.LANE, job.what, lambda: self._run(job, budget_s if job.sliced else None)
+
+    def next_slice(self):
+        """The next job as overhead.Concurrent's filler takes it: a slice of SLICE_S seconds."""
+        return self.next_job(self.slice_s)
 
     def submit_all(self, concurrent) -> None:
         """Every queued job into CONCURRENT's open window, side by side in its lane; before a
@@ -64,13 +88,19 @@ class Removals:
         while (job := self.next_job()) is not None:
             job[2]()
 
-    def _run(self, what: str, removal: Callable[[], None]) -> None:
+    def _run(self, job: _Job, budget_s: float | None) -> None:
+        gone = True
         try:
-            removal()
+            if job.sliced:
+                gone = job.removal(budget_s) is not False
+            else:
+                job.removal()
         except Exception as exc:  # the results stand; what is left `envbench clean` removes
-            self.say(f"[yellow]warning:[/] removing {what} failed: {str(exc)[:200]}")
+            self.say(f"[yellow]warning:[/] removing {job.what} failed: {str(exc)[:200]}")
         finally:
             with self._lock:
+                if not gone:  # before the count drops: a `last` job behind it must not start
+                    self._queue.appendleft(job)
                 self._running -= 1
 
 

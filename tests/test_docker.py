@@ -141,6 +141,38 @@ def test_a_read_only_tree_a_tool_left_is_removed_and_emptied(tmp_path, docker_cl
     assert leftovers(docker_client, "test-read-only") == []
 
 
+def test_a_removal_in_slices_stops_when_its_budget_runs_out_and_goes_on_later(tmp_path, docker_client, tools_image):
+    """removals.py's slices: a tree too big for one slice is smaller after it, gone after more;
+    a retired sandbox empties its trees in slices before the engine removes it."""
+    backend = DockerBackend(docker_client, tools_image, "test-slices", tmp_path / "logs", None, {})
+    sandbox = backend.sandbox(ADAPTERS["uv"], backend.python("3.11"), "same-volume")
+    try:
+        backend.reset(sandbox)
+        env, copy = sandbox.project_dir("app"), sandbox.project_dir("copy")
+        count = f"find {env} | wc -l"
+        # 20,000 files in 400 folders: far more than one unlink each in 0.05 s
+        make = (f"mkdir -p {env} && cd {env} && for d in $(seq 400); do mkdir $d; (cd $d && touch $(seq 50)); done"
+                f" && cp -a {env} {copy}")  # fmt: skip
+        assert backend._exec(sandbox, ["sh", "-c", make])[0] == 0
+        before = int(backend._exec(sandbox, ["sh", "-c", count])[1])
+        assert backend.remove_trees(sandbox, [env], budget_s=0.05) is False
+        after = int(backend._exec(sandbox, ["sh", "-c", count])[1])
+        assert 0 < after < before  # stopped midway, between two unlinks
+        slices = 1
+        while not backend.remove_trees(sandbox, [env], budget_s=0.5):
+            slices += 1
+        assert backend._exec(sandbox, ["test", "-e", env])[0] == 1 and slices < 100
+        removal = backend.retire(sandbox)
+        assert removal(0.05) is False  # the copy is still being emptied: the container stays
+        assert leftovers(docker_client, "test-slices")
+        while not removal(0.5):
+            pass
+        assert leftovers(docker_client, "test-slices") == []
+    finally:
+        backend.close()
+    assert leftovers(docker_client, "test-slices") == []
+
+
 def test_sigint_mid_install_leaves_no_container_or_volume(tmp_path, wheelhouse, docker_client, tools_image):
     out = tmp_path / "out"
     child = subprocess.Popen(

@@ -50,3 +50,47 @@ def test_trees_stay_only_with_room_for_the_next_tools_worst_case():
     assert not room_to_defer(39, 40)
     assert not room_to_defer(None, 40) and not room_to_defer(50, None)  # unknown: removed now
 
+
+class _Tree:
+    """A removal that takes a budget: PARTS pieces of 0.05 s, as many as fit in one slice."""
+
+    def __init__(self, parts: int):
+        self.left, self.calls = parts, []
+
+    def __call__(self, budget_s):
+        self.calls.append(budget_s)
+        deadline = None if budget_s is None else time.monotonic() + budget_s
+        while self.left and (deadline is None or time.monotonic() < deadline):
+            time.sleep(0.05)
+            self.left -= 1
+        return self.left == 0
+
+
+def test_a_filler_takes_a_sliced_removal_a_slice_at_a_time_and_the_rest_waits_at_the_head():
+    big, small = _Tree(40), _Tree(1)
+    removals = Removals(lambda text: None, slice_s=0.1)
+    removals.add("big", big, sliced=True)
+    removals.add("small", small, sliced=True)
+    concurrent = Concurrent({"probe": 1, "remove": 1})
+    with concurrent.window(removals.next_slice, fillers=1):
+        concurrent.submit("probe", "prove", time.sleep, 0.3)
+    own = next(job for job in concurrent.intervals if job["what"] == "prove")
+    slices = [job for job in concurrent.intervals if job["what"] == "big"]
+    assert 2 <= len(slices) and all(call == 0.1 for call in big.calls)
+    assert max(job["end"] for job in slices) <= own["end"] + 0.25  # the window outlasts its work by a slice
+    assert 0 < big.left < 40 and small.calls == [] and len(removals) == 2  # big's rest first, then small
+    with concurrent.window():  # the cleanup: whatever is left, whole
+        removals.submit_all(concurrent)
+    assert big.left == 0 and big.calls[-1] is None and small.left == 0 and len(removals) == 0
+
+
+def test_a_sliced_removal_left_unfinished_still_holds_back_the_sandbox():
+    env, done = _Tree(6), []
+    removals = Removals(lambda text: None, slice_s=0.06)
+    removals.add("env", env, sliced=True)
+    removals.add("sandbox", lambda: done.append(env.left), last=True)
+    concurrent = Concurrent({"remove": 2})
+    while len(removals):
+        with concurrent.window(removals.next_slice, fillers=2):
+            concurrent.submit("remove", "own work", time.sleep, 0.08)
+    assert done == [0]  # the sandbox went only once the env was gone

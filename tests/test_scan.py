@@ -378,6 +378,26 @@ def test_packages_count_each_inode_once_across_envs(tmp_path):
     assert report["packages"][0]["name"] == "big-pkg"  # largest first
 
 
+
+def test_a_checkpoint_scan_without_packages_has_the_same_totals_and_roots(tmp_path):
+    """Growth checkpoints skip the RECORD files (`--no-packages`): their figures must not move."""
+    cache, one, two = tmp_path / "cache", tmp_path / "one" / "site", tmp_path / "two" / "site"
+    big = fill(cache / "big.so", 200_000, 1)
+    _install(one, "Big-Pkg", "1.0", {"big/big.so": big, "big/__init__.py": 5_000})
+    _install(two, "odd", "1.0", {"odd/./x.py": 10, "odd//y.py": 20, "../bin/odd": 30, "odd/.hidden": 40})
+    roots = [str(cache), str(one.parent), str(two.parent)]
+    full = scan(roots, [str(cache)])
+    odd = next(p for p in full["packages"] if p["name"] == "odd")
+    odd_paths = [two / "odd/x.py", two / "odd/y.py", two.parent / "bin/odd", two / "odd/.hidden",
+                 two / "odd-1.0.dist-info/RECORD"]  # fmt: skip
+    assert odd["installed_bytes"] == sum(os.lstat(p).st_size for p in odd_paths)  # odd RECORD paths resolved
+    for report in (scan(roots, [str(cache)], with_packages=False),
+                   json.loads(subprocess.run([sys.executable, scan_module.__file__, "--json", "--no-packages", "--cache",
+                                              str(cache), *roots], capture_output=True, check=True).stdout)):  # fmt: skip
+        assert "packages" not in report
+        assert report["total"] == full["total"]
+        assert report["roots"] == full["roots"]
+
 def test_packages_per_group_and_what_groups_share(tmp_path):
     """Two CPU envs and one CUDA env: a shared file counts once per group and once across groups."""
     cache = tmp_path / "cache"

@@ -315,7 +315,14 @@ class DockerBackend:
         for key in [k for k in self._drivers if k == sandbox.key or k.startswith(f"{sandbox.key}@")]:
             self._drivers.pop(key).close()
 
-        def removal() -> None:
+        def removal(budget_s: float | None = None) -> bool:
+            """With BUDGET_S, the trees go first, inside the container and that long at most a
+            call (removals.py's slices): the engine's own removal of a full volume cannot be
+            stopped, an empty one's is quick. Whether the sandbox is gone."""
+            if budget_s is not None and box is not None:
+                trees = [sandbox.cache, sandbox.home, sandbox.tmp, sandbox.projects]
+                if not self._apply(sandbox, {"empty": trees}, budget_s):
+                    return False
             self._retired.pop(sandbox.key, None)
             for sibling in siblings:  # siblings first: they hold the volumes too
                 sibling.container.remove(force=True)
@@ -323,6 +330,7 @@ class DockerBackend:
                 box.container.remove(force=True)
                 for volume in box.volumes:
                     volume.remove(force=True)  # the client has no timeout
+            return True
 
         return removal
 
@@ -387,11 +395,26 @@ class DockerBackend:
     def prepare(self, sandbox: Sandbox, plan: dict) -> None:
         """Apply a tree plan (harness/tree.py) inside the container, in an exec of its own:
         removals run side by side, and the cell driver takes one cell at a time."""
-        spec = json.dumps({"plan": plan, "steps": []})
-        code, out, err = self._exec(sandbox, [sandbox.python, "-I", f"{IN_IMAGE}/cell.py", spec])
+        self._apply(sandbox, plan)
+
+    def remove_trees(self, sandbox: Sandbox, paths: list[str], budget_s: float | None = None) -> bool:
+        """Remove PATHS; with BUDGET_S, stop after that long (what is left stays for the next
+        call): whether they are gone."""
+        return self._apply(sandbox, {"remove": paths}, budget_s)
+
+    def _apply(self, sandbox: Sandbox, plan: dict, budget_s: float | None = None) -> bool:
+        """The plan in an exec of its own; with BUDGET_S, coreutils' timeout stops it after that
+        long (SIGTERM between two unlinks: the tree stays whole, smaller): False then."""
+        argv = [sandbox.python, "-I", f"{IN_IMAGE}/cell.py", json.dumps({"plan": plan, "steps": []})]
+        if budget_s is not None:
+            argv = ["timeout", f"{budget_s:g}", *argv]
+        code, out, err = self._exec(sandbox, argv)
+        if budget_s is not None and code == 124:  # timeout's own status: the budget ran out
+            return False
         if code != 0:
             said = (err or out).decode(errors="replace")[-300:]
             raise BackendError(f"clearing trees in the container failed (exit {code}): {said}")
+        return True
 
     def reset(self, sandbox: Sandbox) -> None:
         """An empty cache, HOME and projects folder (a split cache volume keeps its mount point)."""
@@ -434,8 +457,10 @@ class DockerBackend:
             return {"error": (stderr or stdout).decode(errors="replace").strip()[-2000:] or f"exit {code}"}
         return json.loads(stdout)
 
-    def scan(self, sandbox: Sandbox, roots: list[str], cache_roots: list[str], groups: dict[str, str] | None = None) -> dict:
+    def scan(self, sandbox: Sandbox, roots: list[str], cache_roots: list[str], groups: dict[str, str] | None = None,
+             packages: bool = True) -> dict:  # fmt: skip
         argv = [sandbox.python, "-I", f"{IN_IMAGE}/scan.py", "--json", "--skip-missing"]
+        argv += [] if packages else ["--no-packages"]
         for cache in cache_roots:
             argv += ["--cache", cache]
         for root, label in (groups or {}).items():

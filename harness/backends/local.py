@@ -153,12 +153,24 @@ class LocalBackend:
         """Apply a tree plan (harness/tree.py): the same code the containers run."""
         tree.apply(plan)
 
+    def remove_trees(self, sandbox: Sandbox, paths: list[str], budget_s: float | None = None) -> bool:
+        """Remove PATHS, whole whatever BUDGET_S says (a thread cannot be stopped midway; the
+        docker backend slices): True, they are gone."""
+        tree.apply({"remove": paths})
+        return True
+
     def remove(self, sandbox: Sandbox) -> None:
         shutil.rmtree(sandbox.root, ignore_errors=True)
 
     def retire(self, sandbox: Sandbox):
-        """Done with SANDBOX: what removes its trees, to run when nothing is timed."""
-        return lambda: self.remove(sandbox)
+        """Done with SANDBOX: what removes its trees, to run when nothing is timed (whole, as
+        remove_trees)."""
+
+        def removal(budget_s: float | None = None) -> bool:
+            self.remove(sandbox)
+            return True
+
+        return removal
 
     # -- running --------------------------------------------------------------------------
     def environment(self, step: Step) -> dict[str, str]:
@@ -195,8 +207,9 @@ class LocalBackend:
             return {"error": (done.stderr or done.stdout).strip()[-2000:] or f"exit {done.returncode}"}
         return json.loads(done.stdout)
 
-    def scan(self, sandbox: Sandbox, roots: list[str], cache_roots: list[str], groups: dict[str, str] | None = None) -> dict:
-        return scanner.scan(roots, cache_roots, groups=groups, skip_missing=True)
+    def scan(self, sandbox: Sandbox, roots: list[str], cache_roots: list[str], groups: dict[str, str] | None = None,
+             packages: bool = True) -> dict:  # fmt: skip
+        return scanner.scan(roots, cache_roots, groups=groups, skip_missing=True, with_packages=packages)
 
     def serve(self, folder: Path, python: str) -> dict[str, str]:
         """Serve each index folder of a laid-out mirror on loopback: {index: simple URL}."""
