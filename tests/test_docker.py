@@ -173,6 +173,21 @@ def test_a_removal_in_slices_stops_when_its_budget_runs_out_and_goes_on_later(tm
     assert leftovers(docker_client, "test-slices") == []
 
 
+def test_a_sliced_removal_of_a_sandbox_whose_container_stopped_leaves_it_to_the_engine(tmp_path, docker_client, tools_image):
+    backend = DockerBackend(docker_client, tools_image, "test-slices-stopped", tmp_path / "logs", None, {})
+    sandbox = backend.sandbox(ADAPTERS["uv"], backend.python("3.11"), "same-volume")
+    try:
+        backend.reset(sandbox)
+        env = sandbox.project_dir("app")
+        assert backend._exec(sandbox, ["sh", "-c", f"mkdir -p {env} && touch {env}/x"])[0] == 0
+        removal = backend.retire(sandbox)
+        backend._retired[sandbox.key].container.stop(timeout=1)  # nothing can exec in it now
+        assert removal(0.05) is True
+        assert leftovers(docker_client, "test-slices-stopped") == []
+    finally:
+        backend.close()
+
+
 def test_sigint_mid_install_leaves_no_container_or_volume(tmp_path, wheelhouse, docker_client, tools_image):
     out = tmp_path / "out"
     child = subprocess.Popen(

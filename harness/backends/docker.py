@@ -321,8 +321,11 @@ class DockerBackend:
             stopped, an empty one's is quick. Whether the sandbox is gone."""
             if budget_s is not None and box is not None:
                 trees = [sandbox.cache, sandbox.home, sandbox.tmp, sandbox.projects]
-                if not self._apply(sandbox, {"empty": trees}, budget_s):
-                    return False
+                try:
+                    if not self._apply(sandbox, {"empty": trees}, budget_s):
+                        return False
+                except Exception:  # the SDK's APIError, BackendError: a container that cannot exec
+                    pass  # (it stopped): the engine removes the trees with the volumes, whole
             self._retired.pop(sandbox.key, None)
             for sibling in siblings:  # siblings first: they hold the volumes too
                 sibling.container.remove(force=True)
