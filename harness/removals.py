@@ -13,11 +13,11 @@ sandbox's removal (`last`: it takes the container the env removals run in) only 
 before it has ended.
 
 A window waits for the filler jobs it started, so a job that outlasts the window's own work
-stretches it: removing one env copy took 3-10 s here, beside proofs of 2-3 s. So a filler takes
-a `sliced` job a slice at a time (SLICE_S: the backend stops removing after that long and says
-whether the tree is gone); what is left goes back to the head of the queue, for the same
-window's next filler turn or a later window's. Outside fillers (the cleanup window, a removal
-that cannot wait, an interrupt) a job runs whole.
+stretches it: removing one env copy took 3-10 s here, beside proofs of 3-4 s. So every removal
+takes a budget in seconds and says whether its tree is gone: a filler gives it SLICE_S (the
+backend stops removing after that long), and what is left goes back to the head of the queue,
+for the same window's next filler turn or a later window's. Outside fillers (the cleanup window,
+a removal that cannot wait, an interrupt) the budget is None: a job runs whole.
 """
 
 from __future__ import annotations
@@ -33,9 +33,8 @@ SLICE_S = 1.0  # a filler's removal stops after this long; the window outlasts i
 @dataclass(frozen=True)
 class _Job:
     what: str
-    removal: Callable  # sliced: removal(budget_s or None) -> whether the tree is gone; else removal()
+    removal: Callable[[float | None], bool]  # removal(budget_s or None) -> whether the tree is gone
     last: bool
-    sliced: bool
 
 
 class Removals:
@@ -52,21 +51,21 @@ class Removals:
     def __len__(self) -> int:
         return len(self._queue)
 
-    def add(self, what: str, removal: Callable, last: bool = False, sliced: bool = False) -> None:
-        """Queue REMOVAL; LAST: it waits until every job queued before it has ended; SLICED: it
-        takes a budget in seconds (None: no limit) and returns whether the tree is gone."""
-        self._queue.append(_Job(what, removal, last, sliced))
+    def add(self, what: str, removal: Callable[[float | None], bool], last: bool = False) -> None:
+        """Queue REMOVAL(budget_s), which says whether the tree is gone (budget None: no limit);
+        LAST: it waits until every job queued before it has ended."""
+        self._queue.append(_Job(what, removal, last))
 
     def next_job(self, budget_s: float | None = None):
         """The next job, whole: (lane, what, function), or None (nothing queued, or the next waits
-        for those running). With BUDGET_S a sliced job runs that long at most; the rest of it goes
-        back to the head of the queue."""
+        for those running). With BUDGET_S a job runs that long at most; the rest of it goes back
+        to the head of the queue."""
         with self._lock:
             if not self._queue or (self._queue[0].last and self._running):
                 return None
             job = self._queue.popleft()
             self._running += 1
-        return self.LANE, job.what, lambda: self._run(job, budget_s if job.sliced else None)
+        return self.LANE, job.what, lambda: self._run(job, budget_s)
 
     def next_slice(self):
         """The next job as overhead.Concurrent's filler takes it: a slice of SLICE_S seconds."""
@@ -91,10 +90,7 @@ class Removals:
     def _run(self, job: _Job, budget_s: float | None) -> None:
         gone = True
         try:
-            if job.sliced:
-                gone = job.removal(budget_s) is not False
-            else:
-                job.removal()
+            gone = job.removal(budget_s) is not False  # only a plain False re-queues: no loop on a None
         except Exception as exc:  # the results stand; what is left `envbench clean` removes
             self.say(f"[yellow]warning:[/] removing {job.what} failed: {str(exc)[:200]}")
         finally:

@@ -334,7 +334,7 @@ class Runner:
         if self.private:
             removal()
         else:
-            self.removals.add(f"remove sandbox {what}", removal, last=True, sliced=True)
+            self.removals.add(f"remove sandbox {what}", removal, last=True)
 
     def room_to_defer(self) -> bool:
         """Whether the trees of the tool that just finished may stay while the next one runs."""
@@ -432,7 +432,7 @@ class Runner:
             for project in self.scenario.projects:
                 if project.name in made and project.name != first:
                     self.removals.add(f"remove {tool}/{layout}/{project.name}", functools.partial(
-                        self.backend.remove_trees, sandbox, [sandbox.project_dir(project.name)]), sliced=True)  # fmt: skip
+                        self.backend.remove_trees, sandbox, [sandbox.project_dir(project.name)]))  # fmt: skip
             if not self.room_to_defer():
                 with self.untimed("remove"):
                     self.removals.submit_all(self.concurrent)

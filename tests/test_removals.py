@@ -12,8 +12,8 @@ def test_a_sandbox_waits_for_the_removals_queued_before_it():
     done, said = [], []
     removals = Removals(said.append)
     for name in ("env-2", "env-3"):
-        removals.add(name, lambda name=name: (time.sleep(0.2), done.append(name)))
-    removals.add("sandbox", lambda: done.append(f"sandbox after {sorted(done)}"), last=True)
+        removals.add(name, lambda budget_s, name=name: (time.sleep(0.2), done.append(name)) and True)
+    removals.add("sandbox", lambda budget_s: done.append(f"sandbox after {sorted(done)}") or True, last=True)
     concurrent = Concurrent({"remove": 4})
     with concurrent.window():
         removals.submit_all(concurrent)
@@ -26,7 +26,7 @@ def test_a_sandbox_waits_for_the_removals_queued_before_it():
 def test_a_window_takes_queued_removals_only_while_its_own_jobs_run():
     removals = Removals(lambda text: None)
     for i in range(50):
-        removals.add(f"env-{i}", lambda: time.sleep(0.1))
+        removals.add(f"env-{i}", lambda budget_s: time.sleep(0.1) or True)
     concurrent = Concurrent({"probe": 2, "remove": 4})
     with concurrent.window(removals.next_job, fillers=2):
         concurrent.submit("probe", "prove", time.sleep, 0.35)
@@ -39,8 +39,8 @@ def test_a_window_takes_queued_removals_only_while_its_own_jobs_run():
 def test_a_failed_removal_is_said_and_the_queue_goes_on():
     said, done = [], []
     removals = Removals(said.append)
-    removals.add("broken", lambda: 1 / 0)
-    removals.add("fine", lambda: done.append("fine"), last=True)
+    removals.add("broken", lambda budget_s: 1 / 0)
+    removals.add("fine", lambda budget_s: done.append("fine") or True, last=True)
     removals.run_all_now()
     assert done == ["fine"] and len(said) == 1 and "removing broken failed" in said[0]
 
@@ -69,8 +69,8 @@ class _Tree:
 def test_a_filler_takes_a_sliced_removal_a_slice_at_a_time_and_the_rest_waits_at_the_head():
     big, small = _Tree(40), _Tree(1)
     removals = Removals(lambda text: None, slice_s=0.1)
-    removals.add("big", big, sliced=True)
-    removals.add("small", small, sliced=True)
+    removals.add("big", big)
+    removals.add("small", small)
     concurrent = Concurrent({"probe": 1, "remove": 1})
     with concurrent.window(removals.next_slice, fillers=1):
         concurrent.submit("probe", "prove", time.sleep, 0.3)
@@ -87,8 +87,8 @@ def test_a_filler_takes_a_sliced_removal_a_slice_at_a_time_and_the_rest_waits_at
 def test_a_sliced_removal_left_unfinished_still_holds_back_the_sandbox():
     env, done = _Tree(6), []
     removals = Removals(lambda text: None, slice_s=0.06)
-    removals.add("env", env, sliced=True)
-    removals.add("sandbox", lambda: done.append(env.left), last=True)
+    removals.add("env", env)
+    removals.add("sandbox", lambda budget_s: done.append(env.left) or True, last=True)
     concurrent = Concurrent({"remove": 2})
     while len(removals):
         with concurrent.window(removals.next_slice, fillers=2):

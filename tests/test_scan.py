@@ -378,7 +378,6 @@ def test_packages_count_each_inode_once_across_envs(tmp_path):
     assert report["packages"][0]["name"] == "big-pkg"  # largest first
 
 
-
 def test_a_checkpoint_scan_without_packages_has_the_same_totals_and_roots(tmp_path):
     """Growth checkpoints skip the RECORD files (`--no-packages`): their figures must not move."""
     cache, one, two = tmp_path / "cache", tmp_path / "one" / "site", tmp_path / "two" / "site"
@@ -397,6 +396,7 @@ def test_a_checkpoint_scan_without_packages_has_the_same_totals_and_roots(tmp_pa
         assert "packages" not in report
         assert report["total"] == full["total"]
         assert report["roots"] == full["roots"]
+
 
 def test_packages_per_group_and_what_groups_share(tmp_path):
     """Two CPU envs and one CUDA env: a shared file counts once per group and once across groups."""
