@@ -68,11 +68,14 @@ class Concurrent:
         self._futures: list = []
 
     @contextmanager
-    def window(self, filler=None, fillers: int = 2):
+    def window(self, filler=None, fillers: int = 2, stop_fillers=None):
         """FILLER, if given, is asked for (lane, what, function) jobs, or None, while the window's
         own jobs run: FILLERS of them at a time, none started once those are done (the window
         outlasts its own jobs by one filler job at most: removals.py slices them). Removals
-        queued from earlier tools go this way, hidden behind proofs and scans."""
+        queued from earlier tools go this way, hidden behind proofs and scans. STOP_FILLERS, if
+        given, is called once the window's own jobs are done: it cuts short the filler jobs still
+        running (the backend's stop_background), so the window closes without waiting out their
+        slices."""
         self._pools = {lane: ThreadPoolExecutor(max_workers=n, thread_name_prefix=f"envbench-{lane}")
                        for lane, n in self.lanes.items()}  # fmt: skip
         own_done = threading.Event()
@@ -83,6 +86,8 @@ class Concurrent:
             yield self
             self.join()
             own_done.set()
+            if stop_fillers is not None and fills:
+                stop_fillers()
             for future in fills:
                 future.result()
             cancel = False

@@ -157,7 +157,8 @@ class Runner:
         removals run beside them. What it changes on disk is no tool's peak; its jobs' intervals
         go to run.json (checked against the timed cells')."""
         try:
-            with self.timed(name), self.disk_apart(), self.concurrent.window(self.removals.next_slice if fill else None):
+            fillers = (self.removals.next_slice, self.backend.stop_background) if fill else (None, None)
+            with self.timed(name), self.disk_apart(), self.concurrent.window(fillers[0], stop_fillers=fillers[1]):
                 yield
         finally:
             self.record.data["concurrent"] = self.concurrent.intervals

@@ -7,6 +7,8 @@ import json
 import signal
 import subprocess
 import sys
+import threading
+import time
 
 import pytest
 
@@ -171,6 +173,37 @@ def test_a_removal_in_slices_stops_when_its_budget_runs_out_and_goes_on_later(tm
     finally:
         backend.close()
     assert leftovers(docker_client, "test-slices") == []
+
+
+def test_stop_background_cuts_a_removal_slice_short_and_the_rest_stays(tmp_path, docker_client, tools_image):
+    """A window's own work is done: the slice still running is stopped (SIGTERM between two
+    unlinks) instead of running out its budget; it says the tree is not gone, and is smaller."""
+    backend = DockerBackend(docker_client, tools_image, "test-slice-stop", tmp_path / "logs", None, {})
+    sandbox = backend.sandbox(ADAPTERS["uv"], backend.python("3.11"), "same-volume")
+    try:
+        backend.reset(sandbox)
+        env = sandbox.project_dir("app")
+        # 80,000 files: many seconds of unlinks, stopped 0.3 s in
+        make = f"mkdir -p {env} && cd {env} && for d in $(seq 800); do mkdir $d; (cd $d && touch $(seq 100)); done"
+        assert backend._exec(sandbox, ["sh", "-c", make])[0] == 0
+        result = {}
+        slice_thread = threading.Thread(target=lambda: result.setdefault("gone", backend.remove_trees(sandbox, [env], 60)))
+        started = time.monotonic()
+        slice_thread.start()
+        while not backend._slices and time.monotonic() - started < 10:
+            time.sleep(0.01)
+        time.sleep(0.3)
+        backend.stop_background()
+        slice_thread.join(20)
+        took = time.monotonic() - started
+        left = int(backend._exec(sandbox, ["sh", "-c", f"find {env} | wc -l"])[1])
+        assert result == {"gone": False} and took < 10 and 0 < left < 80801, (result, took, left)
+        assert backend._slices == {} and backend._stopped == set()
+        assert backend.remove_trees(sandbox, [env]) is True  # whole: the rest goes
+        assert backend._exec(sandbox, ["test", "-e", env])[0] == 1
+    finally:
+        backend.close()
+    assert leftovers(docker_client, "test-slice-stop") == []
 
 
 def test_a_sliced_removal_of_a_sandbox_whose_container_stopped_leaves_it_to_the_engine(tmp_path, docker_client, tools_image):

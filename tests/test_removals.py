@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import threading
 import time
 
 from harness.overhead import Concurrent
@@ -94,3 +95,29 @@ def test_a_sliced_removal_left_unfinished_still_holds_back_the_sandbox():
         with concurrent.window(removals.next_slice, fillers=2):
             concurrent.submit("remove", "own work", time.sleep, 0.08)
     assert done == [0]  # the sandbox went only once the env was gone
+
+
+def test_a_window_stops_its_fillers_once_its_own_work_is_done():
+    # A filler job with a 3 s budget ends when the window calls stop_fillers, right after its own
+    # 0.2 s job: the window closes then, not once the budget is out.
+    stop = threading.Event()
+    calls = []
+
+    def removal(budget_s):
+        calls.append(budget_s)
+        stop.wait(budget_s)
+        return False  # cut short or out of budget: the rest stays queued
+
+    removals = Removals(lambda text: None, slice_s=3.0)
+    removals.add("big", removal)
+    concurrent = Concurrent({"probe": 1, "remove": 1})
+    started = time.monotonic()
+    with concurrent.window(removals.next_slice, fillers=1, stop_fillers=stop.set):
+        concurrent.submit("probe", "prove", time.sleep, 0.2)
+    assert stop.is_set() and calls == [3.0] and 0.2 <= time.monotonic() - started < 1.5
+    assert len(removals) == 1  # the rest of it waits at the head of the queue
+    stop.clear()
+    started = time.monotonic()
+    with concurrent.window(removals.next_slice, fillers=1):  # no stop_fillers: the budget runs out
+        concurrent.submit("probe", "prove", time.sleep, 0.05)
+    assert calls == [3.0, 3.0] and time.monotonic() - started >= 3.0

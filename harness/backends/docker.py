@@ -16,7 +16,9 @@ import os
 import shutil
 import tarfile
 import tempfile
+import threading
 import time
+import uuid
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
 
@@ -60,6 +62,22 @@ class _Box:
     run_args: dict  # how it was started: a sibling for another Python starts the same way
 
 
+# SIGTERM to every process of the container whose argv holds one of the tags given (a slice's
+# timeout and its cell.py), this one left out: its own argv holds them too.
+STOP_SLICES = """
+import os, signal, sys
+tags = [t.encode() for t in sys.argv[1:]]
+for pid in filter(str.isdigit, os.listdir("/proc")):
+    try:
+        with open(f"/proc/{pid}/cmdline", "rb") as f:
+            argv = f.read()
+        if int(pid) != os.getpid() and any(t in argv for t in tags):
+            os.kill(int(pid), signal.SIGTERM)
+    except OSError:
+        pass
+"""
+
+
 class DockerBackend:
     name = "docker"
     layouts = ("same-volume", "split-volume")
@@ -85,6 +103,10 @@ class DockerBackend:
         self._python: dict[str, str] = {}
         self._python_of_box: dict[str, str] = {}
         self._channel: str | None = None  # volume of the conda channel, once served
+        # Background removal slices running now (tag -> sandbox) and those stop_background cut short.
+        self._slices: dict[str, Sandbox] = {}
+        self._stopped: set[str] = set()
+        self._slices_lock = threading.Lock()
 
     def describe(self) -> dict:
         from ..engine import facts
@@ -322,7 +344,7 @@ class DockerBackend:
             if budget_s is not None and box is not None:
                 trees = [sandbox.cache, sandbox.home, sandbox.tmp, sandbox.projects]
                 try:
-                    if not self._apply(sandbox, {"empty": trees}, budget_s):
+                    if not self._apply(sandbox, {"empty": trees}, budget_s, background=True):
                         return False
                 except Exception:  # the SDK's APIError, BackendError: a container that cannot exec
                     pass  # (it stopped): the engine removes the trees with the volumes, whole
@@ -403,21 +425,55 @@ class DockerBackend:
     def remove_trees(self, sandbox: Sandbox, paths: list[str], budget_s: float | None = None) -> bool:
         """Remove PATHS; with BUDGET_S, stop after that long (what is left stays for the next
         call): whether they are gone."""
-        return self._apply(sandbox, {"remove": paths}, budget_s)
+        return self._apply(sandbox, {"remove": paths}, budget_s, background=True)
 
-    def _apply(self, sandbox: Sandbox, plan: dict, budget_s: float | None = None) -> bool:
+    def _apply(self, sandbox: Sandbox, plan: dict, budget_s: float | None = None, background: bool = False) -> bool:
         """The plan in an exec of its own; with BUDGET_S, coreutils' timeout stops it after that
-        long (SIGTERM between two unlinks: the tree stays whole, smaller): False then."""
-        argv = [sandbox.python, "-I", f"{IN_IMAGE}/cell.py", json.dumps({"plan": plan, "steps": []})]
+        long (SIGTERM between two unlinks: the tree stays whole, smaller): False then.
+        BACKGROUND (a removal beside proofs and scans): tagged, so that stop_background can cut
+        it short."""
+        spec: dict = {"plan": plan, "steps": []}
+        tag = f"envbench-slice-{uuid.uuid4().hex}" if background and budget_s is not None else None
+        if tag:
+            spec["tag"] = tag  # in the process's argv, where stop_background finds it (cell.py ignores it)
+        argv = [sandbox.python, "-I", f"{IN_IMAGE}/cell.py", json.dumps(spec)]
         if budget_s is not None:
             argv = ["timeout", f"{budget_s:g}", *argv]
-        code, out, err = self._exec(sandbox, argv)
-        if budget_s is not None and code == 124:  # timeout's own status: the budget ran out
+        if tag:
+            with self._slices_lock:
+                self._slices[tag] = sandbox
+        try:
+            code, out, err = self._exec(sandbox, argv)
+        finally:
+            if tag:
+                with self._slices_lock:
+                    self._slices.pop(tag, None)
+                    stopped = tag in self._stopped
+                    self._stopped.discard(tag)
+        if budget_s is not None and (code == 124 or (tag and stopped)):  # the budget ran out, or was cut short
             return False
         if code != 0:
             said = (err or out).decode(errors="replace")[-300:]
             raise BackendError(f"clearing trees in the container failed (exit {code}): {said}")
         return True
+
+    def stop_background(self) -> None:
+        """Cut short every background removal slice running now (SIGTERM, as timeout sends it:
+        between two unlinks); each returns False, and what is left stays queued. A window calls
+        this once its own work is done: without it the window waited up to a slice more for
+        them (half a second on average, at each of a seed run's thirty windows). A slice that
+        starts after this call runs its budget out."""
+        with self._slices_lock:
+            running = dict(self._slices)
+            self._stopped.update(running)
+        by_box: dict[str, tuple[Sandbox, list[str]]] = {}
+        for tag, sandbox in running.items():
+            by_box.setdefault(sandbox.key, (sandbox, []))[1].append(tag)
+        for sandbox, tags in by_box.values():
+            try:
+                self._exec(sandbox, [sandbox.python, "-I", "-c", STOP_SLICES, *tags])
+            except Exception:  # the SDK's APIError: a container that stopped runs no slice either
+                pass
 
     def reset(self, sandbox: Sandbox) -> None:
         """An empty cache, HOME and projects folder (a split cache volume keeps its mount point)."""

@@ -159,6 +159,9 @@ class LocalBackend:
         tree.apply({"remove": paths})
         return True
 
+    def stop_background(self) -> None:
+        """Nothing to stop: removals here run whole (remove_trees)."""
+
     def remove(self, sandbox: Sandbox) -> None:
         shutil.rmtree(sandbox.root, ignore_errors=True)
 
