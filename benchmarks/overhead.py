@@ -11,7 +11,8 @@ target is at most 10 % in all. Two or more runs stand side by side (e.g. before 
 change, on the same machine); the last line is their ratio of the harness's seconds.
 
 Work the harness ran side by side while nothing was timed (proofs, removals) is listed with
-its seconds; the check that none of it overlapped a timed cell is printed too.
+its seconds; the check that none of it overlapped a timed cell is printed too, and the floor the
+proofs set: their own CPU seconds over the cores, the least time they take on this machine.
 """
 
 from __future__ import annotations
@@ -41,6 +42,20 @@ def run_envbench(argv: list[str]) -> Path:
     if not (out / "run.json").exists():
         sys.exit(f"overhead: envbench run exited {done.returncode} without {out / 'run.json'}")
     return out
+
+
+def proof_floor(run: dict, spent: dict) -> str | None:
+    """What proving alone costs: the probes' own CPU seconds (probe_timing's cpu_s, runs since
+    2026-12-05) over the machine's cores — the least any schedule of those proofs takes while
+    nothing is timed — as a share of the steps."""
+    envs = [env for info in run["tools"].values() for entry in info["layouts"].values() for env in entry.get("envs", {}).values()]
+    cpu = [env["probe_timing"]["cpu_s"] for env in envs if "cpu_s" in env.get("probe_timing", {})]
+    cores, steps = run["machine"].get("cpus") or 1, spent.get("steps_s") or 0.0
+    if not cpu or not steps:
+        return None
+    least = sum(cpu) / cores
+    return (f"{len(cpu)} proofs took {sum(cpu):,.1f} CPU-s: on {cores} cores at least {least:,.1f} s, "
+            f"{100 * least / steps:.1f} % of the steps before anything else")
 
 
 def main() -> int:
@@ -89,6 +104,9 @@ def main() -> int:
             + (f"[red]{len(clashes)} overlap a timed cell[/]" if clashes else "none overlaps a timed cell"),
             highlight=False,
         )
+        floor = proof_floor(run, spent)
+        if floor:
+            console.print(f"{folder.name}: {floor}", highlight=False)
     if len(runs) > 1 and harness[0] and harness[-1] is not None:
         console.print(f"harness seconds, last over first: {harness[-1] / harness[0]:.2f}", highlight=False)
     return 0

@@ -13,6 +13,7 @@ import time
 import pytest
 
 from harness import engine
+from harness.backends.base import BACKGROUND_NICE
 from harness.backends.docker import DockerBackend
 from harness.overhead import overlaps, timed_spans
 from harness.tools import ADAPTERS
@@ -88,7 +89,8 @@ def test_both_layouts_in_containers(tmp_path, wheelhouse, docker_client, tools_i
     # every env proved side by side (2 tools x 2 layouts x 2 envs), no job inside a timed cell
     jobs = run["concurrent"]
     assert sum(job["lane"] == "probe" for job in jobs) == 8 and overlaps(jobs, timed_spans(run)) == []
-    assert sum(job["what"].startswith("remove sandbox") for job in jobs) == 4
+    # each tool's sandbox removed (in one or more slices: removals.py), and nothing left behind
+    assert len({job["what"] for job in jobs if job["what"].startswith("remove sandbox")}) == 4
     assert leftovers(docker_client, run["run_id"]) == []
 
 
@@ -175,6 +177,22 @@ def test_a_removal_in_slices_stops_when_its_budget_runs_out_and_goes_on_later(tm
     assert leftovers(docker_client, "test-slices") == []
 
 
+# The niceness of each process in the container whose argv holds the tag given, this one left out.
+NICENESS_OF_TAGGED = """
+import os, sys
+for pid in filter(str.isdigit, os.listdir("/proc")):
+    try:
+        with open(f"/proc/{pid}/cmdline", "rb") as f:
+            tagged = sys.argv[1].encode() in f.read()
+        with open(f"/proc/{pid}/stat") as f:
+            fields = f.read().rpartition(")")[2].split()
+    except OSError:
+        continue
+    if tagged and int(pid) != os.getpid():
+        print(fields[16])  # the 19th field of stat: the 17th after the command's name
+"""
+
+
 def test_stop_background_cuts_a_removal_slice_short_and_the_rest_stays(tmp_path, docker_client, tools_image):
     """A window's own work is done: the slice still running is stopped (SIGTERM between two
     unlinks) instead of running out its budget; it says the tree is not gone, and is smaller."""
@@ -193,6 +211,11 @@ def test_stop_background_cuts_a_removal_slice_short_and_the_rest_stays(tmp_path,
         while not backend._slices and time.monotonic() - started < 10:
             time.sleep(0.01)
         time.sleep(0.3)
+        # the slice's processes (timeout and cell.py: their argv holds its tag) run at nice 19,
+        # beside proofs at 0
+        (tag,) = backend._slices
+        code, niceness, _ = backend._exec(sandbox, [sandbox.python, "-I", "-c", NICENESS_OF_TAGGED, tag])
+        assert code == 0 and sorted(niceness.split()) == [str(BACKGROUND_NICE).encode()] * 2, niceness
         backend.stop_background()
         slice_thread.join(20)
         took = time.monotonic() - started

@@ -2,14 +2,17 @@
 
 from __future__ import annotations
 
+import os
 import signal
 import subprocess
 import sys
+import threading
 import time
 import uuid
 
 import pytest
 
+from harness.backends.base import BACKGROUND_NICE
 from harness.backends.local import LocalBackend
 from harness.tools.base import Sandbox, Step
 
@@ -58,3 +61,26 @@ def test_interrupt_kills_the_whole_step_tree(backend, tmp_path):
     time.sleep(0.5)
     alive = subprocess.run(["pgrep", "-f", marker], capture_output=True, text=True).stdout.split()
     assert alive == []
+
+
+def test_a_background_removal_runs_at_the_lowest_cpu_priority_and_a_whole_one_does_not(backend, tmp_path):
+    """A removal with a budget is a filler's, beside proofs: its thread drops to nice 19 before
+    it removes; one without (the cleanup window, nothing beside it) keeps the harness's priority."""
+    sandbox = Sandbox(root=str(tmp_path / "work" / "t"), python=sys.executable)
+    backend.reset(sandbox)
+    seen = {}
+
+    def remove(name, budget_s):
+        env = tmp_path / "work" / "t" / name
+        (env / "lib").mkdir(parents=True)
+        (env / "lib" / "f.py").write_text("x = 1\n")
+        gone = backend.remove_trees(sandbox, [str(env)], budget_s)
+        seen[name] = (gone, os.getpriority(os.PRIO_PROCESS, threading.get_native_id()), env.exists())
+
+    for name, budget in (("filler", 1.0), ("whole", None)):
+        thread = threading.Thread(target=remove, args=(name, budget))
+        thread.start()
+        thread.join()
+    assert seen["filler"] == (True, BACKGROUND_NICE, False)
+    harness_nice = os.getpriority(os.PRIO_PROCESS, 0)
+    assert seen["whole"] == (True, harness_nice, False) and BACKGROUND_NICE > harness_nice

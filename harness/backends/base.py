@@ -4,6 +4,12 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+# Removals beside proofs and scans run at the lowest CPU priority: on two cores a removal at the
+# same priority took its CPU seconds from the proofs (two pip + venv env copies removed beside two
+# uv proofs: imports 2.5-3.6 s, against 1.9-2.5 s alone and 2.1-2.8 s with the removals at nice 19;
+# measured on the host, 2026-12-05). It waits on the disk most of the time anyway.
+BACKGROUND_NICE = 19
+
 
 class BackendError(Exception):
     """The backend cannot run at all (no interpreter, no engine): one line for the user."""

@@ -26,7 +26,7 @@ from ..engine import LABEL
 from ..images import UID
 from ..settings import host_ca_bundle
 from ..tools.base import Sandbox, Step, ToolAdapter
-from .base import BackendError, StepResult, ToolUnavailable
+from .base import BACKGROUND_NICE, BackendError, StepResult, ToolUnavailable
 from .cell_driver import CellDriver
 from .local import PASSED_THROUGH, SYSTEM_PATH
 
@@ -283,7 +283,7 @@ class DockerBackend:
         labels = {LABEL: self.run_id}
         network = self.client.networks.create(f"envbench-{self.run_id}-mirror".lower(), internal=True, labels=labels)
         volume = self._volume_from(folder, "mirror")
-        urls = {}
+        urls, servers = {}, []
         for index in mirror.indexes_of(folder):
             name = f"envbench-{self.run_id}-mirror-{index}".lower()
             # Tools reach it by an alias on the run's own network, the same in every run: pip's
@@ -298,8 +298,10 @@ class DockerBackend:
                 mounts=[Mount("/mirror", volume, type="volume", read_only=True)],
                 user=f"{UID}:{UID}", cap_drop=["ALL"], security_opt=["no-new-privileges"],
             )  # fmt: skip
-            self._wait_until_served(server, name)
+            servers.append((server, name))
             urls[index] = f"http://{alias}:{mirror.SERVER_PORT}/simple/"
+        for server, name in servers:  # every server started before the first is waited for: they start side by side
+            self._wait_until_served(server, name)
         # From now on tool containers see only the mirror: no route out, no proxy, no CA needed.
         self.network, self.passed, self.ca_bundle = network.name, {}, ""
         return urls
@@ -431,7 +433,7 @@ class DockerBackend:
         """The plan in an exec of its own; with BUDGET_S, coreutils' timeout stops it after that
         long (SIGTERM between two unlinks: the tree stays whole, smaller): False then.
         BACKGROUND (a removal beside proofs and scans): tagged, so that stop_background can cut
-        it short."""
+        it short, and at the lowest CPU priority (BACKGROUND_NICE)."""
         spec: dict = {"plan": plan, "steps": []}
         tag = f"envbench-slice-{uuid.uuid4().hex}" if background and budget_s is not None else None
         if tag:
@@ -440,6 +442,7 @@ class DockerBackend:
         if budget_s is not None:
             argv = ["timeout", f"{budget_s:g}", *argv]
         if tag:
+            argv = ["nice", "-n", str(BACKGROUND_NICE), *argv]
             with self._slices_lock:
                 self._slices[tag] = sandbox
         try:

@@ -15,6 +15,7 @@ import shutil
 import signal
 import socket
 import subprocess
+import threading
 import time
 import urllib.request
 import zlib
@@ -25,7 +26,7 @@ from .. import scan as scanner
 from ..pythons import find_python
 from ..settings import PinnedVenvError, envbench_home, host_ca_bundle, pinned_venv
 from ..tools.base import Sandbox, Step, ToolAdapter
-from .base import BackendError, StepResult, ToolUnavailable
+from .base import BACKGROUND_NICE, BackendError, StepResult, ToolUnavailable
 
 HERE = Path(__file__).resolve().parent.parent
 PROBE = HERE / "probe.py"
@@ -155,7 +156,11 @@ class LocalBackend:
 
     def remove_trees(self, sandbox: Sandbox, paths: list[str], budget_s: float | None = None) -> bool:
         """Remove PATHS, whole whatever BUDGET_S says (a thread cannot be stopped midway; the
-        docker backend slices): True, they are gone."""
+        docker backend slices): True, they are gone. With a budget it is a background removal,
+        beside proofs: its thread drops to the lowest CPU priority first, as the docker backend's
+        slices do (the thread is the filler's: it runs removals only, and ends with its window)."""
+        if budget_s is not None:
+            os.setpriority(os.PRIO_PROCESS, threading.get_native_id(), BACKGROUND_NICE)
         tree.apply({"remove": paths})
         return True
 
