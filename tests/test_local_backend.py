@@ -63,6 +63,7 @@ def test_interrupt_kills_the_whole_step_tree(backend, tmp_path):
     assert alive == []
 
 
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="a thread's own niceness is Linux's")
 def test_a_background_removal_runs_at_the_lowest_cpu_priority_and_a_whole_one_does_not(backend, tmp_path):
     """A removal with a budget is a filler's, beside proofs: its thread drops to nice 19 before
     it removes; one without (the cleanup window, nothing beside it) keeps the harness's priority."""

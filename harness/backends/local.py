@@ -15,6 +15,7 @@ import shutil
 import signal
 import socket
 import subprocess
+import sys
 import threading
 import time
 import urllib.request
@@ -159,7 +160,7 @@ class LocalBackend:
         docker backend slices): True, they are gone. With a budget it is a background removal,
         beside proofs: its thread drops to the lowest CPU priority first, as the docker backend's
         slices do (the thread is the filler's: it runs removals only, and ends with its window)."""
-        if budget_s is not None:
+        if budget_s is not None and sys.platform.startswith("linux"):  # Linux takes a thread id where a pid goes
             os.setpriority(os.PRIO_PROCESS, threading.get_native_id(), BACKGROUND_NICE)
         tree.apply({"remove": paths})
         return True
