@@ -9,6 +9,7 @@ or a file changed after install, is the tool's.
 from __future__ import annotations
 
 import json
+import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -17,6 +18,7 @@ import pytest
 from uv import find_uv_bin
 
 from harness import mirror, proof, synth
+from harness import probe as probe_script
 
 PROBE = Path(synth.__file__).with_name("probe.py")
 
@@ -221,3 +223,51 @@ def test_what_an_import_prints_stays_out_of_the_report_on_stdout(tmp_path, wheel
     report = json.loads(done.stdout)
     assert report["imports"] == {"chatty": None}
     assert "hello from chatty" in done.stderr and "more" in done.stderr
+
+
+def test_a_copy_is_compared_with_a_verified_copy_and_a_changed_one_still_breaks_the_proof(tmp_path):
+    # Envs of copies (pip + venv): a large file whose hash an earlier probe verified is the
+    # reference for its copies in later envs, compared byte for byte instead of hashed.
+    wheels = tmp_path / "wheels"
+    wheels.mkdir()
+    big = bytes(range(256)) * ((probe_script.COMPARED_MIN // 256) + 8)
+    files = {"heavy/__init__.py": b"", "heavy/blob.bin": big, "METADATA": synth._metadata("heavy", "1.0", [])}
+    synth._write_wheel(wheels / "heavy-1.0-py3-none-any.whl", files, "heavy", "1.0", "py3-none-any", "heavy")
+    scratch = tmp_path / "scratch"
+    first, second, third, fourth = (
+        make_env(tmp_path / name, wheels, "heavy==1.0") for name in ("first", "second", "third", "fourth")
+    )
+    blob = {
+        name: next((tmp_path / name).glob("lib/python*/site-packages/heavy/blob.bin")) for name in ("first", "second", "third")
+    }
+    wanted = expected(wheels, heavy="1.0")
+
+    report = probe(first, "heavy", scratch=scratch)
+    assert proof.judge(report, ["heavy"], wanted).proved
+    assert report["timing"]["compared_bytes"] == 0 and report["timing"]["hashed_bytes"] >= len(big)
+    report = probe(second, "heavy", scratch=scratch)
+    assert proof.judge(report, ["heavy"], wanted).proved
+    assert report["timing"]["compared_bytes"] == len(big), report["timing"]  # compared, not hashed
+
+    with open(blob["second"], "r+b") as f:  # one byte changed in place: same size, same inode
+        f.seek(len(big) // 2)
+        f.write(b"\xff")
+    verdict = proof.judge(probe(second, "heavy", scratch=scratch), ["heavy"], wanted)
+    assert not verdict.proved
+    assert any("heavy: 1 files differ from its RECORD" in fault for fault in verdict.faults), verdict.faults
+
+    for name in ("first", "third"):  # the reference changed, and a copy changed alike: equal bytes, both wrong
+        with open(blob[name], "r+b") as f:
+            f.write(b"\xff")
+    verdict = proof.judge(probe(third, "heavy", scratch=scratch), ["heavy"], wanted)
+    assert not verdict.proved, "a reference that changed is one no more: the copy is hashed"
+    with open(blob["third"], "r+b") as f:  # the copy as installed again: hashed in full, and right
+        f.write(big[:1])
+    report = probe(third, "heavy", scratch=scratch)
+    assert proof.judge(report, ["heavy"], wanted).proved
+    assert report["timing"]["compared_bytes"] == 0, report["timing"]
+
+    shutil.rmtree(tmp_path / "third")  # the reference's env removed: the next copy is hashed
+    report = probe(fourth, "heavy", scratch=scratch)
+    assert proof.judge(report, ["heavy"], wanted).proved
+    assert report["timing"]["compared_bytes"] == 0, report["timing"]
