@@ -32,7 +32,7 @@ from rich.console import Console
 from rich.table import Table
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
-from harness.overhead import overlaps, parts_of, share_of, timed_spans  # noqa: E402
+from harness.overhead import overlaps, parts_of, timed_spans  # noqa: E402
 
 END_TO_END = "overhead-command.json"  # the envbench command's own wall time, as this script measured it
 
@@ -118,7 +118,7 @@ def main() -> int:
     console.print(table)
 
     for (folder, run), spent, spent_all in zip(runs, spents, harness, strict=True):
-        share = spent_all / spent["steps_s"] if spent_all is not None and spent.get("steps_s") else share_of(spent)
+        share = spent_all / spent["steps_s"] if spent_all is not None and spent.get("steps_s") else None
         jobs = run.get("concurrent") or []
         busy = sum(job["end"] - job["start"] for job in jobs)
         clashes = overlaps(jobs, timed_spans(run))
