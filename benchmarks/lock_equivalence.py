@@ -30,8 +30,8 @@ from rich.table import Table
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE.parent))
 
-from harness import closure, mirror  # noqa: E402
-from harness import scenario as scenarios  # noqa: E402
+from harness.packages import closure, mirror  # noqa: E402
+from harness.scenario import parse as scenarios  # noqa: E402
 
 UNIVERSAL = {"uv.lock", "poetry.lock", "pdm.lock"}
 PIN = re.compile(r"^([A-Za-z0-9][A-Za-z0-9._-]*)(\[[^\]]*\])?==([^\s;\\]+)")

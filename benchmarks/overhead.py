@@ -32,7 +32,7 @@ from rich.console import Console
 from rich.table import Table
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
-from harness.overhead import overlaps, parts_of, timed_spans  # noqa: E402
+from harness.record.overhead import overlaps, parts_of, timed_spans  # noqa: E402
 
 END_TO_END = "overhead-command.json"  # the envbench command's own wall time, as this script measured it
 

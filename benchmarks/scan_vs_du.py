@@ -25,7 +25,7 @@ from pathlib import Path
 import pyperf
 
 HERE = Path(__file__).resolve().parent
-SCAN = HERE.parent / "harness" / "scan.py"
+SCAN = HERE.parent / "harness" / "sandbox" / "scan.py"
 DEFAULT_TREE = Path(os.environ.get("ENVBENCH_HOME") or Path.home() / ".cache" / "envbench") / "bench-tree"
 PACKAGES = ["numpy", "pandas"]
 

@@ -11,13 +11,13 @@ from pathlib import Path
 
 import pytest
 
-from harness import engine, images
+from harness.backends import engine, images
 from harness.backends.base import BackendError
+from harness.backends.images import tool_requirements
 from harness.backends.local import LocalBackend
-from harness.cli import main
-from harness.images import tool_requirements
-from harness.pythons import find_python
-from harness.synth import SynthPackage, build_wheel
+from harness.cli.main import main
+from harness.packages.synth import SynthPackage, build_wheel
+from harness.settings.pythons import find_python
 
 # alpha needs beta; gamma carries .so payloads like a compiled package. About 1.3 MiB in all.
 PACKAGES = (
@@ -78,6 +78,29 @@ def sigint_as_a_terminal_sends_it() -> None:
     signal.signal(signal.SIGINT, signal.SIG_DFL)
 
 
+# Where a connection fails and why: exit 3 and "ErrorType errno" when it fails, exit 0 when it connects.
+CONNECT = """
+import socket, sys
+try:
+    socket.create_connection((sys.argv[1], int(sys.argv[2])), timeout=5)
+except OSError as exc:
+    print(type(exc).__name__, exc.errno)
+    sys.exit(3)
+"""
+# ENETUNREACH, EHOSTUNREACH (no route: network "none"), or no answer (an internal network drops what
+# leaves it); never a refusal or an error of the script itself
+UNREACHABLE = {"OSError 101", "OSError 113", "TimeoutError None"}
+
+
+def no_route_out(backend, sandbox) -> None:
+    """Nothing outside answers from SANDBOX's container, for the network's reason: a name does not
+    resolve and an address has no route (a script that fails for any other cause is no proof)."""
+    by_name = backend._exec(sandbox, [sandbox.python, "-c", CONNECT, "pypi.org", "443"])
+    by_address = backend._exec(sandbox, [sandbox.python, "-c", CONNECT, "151.101.0.223", "443"])  # a PyPI address
+    assert by_name[0] == 3 and by_name[1].decode().split()[0] == "gaierror", by_name
+    assert by_address[0] == 3 and by_address[1].decode().strip() in UNREACHABLE, by_address
+
+
 def write(path: Path, text: str) -> Path:
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text(textwrap.dedent(text).lstrip("\n"))
@@ -125,7 +148,7 @@ def local_runs(tmp_path_factory, wheelhouse, tool_venvs) -> dict[str, Path]:
     invocation ("both"), each alone, and the two merged. "scenario" and "work" (ENVBENCH_WORK)
     serve other runs of it that must compare to the block: paths are written into envs, so
     their trees go in the same folder."""
-    from harness.cli import main
+    from harness.cli.main import main
 
     from .test_run_local import scenario_text
 
@@ -186,9 +209,9 @@ def served_pypi(folder_as_pypi, python311, tool_venvs, monkeypatch):
     import subprocess
     import urllib.request
 
-    from harness import mirror
-    from harness.images import SERVER_REQUIREMENTS
-    from harness.settings import pinned_venv
+    from harness.backends.images import SERVER_REQUIREMENTS
+    from harness.packages import mirror
+    from harness.settings.home import pinned_venv
 
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))

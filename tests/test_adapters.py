@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import dataclasses
 import tomllib
+from pathlib import PurePosixPath
 
-from harness.tools import ADAPTERS, PackageSource, Sandbox
+from harness.tools.base import PackageSource, Sandbox
+from harness.tools.registry import ADAPTERS, NAMES
 
 SANDBOX = Sandbox(root="/bench/uv", python="/usr/bin/python3.11", tool_bin="/tools/uv/bin", ca_bundle="/etc/ca.pem")
 PIP_SANDBOX = Sandbox(root="/bench/pip-venv", python="/usr/bin/python3.11", ca_bundle="/etc/ca.pem")
@@ -87,9 +89,26 @@ def test_no_step_is_a_shell_string():
         install = next(step for step in steps if step.operation == "install")
         assert install.argv[-1] == "name with space; rm -rf /"  # one argument, never split or quoted
     for adapter in ADAPTERS.values():
-        for step in adapter.install_steps(tool_sandbox(adapter.name), "a", REQUIREMENTS, MIRROR):
+        sandbox = tool_sandbox(adapter.name)
+        for step in [adapter.version_step(sandbox), *adapter.install_steps(sandbox, "a", REQUIREMENTS, MIRROR)]:
             assert isinstance(step.argv, tuple) and all(isinstance(arg, str) for arg in step.argv)
-            assert not any(arg.startswith(("sh -c", "bash -c")) for arg in step.argv)
+            assert not runs_a_shell(step.argv), (adapter.name, step.argv)
+
+
+SHELLS = {"sh", "bash", "dash", "zsh", "ksh", "fish"}
+
+
+def runs_a_shell(argv: tuple[str, ...]) -> bool:
+    """A shell anywhere in ARGV (`sh -c ...`, `env sh -c ...`, `/bin/bash`), or a whole command
+    line passed as one argument ("sh -c ...")."""
+    return any(PurePosixPath(arg).name in SHELLS or arg.split(" ", 1)[0].rsplit("/", 1)[-1] in SHELLS and " " in arg
+               for arg in argv)  # fmt: skip
+
+
+def test_the_shell_check_catches_every_form():
+    for argv in (("sh", "-c", "pip install x"), ("/bin/bash", "-c", "x"), ("env", "A=1", "sh", "-c", "x"),
+                 ("sh -c 'pip install x'",), ("python", "-m", "pip", "install", "x")):  # fmt: skip
+        assert runs_a_shell(argv) == (argv[0] != "python"), argv
 
 
 # -- the tools with project files --------------------------------------------------------------
@@ -116,9 +135,7 @@ def project_file(name: str, file: str, source: PackageSource = MIRROR) -> dict:
 
 
 def test_lock_files_and_env_paths():
-    from harness.scenario import KNOWN_TOOLS
-
-    assert set(ADAPTERS) == set(KNOWN_TOOLS)  # every tool a scenario may name has an adapter
+    assert set(ADAPTERS) == set(NAMES)  # every tool a scenario may name has an adapter
     lock_files = {name: adapter.lock_file for name, adapter in ADAPTERS.items()}
     assert lock_files == {
         "pip-venv": None, "virtualenv": None, "pip-tools": "requirements.txt", "uv": None, "uv-project": "uv.lock",

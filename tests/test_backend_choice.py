@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 
-from harness import images
+from harness.backends import images
 
 from .conftest import write
 

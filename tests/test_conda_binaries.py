@@ -15,7 +15,7 @@ from pathlib import Path
 
 import pytest
 
-from harness.tools import ADAPTERS
+from harness.tools.registry import ADAPTERS
 
 from .conftest import make_private_index, write
 from .test_every_tool import SCENARIO
@@ -25,7 +25,7 @@ FAKE = '''#!{python}
 """Fake {kind} for envbench's tests: records how it was started, then installs with py-rattler."""
 import json, os, sys, tomllib
 sys.path.insert(0, {repo!r})
-from harness import rattler_driver
+from harness.sandbox import rattler_driver
 from harness.tools.conda_names import subdir
 with open({log!r}, "a") as f:
     f.write(json.dumps({{"argv": sys.argv, "cwd": os.getcwd(), "env": dict(os.environ)}}) + "\\n")
@@ -70,7 +70,7 @@ def calls(log: Path) -> list[dict]:
 @pytest.fixture(scope="module")
 def run_with_fakes(tmp_path_factory, tool_venvs):
     """One run of both adapters with their fake binaries (the tests read what it recorded)."""
-    from harness.cli import main
+    from harness.cli.main import main
 
     base = tmp_path_factory.mktemp("fakes")
     micromamba, micromamba_log = fake_binary(base / "bin", "micromamba", "2.0.5")
@@ -159,6 +159,6 @@ def test_without_a_binary_both_stay_unavailable_with_the_reason(tmp_path, privat
 
 
 def _source(run: dict):
-    from harness.tools import PackageSource
+    from harness.tools.base import PackageSource
 
     return PackageSource(conda_channel=run["conda_channel"]["url"], names=(("u", "private"),), pinned=(("inhouse", "u"),))

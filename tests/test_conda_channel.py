@@ -15,11 +15,13 @@ from pathlib import Path
 
 import pytest
 
-from harness import conda_channel, scan
-from harness.synth import _write_wheel
+from harness.packages import conda_channel
+from harness.packages.synth import _write_wheel
+from harness.sandbox import FOLDER as SANDBOX
+from harness.sandbox import scan
 from harness.tools.conda_names import PYPI
 
-DRIVER = Path(conda_channel.__file__).with_name("rattler_driver.py")
+DRIVER = SANDBOX / "rattler_driver.py"
 
 
 def odd_wheel(folder: Path) -> Path:

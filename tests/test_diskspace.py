@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from harness.diskspace import ENV_OVERHEAD, RESERVE, DiskWatch, estimate
-from harness.scenario import Project
+from harness.run.diskspace import ENV_OVERHEAD, RESERVE, DiskWatch, estimate
+from harness.scenario.model import Project
 
 
 def mirror() -> dict:

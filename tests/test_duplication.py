@@ -12,9 +12,9 @@ import zipfile
 
 import pytest
 
+from harness.packages.synth import SynthPackage, build_wheel
 from harness.report import duplication
 from harness.report.claims import METRICS
-from harness.synth import SynthPackage, build_wheel
 
 from .conftest import write
 
@@ -58,7 +58,7 @@ package_folder: dict[str, object] = {}
 @pytest.fixture(scope="module")
 def measured(tmp_path_factory, tool_venvs):
     """One local run of the scenario (uv and pip + venv, 2 CPU and 2 CUDA projects each)."""
-    from harness.cli import main
+    from harness.cli.main import main
 
     tmp = tmp_path_factory.mktemp("duplication")
     patch = pytest.MonkeyPatch()
@@ -165,7 +165,7 @@ def _wheel(path, files: dict[str, bytes]) -> dict:
 
 
 def test_builds_hold_alike_what_their_records_hash_alike(tmp_path):
-    from harness.contents import compare_builds
+    from harness.packages.contents import compare_builds
 
     (tmp_path / "cpu").mkdir(), (tmp_path / "cuda").mkdir()
     common = b"def f():\n    return 1\n" * 100  # a Python source both builds ship unchanged

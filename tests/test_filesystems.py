@@ -8,8 +8,8 @@ import os
 
 import pytest
 
-from harness import filesystems
-from harness.report.filesystems import filesystem_table
+from harness.report.filesystems import agrees, filesystem_table
+from harness.run import filesystems
 
 from .conftest import write
 
@@ -26,7 +26,12 @@ projects:
     count: 3
     dependencies: [heavy]
 """
-MIB = 2**20
+MIB, KIB = 2**20, 2**10
+
+
+def close(measured: int, predicted: int, slack: int) -> bool:
+    """Within SLACK bytes plus 1 % of the larger figure."""
+    return abs(measured - predicted) <= slack + 0.01 * max(measured, predicted)
 
 
 def _require_private_filesystems():
@@ -40,7 +45,7 @@ def _require_private_filesystems():
 @pytest.fixture(scope="module")
 def measured(tmp_path_factory, tool_venvs):
     _require_private_filesystems()
-    from harness.cli import main
+    from harness.cli.main import main
 
     tmp = tmp_path_factory.mktemp("filesystems")
     patch = pytest.MonkeyPatch()
@@ -74,10 +79,16 @@ def test_each_tool_on_each_file_system_agrees_with_statvfs(measured):
                 assert entry["filesystem"]["inode_bytes"] is None and metadata > 0 and delete["metadata_bytes"] > 0
             else:
                 assert metadata == delete["metadata_bytes"] == 0
-            # The file system's own count: the whole fleet, and one project deleted.
-            assert filesystems.agrees(truth["fleet_bytes"], total["unique_physical_bytes"] + metadata), (tool, kind, truth)
+            # The file system's own count: the whole fleet, and one project deleted. The report's
+            # `agrees` (8 MiB + 3 %) is sized for a seed fleet; this fleet is 11 MiB with uv, so the
+            # test holds the figures to the file systems' allocation granularity instead (XFS
+            # allocates inodes 32 KiB at a time, btrfs metadata in 16 KiB nodes; measured
+            # differences here are under 50 KiB).
+            fleet, predicted = truth["fleet_bytes"], total["unique_physical_bytes"] + metadata
+            assert agrees(fleet, predicted) and close(fleet, predicted, 256 * KIB), (tool, kind, truth)
             assert delete["project"] == "app-03"
-            assert filesystems.agrees(delete["freed_bytes"], delete["predicted_bytes"] + delete["metadata_bytes"])
+            freed, predicted = delete["freed_bytes"], delete["predicted_bytes"] + delete["metadata_bytes"]
+            assert agrees(freed, predicted) and close(freed, predicted, 128 * KIB), (tool, kind, delete)
             assert [c["state"] for c in truth["cells"]] == ["cold", "warm", "warm", "warm"]  # each cell's spending
     uv = run["tools"]["uv"]["layouts"]
     # uv 0.13.9 clones on Linux where it can, and falls back to hard links on ext4.
@@ -102,13 +113,13 @@ def test_each_tool_on_each_file_system_agrees_with_statvfs(measured):
     assert said[("pip-venv", "btrfs")] == "copy"
 
 
-@pytest.mark.reflink
 def _mounted_for(run_id: str) -> list[str]:
     """This run's private file systems still mounted (another envbench run may have its own)."""
     with open("/proc/self/mountinfo", encoding="utf-8") as f:
         return [line for line in f if f"{filesystems.folder()}/{run_id}-" in line]
 
 
+@pytest.mark.reflink
 def test_nothing_stays_mounted(measured):
     run_id = measured[1]["run_id"]
     assert not _mounted_for(run_id)
@@ -127,7 +138,7 @@ def test_without_root_a_private_file_system_is_unavailable(tmp_path, tool_venvs,
 
 
 def test_the_scenario_knows_the_file_systems_envbench_can_make():
-    from harness.scenario import KNOWN_FILESYSTEMS
+    from harness.scenario.model import KNOWN_FILESYSTEMS
 
     assert KNOWN_FILESYSTEMS == filesystems.KNOWN
 
@@ -143,8 +154,8 @@ def test_private_file_system_in_a_container(tmp_path, docker_client, tools_image
     run = json.loads((tmp_path / "out" / "run.json").read_text())
     entry = run["tools"]["uv"]["layouts"]["same-volume@xfs"]
     assert entry["status"] == "ok" and entry["link_mode"] == "clone"
-    assert filesystems.agrees(entry["statvfs"]["fleet_bytes"], entry["disk"]["total"]["unique_physical_bytes"])
-    assert filesystems.agrees(entry["statvfs"]["delete"]["freed_bytes"], entry["statvfs"]["delete"]["predicted_bytes"])
+    assert agrees(entry["statvfs"]["fleet_bytes"], entry["disk"]["total"]["unique_physical_bytes"])
+    assert agrees(entry["statvfs"]["delete"]["freed_bytes"], entry["statvfs"]["delete"]["predicted_bytes"])
     assert not _mounted_for(run["run_id"])  # unmounted after the tool
 
 
@@ -168,7 +179,7 @@ def test_a_claim_gets_a_verdict_per_file_system(measured):
 def test_link_mode_is_the_class_holding_most_bytes():
     """btrfs inlines files under 2 KiB in its metadata, out of any clone's reach: an env of small
     packages then has more copied files than clones, yet nearly all its bytes are clones."""
-    from harness.measure import observed_link_mode
+    from harness.record.links import observed_link_mode
 
     def env(unique, reflinked, hardlinked=(0, 0), symlinks=0):
         pair = lambda c, b: {"count": c, "bytes": b}  # noqa: E731

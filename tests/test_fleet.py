@@ -8,8 +8,8 @@ import json
 import subprocess
 from pathlib import Path
 
-from harness.images import tool_requirements
-from harness.settings import pinned_venv
+from harness.backends.images import tool_requirements
+from harness.settings.home import pinned_venv
 
 from .conftest import write
 

@@ -1,4 +1,4 @@
-"""A project as it is: requirements files and pyproject.toml as scenario input (harness/inputs.py).
+"""A project as it is: requirements files and pyproject.toml as scenario input (harness/scenario/inputs.py).
 
 Parsing is checked exactly, every refusal with its exact line; then `envbench run --requirements`
 runs real pip and uv on synthetic wheels served as PyPI from a folder (no network).
@@ -12,8 +12,9 @@ from pathlib import Path
 
 import pytest
 
-from harness.scenario import ScenarioError, load
-from harness.settings import envbench_home
+from harness.scenario.parse import load
+from harness.scenario.yamlnodes import ScenarioError
+from harness.settings.home import envbench_home
 
 from .conftest import write
 

@@ -47,20 +47,31 @@ def test_interrupt_kills_the_whole_step_tree(backend, tmp_path):
     child = f"import subprocess, sys; subprocess.run([sys.executable, '-c', {grandchild!r}])"
     step = Step("install", (sys.executable, "-c", child), str(tmp_path))
 
+    def running() -> list[str]:  # the grandchild alone: the child's argv holds the marker too, quoted
+        return subprocess.run(["pgrep", "-f", "--", f"-c import time; time.sleep\\(60\\)  # {marker}"], capture_output=True,
+                              text=True).stdout.split()  # fmt: skip
+
+    before = []
+
     def interrupt(signum, frame):
+        before.extend(running())  # the grandchild is there when the interrupt comes
         raise KeyboardInterrupt
 
     previous = signal.signal(signal.SIGALRM, interrupt)
     signal.alarm(2)
+    started = time.monotonic()
     try:
         with pytest.raises(KeyboardInterrupt):
             backend.run(Sandbox(root=str(tmp_path), python=sys.executable), step, "sleeper")
     finally:
         signal.alarm(0)
         signal.signal(signal.SIGALRM, previous)
-    time.sleep(0.5)
-    alive = subprocess.run(["pgrep", "-f", marker], capture_output=True, text=True).stdout.split()
-    assert alive == []
+    assert before, "the grandchild never ran: nothing was there to kill"
+    assert time.monotonic() - started < 20, "the step was waited out (60 s), not stopped"
+    deadline = time.monotonic() + 10
+    while running() and time.monotonic() < deadline:
+        time.sleep(0.1)
+    assert running() == []
 
 
 @pytest.mark.skipif(not sys.platform.startswith("linux"), reason="a thread's own niceness is Linux's")

@@ -1,4 +1,4 @@
-"""Lock files as scenario input (harness/locks.py): a uv.lock, poetry.lock and pylock.toml made in
+"""Lock files as scenario input (harness/scenario/locks.py): a uv.lock, poetry.lock and pylock.toml made in
 the test by the real tools from synthetic wheels (served by the mirror's own index server, no
 network), read back to the exact pinned set; every refusal with its exact line."""
 
@@ -12,10 +12,11 @@ from pathlib import Path
 
 import pytest
 
-from harness import adhoc
-from harness.images import tool_requirements
-from harness.scenario import ScenarioError, load
-from harness.settings import pinned_venv
+from harness.backends.images import tool_requirements
+from harness.scenario import adhoc
+from harness.scenario.parse import load
+from harness.scenario.yamlnodes import ScenarioError
+from harness.settings.home import pinned_venv
 
 from .conftest import write
 
@@ -71,7 +72,7 @@ def uv_export(uv: str, project: Path, tmp_path: Path, *flags: str) -> tuple[str,
     """The pinned set uv's own export of the lock gives, its markers evaluated for the target."""
     from packaging.requirements import Requirement
 
-    from harness.closure import target_environment
+    from harness.settings.target import target_environment
 
     done = subprocess.run([uv, "export", "--frozen", "--format", "requirements.txt", "--no-hashes", "--no-default-groups",
                            "--no-emit-project", "--no-header", "--no-annotate", *flags], cwd=project,

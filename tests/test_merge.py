@@ -9,10 +9,11 @@ from pathlib import Path
 
 import pytest
 
-from harness.cli import main
-from harness.merge import MergeError, merged_record
+from harness.cli.main import main
+from harness.record.logs import read_log
 from harness.report import package_rows
 from harness.report.tables import report_tables
+from harness.run.merge import MergeError, merged_record
 
 TRIO = Path(__file__).resolve().parents[1] / "results" / "trio-20261124T150204Z"
 TIME = re.compile(r"^\d[\d,.]* ± [\d,.]+( ⚠)?$|^\d[\d,.]* \(n=1\)$")
@@ -103,7 +104,8 @@ def test_merged_run_has_every_output_and_its_parts(local_runs):
         assert (out / name).is_file(), name
     merged = json.loads((out / "run.json").read_text())
     steps = [s for info in merged["tools"].values() for e in info["layouts"].values() for s in e["steps"]]
-    assert steps and all((out / s["log"]).is_file() for s in steps)  # logs travel with their tool
+    assert steps and all(read_log(out, s["log"]) is not None for s in steps)  # logs travel with their tool
+    assert (out / "logs.tar.gz").is_file() and not (out / "logs").exists()  # packed: every step passed
     tables = (out / "tables.md").read_text()
     assert "## Parts of this run" in tables
     for part in ("pip", "uv"):

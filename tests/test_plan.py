@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import pytest
 
-from harness import tree
-from harness.plan import plan, tree_plan
-from harness.scenario import parse
+from harness.run.plan import plan, tree_plan
+from harness.sandbox import tree
+from harness.scenario.parse import parse
 
 SCENARIO = parse('name: p\npython: "3.11"\nrepetitions: 2\nprojects:\n  - {name: app, count: 3, dependencies: [six]}\n')
 

@@ -1,7 +1,7 @@
 """The proof: what a tool installed against what was asked and locked, on a real venv.
 
 Wheels are generated here; uv (envbench's own dependency) installs them offline into a venv,
-and harness/probe.py runs inside it as it does in a run. A package that imports a module it
+and harness/sandbox/probe.py runs inside it as it does in a run. A package that imports a module it
 never declared is the package's need, not the tool's fault; another version than the lock's,
 or a file changed after install, is the tool's.
 """
@@ -17,10 +17,12 @@ from pathlib import Path
 import pytest
 from uv import find_uv_bin
 
-from harness import mirror, proof, synth
-from harness import probe as probe_script
+from harness.packages import mirror, synth
+from harness.run import proof
+from harness.sandbox import FOLDER as SANDBOX
+from harness.sandbox import probe as probe_script
 
-PROBE = Path(synth.__file__).with_name("probe.py")
+PROBE = SANDBOX / "probe.py"
 
 
 def wheel(folder: Path, name: str, version: str, code: str) -> Path:
@@ -174,7 +176,7 @@ def test_hard_linked_envs_share_bytecode_outside_every_env(tmp_path, wheels):
 def test_a_constraint_on_an_installed_package_is_asked_of_every_tool():
     """Home Assistant's anyio==3.7.1 constrains a package httpx brings; another group's closure
     serves anyio 4, so a tool not told of the constraint (Poetry, PDM take none) would take that."""
-    from harness.scenario import Project
+    from harness.scenario.model import Project
 
     project = Project("ha", ("httpx==0.24.1", "pyopenssl==23.2.0"), constraints=("anyio==3.7.1", "pyOpenSSL>=23.1.0",
                       "numpy==1.23.2"))  # fmt: skip
@@ -189,8 +191,8 @@ def test_a_constraint_on_an_installed_package_is_asked_of_every_tool():
 def test_an_import_that_writes_to_home_leaves_nothing_in_the_scanned_trees(tmp_path, wheels):
     """Envs are proved before the scan: what an import writes (a font cache in HOME, a config
     under XDG_CONFIG_HOME) goes under the sandbox's tmp, never into HOME, the cache or an env."""
-    from harness import scan
     from harness.backends.local import LocalBackend
+    from harness.sandbox import scan
     from harness.tools.base import Sandbox
 
     code = ("import os\n"

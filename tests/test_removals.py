@@ -5,8 +5,8 @@ from __future__ import annotations
 import threading
 import time
 
-from harness.overhead import Concurrent
-from harness.removals import Removals, room_to_defer
+from harness.run.concurrent import Concurrent
+from harness.run.removals import Removals, room_to_defer
 
 
 def test_a_sandbox_waits_for_the_removals_queued_before_it():

@@ -14,6 +14,7 @@ import matplotlib.image
 import pytest
 
 from harness.report import package_rows
+from harness.report.claims import published_files, verdicts_for_run
 from harness.report.tables import report_tables
 
 RESULTS = Path(__file__).resolve().parents[1] / "results"
@@ -23,7 +24,7 @@ SEED = RESULTS / "seed-20261201"  # the seed question, every tool that runs here
 
 def _report_copy(tmp_path_factory, run_dir: Path) -> Path:
     """`envbench report` on a copy of a committed run's run.json alone."""
-    from harness.cli import main
+    from harness.cli.main import main
 
     out = tmp_path_factory.mktemp("report") / run_dir.name
     out.mkdir()
@@ -41,6 +42,37 @@ def reported(tmp_path_factory) -> Path:
 @pytest.fixture(scope="module")
 def reported_seed(tmp_path_factory) -> Path:
     return _report_copy(tmp_path_factory, SEED)
+
+
+COMMITTED = sorted(p.parent for p in RESULTS.glob("*/run.json"))
+OUTPUTS = ("tables.md", "tools.csv", "disk.csv", "timings.csv", "packages.csv", "timings.pyperf.json", "report.html")
+
+
+@pytest.mark.parametrize("run_dir", COMMITTED, ids=[p.name for p in COMMITTED])
+def test_every_committed_run_reports_again_byte_for_byte(run_dir, tmp_path, monkeypatch):
+    """`envbench report results/NAME` from its run.json alone gives every output committed beside
+    it, byte for byte (report.html names the folder it was written from and judges claims/)."""
+    from harness.cli.main import main
+
+    (tmp_path / "results" / run_dir.name).mkdir(parents=True)
+    shutil.copy(run_dir / "run.json", tmp_path / "results" / run_dir.name / "run.json")
+    (tmp_path / "claims").symlink_to(RESULTS.parent / "claims")
+    monkeypatch.chdir(tmp_path)
+    assert main(["report", f"results/{run_dir.name}"]) == 0
+    out = tmp_path / "results" / run_dir.name
+    charts = sorted(p.name for p in (run_dir / "charts").iterdir())
+    made = [name for name in OUTPUTS if (run_dir / name).exists()] + [f"charts/{name}" for name in charts]
+    assert "tables.md" in made and sorted(p.name for p in (out / "charts").iterdir()) == charts
+    assert [name for name in made if (out / name).read_bytes() != (run_dir / name).read_bytes()] == []
+
+
+def test_the_readme_answer_is_the_seed_runs_own_table():
+    """README's answer table is the committed seed run's, as `envbench report` writes it (one unit
+    each, its figures measured): it changes only with the run."""
+    readme = (RESULTS.parent / "README.md").read_text()
+    answer = (SEED / "tables.md").read_text().split("## The answer", 1)[1].split("\n## ", 1)[0]
+    table = [line for line in answer.splitlines() if line.startswith("|")]
+    assert len(table) > 3 and "\n".join(table) in readme
 
 
 def test_committed_seed_run_reports_again(reported_seed):
@@ -123,8 +155,14 @@ def test_browser_renders_every_table_and_chart(run, request, tmp_path):
     run = json.loads((reported / "run.json").read_text())
     tables = report_tables(run, package_rows(run))
     facts = len(run.get("parts") or [run])
-    claims = 1 if 'id="claims"' in dom else 0
-    assert dom.count("<table") == len(tables) + claims + facts
+    judged = verdicts_for_run(run, published_files(RESULTS.parent / "claims"))
+    assert judged, "claims/ has claims about this run's scenario: the page must show them"
+    assert dom.count("<table") == len(tables) + 1 + facts  # every table, the claims', the facts'
+    claims = dom[dom.index('<section id="claims">'):]
+    claims = claims[:claims.index("</section>")]
+    assert claims.count("<tr>") == len(judged) + 1  # a row per claim under the header
+    for verdict in judged:
+        assert f">{verdict.claim['id']}<" in claims and f">{verdict.verdict}<" in claims
     for table in tables:
         assert f">{table.title}</h2>" in dom.replace("&#x27;", "'").replace("&amp;", "&"), table.title
     figures = re.findall(r'<figure id="chart-(\w+)">\s*<svg', dom)

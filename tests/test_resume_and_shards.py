@@ -15,9 +15,9 @@ from pathlib import Path
 
 import pytest
 
-from harness import costs
-from harness.scenario import parse
-from harness.units import Shard, ShardError, Unit, parse_shard, split, units_of
+from harness.run import costs
+from harness.run.units import Shard, ShardError, Unit, parse_shard, split, units_of
+from harness.scenario.parse import parse
 
 from .conftest import sigint_as_a_terminal_sends_it, wait_for_first_step, write
 
@@ -176,8 +176,8 @@ def test_plan_prints_the_split_and_runs_nothing(cli, tmp_path, isolated_work):
 
 
 def test_a_resume_is_refused_when_tools_image_version_or_closure_changed(tmp_path):
-    from harness import resume
-    from harness.results import RunRecord, closure_hash
+    from harness.record.run import RunRecord, closure_hash
+    from harness.run import resume
 
     record = RunRecord(tmp_path, {"backend": {"name": "docker", "image": "envbench-tools:aaaa"}, "tools": {}})
     resume.check_image(record, {"name": "docker", "image": "envbench-tools:aaaa"})  # the same: goes on

@@ -14,8 +14,9 @@ from pathlib import Path
 import pyperf
 import pytest
 
-from harness.cli import main
-from harness.overhead import overlaps, timed_spans
+from harness.cli.main import main
+from harness.record.logs import read_log
+from harness.record.overhead import overlaps, timed_spans
 from harness.report import DISK_FIELDS, PACKAGE_FIELDS, TIMING_FIELDS, TOOL_FIELDS
 
 from .conftest import sigint_as_a_terminal_sends_it, wait_for_first_step, write
@@ -243,7 +244,8 @@ def test_unavailable_tool_is_said_not_failed(tmp_path, wheelhouse, tool_venvs, i
     run = json.loads((tmp_path / "out" / "run.json").read_text())
     assert run["tools"]["uv"]["status"] == "ok"
     step_log = run["tools"]["uv"]["layouts"]["same-volume"]["steps"][0]["log"]
-    assert step_log == "logs/uv/same-volume/r1-app-01-cold-venv.log" and (tmp_path / "out" / step_log).is_file()
+    assert step_log == "logs/uv/same-volume/r1-app-01-cold-venv.log" and not (tmp_path / "out" / step_log).exists()
+    assert read_log(tmp_path / "out", step_log) is not None  # packed with every passing step's log into logs.tar.gz
     _, tools = read_csv(tmp_path / "out" / "tools.csv")
     pixi = next(r for r in tools if r["tool"] == "pixi")
     assert pixi["status"] == "unavailable" and "no pixi binary: set ENVBENCH_PIXI" in pixi["reason"]

@@ -12,9 +12,9 @@ from pathlib import Path
 
 import pytest
 
-from harness import scan as scan_module
-from harness.diskspace import settled_used
-from harness.scan import scan
+from harness.run.diskspace import settled_used
+from harness.sandbox import scan as scan_module
+from harness.sandbox.scan import scan
 
 DEEP = 120
 
@@ -198,14 +198,14 @@ def test_unreadable_directory_is_reported():
         locked.chmod(0)
         # Root reads every folder, so the scan runs as nobody when the tests run as root, with
         # a copy of scan.py and a system Python that nobody may read (as in a container).
-        script = shutil.copy(scan_module.__file__, base / "scan.py")
+        script = shutil.copytree(Path(scan_module.__file__).parent, base / "sandbox") / "scan.py"
         python = sys.executable
         demote = None
         if os.geteuid() == 0:
             python = shutil.which("python3", path="/usr/local/bin:/usr/bin:/bin")
             demote = lambda: (os.setgid(65534), os.setuid(65534))  # noqa: E731
         done = subprocess.run(
-            [python, str(script), "--json", str(locked.parent / "locked"), str(base / "scan.py")],
+            [python, "-I", str(script), "--json", str(locked.parent / "locked"), str(script)],
             capture_output=True,
             text=True,
             timeout=60,

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from harness.scenario import load
+from harness.scenario.parse import load
 
 from .conftest import write
 

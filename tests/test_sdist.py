@@ -9,8 +9,8 @@ from pathlib import Path
 
 import pytest
 
-from harness.sdist import build_requirements, declared_requirements
-from harness.store import MirrorError
+from harness.packages.sdist import build_requirements, declared_requirements
+from harness.packages.store import MirrorError
 
 # python-u2flib-server 5.0.1's egg-info, made on Python 2: enum34 with no marker.
 REQUIRES_TXT = """cryptography>=1.2

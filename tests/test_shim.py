@@ -8,7 +8,7 @@ import sys
 import textwrap
 import time
 
-from harness import shim
+from harness.sandbox import shim
 
 BURN = textwrap.dedent("""
     import subprocess, sys, time

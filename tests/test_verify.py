@@ -8,8 +8,8 @@ from pathlib import Path
 import pytest
 import yaml
 
+from harness.record.run import load as load_run
 from harness.report import claims
-from harness.results import load as load_run
 
 ROOT = Path(__file__).resolve().parents[1]
 # A run measured by envbench and committed with the repository: smoke, every tool, both layouts.
@@ -106,9 +106,56 @@ def test_a_folder_without_run_json_is_bad_input(cli, tmp_path, claims_file):
 
 
 def test_published_claims_are_well_formed():
-    files = sorted((ROOT / "results" / "published").glob("*.yaml"))
+    files = sorted((ROOT / "claims").glob("*.yaml"))
     assert {f.stem for f in files} >= {"seed", "uv", "shootout", "krabarena"}
     for path in files:
         source, items = claims.load_claims(path)
         assert source["title"] and items
         assert len({c["id"] for c in items}) == len(items)
+
+
+@pytest.mark.parametrize(
+    ("value", "expect", "holds"),
+    [
+        (17.0, {"near": 17.1, "factor": 2}, True), (8.6, {"near": 17.1, "factor": 2}, True),
+        (8.5, {"near": 17.1, "factor": 2}, False), (34.3, {"near": 17.1, "factor": 2}, False),
+        (11.0, {"near": 17.1}, False), (12.0, {"near": 17.1}, True),  # the default factor is 1.5
+        (2.0, {"between": [2, 6]}, True), (6.0, {"between": [2, 6]}, True), (6.1, {"between": [2, 6]}, False),
+        ([3.0, 2.0, 1.0], {"descending": True}, True), ([3.0, 3.0, 1.0], {"descending": True}, False),
+        ([1.0, 2.0], {"descending": True}, False),
+    ],
+)  # fmt: skip
+def test_each_expectation_holds_and_fails_where_it_should(value, expect, holds):
+    assert claims.expectation_holds(value, expect) is holds
+
+
+def test_freed_share_reads_statvfs_on_a_private_file_system_and_the_scan_elsewhere():
+    """On a private file system the share is what statvfs saw freed (the file system's own count);
+    elsewhere the scanner's exclusive bytes, mean over projects."""
+    run = load_run(ROOT / "results" / "seed-filesystems-20261202")
+    entry = run["tools"]["uv"]["layouts"]["same-volume@btrfs"]
+    delete = entry["statvfs"]["delete"]
+    deleted = next(r for r in entry["disk"]["roots"] if r["scope"] == delete["project"])
+    share = claims.freed_share(run, "uv", layout="same-volume@btrfs")
+    assert share == delete["freed_bytes"] / deleted["physical_bytes"]
+    assert share != deleted["exclusive_bytes"] / deleted["physical_bytes"]  # not the scanner's figure
+    smoke = load_run(SMOKE)
+    roots = [r for r in smoke["tools"]["uv"]["layouts"]["same-volume"]["disk"]["roots"] if r["scope"] not in ("cache", "home")]
+    assert claims.freed_share(smoke, "uv") == sum(r["exclusive_bytes"] / r["physical_bytes"] for r in roots) / len(roots)
+
+
+def test_a_stand_in_gives_its_figure_and_never_a_verdict(tmp_path):
+    """conda cannot run here: its claim is measured on rattler (the converted channel) and stays
+    not measured, the stand-in's figure and what it would say in the why."""
+    run = load_run(ROOT / "results" / "seed-conda-20261202")
+    stand_in = {"tool": "rattler", "for": ["conda"], "why": "a converted channel is not conda-forge"}
+    claim = {"id": "heavy", "quote": "q", "published": "conda env > uv env", "scenario": "seed", "stand_in": stand_in,
+             "measure": {"ratio": [{"metric": "env_mib", "tool": "conda"}, {"metric": "env_mib", "tool": "uv"}]},
+             "expect": {"at_least": 2}}  # fmt: skip
+    verdict = claims.verify(claim, SOURCE, [run])
+    figure = claims.env_mib(run, "rattler") / claims.env_mib(run, "uv")
+    assert verdict.verdict == "not measured" and verdict.measured is None and verdict.runs == (run["run_id"],)
+    assert f"{claims.show(figure)}, which would refute it" in verdict.why and "not conda-forge" in verdict.why
+    assert "stand-in: converted channel" in verdict.why
+    lenient = claims.verify({**claim, "expect": {"at_least": 1}}, SOURCE, [run])
+    assert lenient.verdict == "not measured" and "which would confirm it" in lenient.why

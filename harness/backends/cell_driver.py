@@ -1,4 +1,4 @@
-"""A cell driver kept running in a container: harness/cell.py --serve behind one exec.
+"""A cell driver kept running in a container: harness/sandbox/cell.py --serve behind one exec.
 
 An exec costs the engine about 55 ms, and the driver's interpreter 15 ms more to start: in a
 smoke run's 360 cells that was most of the harness's "cell" seconds. The driver reads one cell
@@ -14,7 +14,7 @@ import threading
 
 from docker.utils.socket import STDOUT, next_frame_header, read_exactly
 
-from .base import BackendError
+from harness.backends.base import BackendError
 
 
 class CellDriver:

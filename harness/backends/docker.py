@@ -17,26 +17,23 @@ import shutil
 import tarfile
 import tempfile
 import threading
-import time
 import uuid
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
 
-from ..engine import LABEL
-from ..images import UID
-from ..settings import host_ca_bundle
-from ..tools.base import Sandbox, Step, ToolAdapter
-from .base import BACKGROUND_NICE, BackendError, StepResult, ToolUnavailable
-from .cell_driver import CellDriver
-from .local import PASSED_THROUGH, SYSTEM_PATH
+from harness.backends.base import BACKGROUND_NICE, PASSED_THROUGH, SYSTEM_PATH, BackendError, StepResult, ToolUnavailable
+from harness.backends.cell_driver import CellDriver
+from harness.backends.docker_sources import CHANNEL, WHEELS, DockerSources
+from harness.backends.engine import LABEL, clean, facts
+from harness.backends.images import UID
+from harness.settings.home import host_ca_bundle
+from harness.tools.base import Sandbox, Step, ToolAdapter
 
 BENCH = "/bench"
 SCRATCH = f"{BENCH}/.envbench"  # shim results, logs, probe output: never scanned
 LOGS = f"{SCRATCH}/logs"
 IN_IMAGE = "/opt/envbench"
-WHEELS = "/wheels"
 CA_IN_CONTAINER = "/etc/ssl/certs/ca-certificates.crt"
-CHANNEL = "/channel"  # the converted conda channel, read-only
 
 
 def _bench_on(place: Path) -> str:
@@ -48,11 +45,6 @@ def _bench_on(place: Path) -> str:
     return str(bench)
 
 
-def _readable_by_tools(info: tarfile.TarInfo) -> tarfile.TarInfo:
-    info.uid = info.gid = UID
-    info.uname = info.gname = ""
-    info.mode = 0o755 if info.isdir() else 0o644
-    return info
 
 
 @dataclass
@@ -78,7 +70,7 @@ for pid in filter(str.isdigit, os.listdir("/proc")):
 """
 
 
-class DockerBackend:
+class DockerBackend(DockerSources):
     name = "docker"
     layouts = ("same-volume", "split-volume")
 
@@ -109,8 +101,6 @@ class DockerBackend:
         self._slices_lock = threading.Lock()
 
     def describe(self) -> dict:
-        from ..engine import facts
-
         return {
             "name": self.name,
             "layouts": list(self.layouts),
@@ -222,108 +212,6 @@ class DockerBackend:
             self._python_of_box[key] = python
         return dataclasses.replace(sandbox, python=self._python_of_box[key], key=key, python_version=version)
 
-    def _volume_from(self, folder: Path, purpose: str) -> str:
-        """FOLDER copied once per run into a volume the tools' user can read (its name).
-
-        A bind mount would carry the host folder's owner and mode (often private to root); the
-        copy goes in through the engine's archive API into a container that is never started.
-        """
-        if purpose not in self._copies:
-            from docker.types import Mount
-
-            labels = {LABEL: self.run_id}
-            volume = self.client.volumes.create(name=f"envbench-{self.run_id}-{purpose}".lower(), labels=labels)
-            helper = self.client.containers.create(
-                self.image, ["true"], labels=labels, network_mode="none", mounts=[Mount(WHEELS, volume.name, type="volume")]
-            )
-            try:
-                with tempfile.TemporaryFile() as archive:
-                    with tarfile.open(fileobj=archive, mode="w") as tar:
-                        tar.add(folder, arcname=".", filter=_readable_by_tools)
-                    archive.seek(0)
-                    helper.put_archive(WHEELS, archive)
-            finally:
-                helper.remove(force=True)
-            self._copies[purpose] = volume.name
-        return self._copies[purpose]
-
-    def interpreter(self, version: str):
-        """The files of the image's python VERSION (its executable, standard library, libpython),
-        read through the engine's archive API from a container that never starts."""
-        from ..conda_channel import INFO_SCRIPT, Interpreter, combine_archives
-
-        image = self.image_for(version)
-        major_minor = ".".join(version.split(".")[:2])
-        out = self.client.containers.run(image, [f"python{major_minor}", "-c", INFO_SCRIPT], remove=True, network_mode="none",
-                                         labels={LABEL: self.run_id})  # fmt: skip
-        info = json.loads(out.decode())
-        helper = self.client.containers.create(image, ["true"], labels={LABEL: self.run_id}, network_mode="none")
-        try:
-            paths = [p for p in (info["executable"], info["libpython"], info["stdlib"]) if p]
-            archive = combine_archives([(path, b"".join(helper.get_archive(path)[0])) for path in paths])
-        finally:
-            helper.remove(force=True)
-        return Interpreter(info, archive)
-
-    def serve_channel(self, folder: Path) -> str:
-        """A conda channel folder copied into a volume that tool containers started from now on
-        mount read-only at /channel: its URL there."""
-        self._channel = self._volume_from(folder, "conda-channel")
-        return f"file://{CHANNEL}"
-
-    def serve(self, folder: Path, python: str) -> dict[str, str]:
-        """Serve a laid-out mirror on an internal network (no route out): {index: simple URL}.
-
-        Tool containers started afterwards join that network and no other.
-        """
-        from docker.types import Mount
-
-        from .. import mirror
-
-        labels = {LABEL: self.run_id}
-        network = self.client.networks.create(f"envbench-{self.run_id}-mirror".lower(), internal=True, labels=labels)
-        volume = self._volume_from(folder, "mirror")
-        urls, servers = {}, []
-        for index in mirror.indexes_of(folder):
-            name = f"envbench-{self.run_id}-mirror-{index}".lower()
-            # Tools reach it by an alias on the run's own network, the same in every run: pip's
-            # HTTP cache names folders by a hash of the URL, so a URL holding the run id would
-            # give each run other folders and the cache another size, a block or two apart.
-            alias = f"mirror-{index}".lower()
-            server = self.client.containers.run(
-                self.image,
-                mirror.server_argv("/opt/tools/pypiserver/bin", f"/mirror/{index}"),
-                name=name, detach=True, labels=labels, network=network.name,
-                networking_config={network.name: self.client.api.create_endpoint_config(aliases=[alias])},
-                mounts=[Mount("/mirror", volume, type="volume", read_only=True)],
-                user=f"{UID}:{UID}", cap_drop=["ALL"], security_opt=["no-new-privileges"],
-            )  # fmt: skip
-            servers.append((server, name))
-            urls[index] = f"http://{alias}:{mirror.SERVER_PORT}/simple/"
-        for server, name in servers:  # every server started before the first is waited for: they start side by side
-            self._wait_until_served(server, name)
-        # From now on tool containers see only the mirror: no route out, no proxy, no CA needed.
-        self.network, self.passed, self.ca_bundle = network.name, {}, ""
-        return urls
-
-    def _wait_until_served(self, server, name: str, timeout: float = 60) -> None:
-        from .. import mirror
-
-        check = [
-            "python3",
-            "-c",
-            f"import urllib.request; urllib.request.urlopen('http://127.0.0.1:{mirror.SERVER_PORT}/simple/')",
-        ]
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            server.reload()
-            if server.status == "exited":
-                raise BackendError(f"the mirror server {name} exited: {server.logs()[-300:].decode(errors='replace')}")
-            if server.status == "running" and server.exec_run(check)[0] == 0:
-                return
-            time.sleep(0.3)
-        raise BackendError(f"the mirror server {name} did not answer in {timeout:.0f} s")
-
     def remove(self, sandbox: Sandbox) -> None:
         self.retire(sandbox)()
 
@@ -363,8 +251,6 @@ class DockerBackend:
 
     def close(self) -> None:
         """Remove whatever this run still has on the engine (after a failure or an interrupt)."""
-        from ..engine import clean
-
         for driver in self._drivers.values():
             driver.close()
         self._drivers.clear()
@@ -392,7 +278,7 @@ class DockerBackend:
         return self.run_cell(sandbox, {}, [step], [log_name])[0]
 
     def run_cell(self, sandbox: Sandbox, plan: dict, steps: list[Step], log_names: list[str]) -> list[StepResult]:
-        """One round trip per cell (harness/cell.py): the reset and every step, each under the shim.
+        """One round trip per cell (harness/sandbox/cell.py): the reset and every step, each under the shim.
 
         Cells go to the sandbox's cell driver (one exec kept running: an exec costs about 60 ms,
         more than many of uv's steps take); logs stay in the container and come out in one
@@ -420,7 +306,7 @@ class DockerBackend:
         return self._drivers[sandbox.key]
 
     def prepare(self, sandbox: Sandbox, plan: dict) -> None:
-        """Apply a tree plan (harness/tree.py) inside the container, in an exec of its own:
+        """Apply a tree plan (harness/sandbox/tree.py) inside the container, in an exec of its own:
         removals run side by side, and the cell driver takes one cell at a time."""
         self._apply(sandbox, plan)
 

@@ -22,18 +22,18 @@ import urllib.request
 import zlib
 from pathlib import Path
 
-from .. import cell, tree
-from .. import scan as scanner
-from ..pythons import find_python
-from ..settings import PinnedVenvError, envbench_home, host_ca_bundle, pinned_venv
-from ..tools.base import Sandbox, Step, ToolAdapter
-from .base import BACKGROUND_NICE, BackendError, StepResult, ToolUnavailable
+from harness.backends.base import BACKGROUND_NICE, PASSED_THROUGH, SYSTEM_PATH, BackendError, StepResult, ToolUnavailable
+from harness.backends.images import SERVER_REQUIREMENTS
+from harness.packages import mirror
+from harness.packages.conda_channel import host_interpreter
+from harness.sandbox import FOLDER as SANDBOX
+from harness.sandbox import cell, tree
+from harness.sandbox import scan as scanner
+from harness.settings.home import PinnedVenvError, envbench_home, host_ca_bundle, pinned_venv
+from harness.settings.pythons import NoPython, find_python
+from harness.tools.base import Sandbox, Step, ToolAdapter
 
-HERE = Path(__file__).resolve().parent.parent
-PROBE = HERE / "probe.py"
-# Only these of the user's variables reach a tool: locale and how to reach the network.
-PASSED_THROUGH = ("LANG", "LC_ALL", "http_proxy", "https_proxy", "no_proxy", "HTTP_PROXY", "HTTPS_PROXY", "NO_PROXY")
-SYSTEM_PATH = "/usr/local/bin:/usr/bin:/bin"
+PROBE = SANDBOX / "probe.py"
 
 
 def _wait_until_served(url: str, server: subprocess.Popen, log: Path, timeout: float = 60) -> None:
@@ -78,7 +78,10 @@ class LocalBackend:
         return str(folder), shutil.disk_usage(folder).free
 
     def python(self, version: str) -> str:
-        return find_python(version)[0]
+        try:
+            return find_python(version)[0]
+        except NoPython as exc:
+            raise BackendError(str(exc)) from None
 
     def for_python(self, sandbox: Sandbox, version: str) -> Sandbox:
         """SANDBOX for projects on another Python: the same trees, that Python's interpreter."""
@@ -93,8 +96,6 @@ class LocalBackend:
 
     def interpreter(self, version: str):
         """The files of this machine's python VERSION (what the local backend's envs run)."""
-        from ..conda_channel import host_interpreter
-
         return host_interpreter(self.python(version))
 
     def serve_channel(self, folder: Path) -> str:
@@ -130,7 +131,7 @@ class LocalBackend:
             python=python,
             tool_bin=tool_bin,
             ca_bundle=self.ca_bundle,
-            scripts=str(HERE),
+            scripts=str(SANDBOX),
         )
 
     def _external(self, adapter: ToolAdapter, binary: str) -> str:
@@ -152,7 +153,7 @@ class LocalBackend:
             Path(folder).mkdir(parents=True, exist_ok=True)
 
     def prepare(self, sandbox: Sandbox, plan: dict) -> None:
-        """Apply a tree plan (harness/tree.py): the same code the containers run."""
+        """Apply a tree plan (harness/sandbox/tree.py): the same code the containers run."""
         tree.apply(plan)
 
     def remove_trees(self, sandbox: Sandbox, paths: list[str], budget_s: float | None = None) -> bool:
@@ -194,7 +195,7 @@ class LocalBackend:
         return self.run_cell(sandbox, {}, [step], [log_name])[0]
 
     def run_cell(self, sandbox: Sandbox, plan: dict, steps: list[Step], log_names: list[str]) -> list[StepResult]:
-        """The cell driver (harness/cell.py) in this process: no interpreter started per step.
+        """The cell driver (harness/sandbox/cell.py) in this process: no interpreter started per step.
 
         Each tool runs in its own session; an interrupt kills that session's processes.
         """
@@ -222,9 +223,6 @@ class LocalBackend:
 
     def serve(self, folder: Path, python: str) -> dict[str, str]:
         """Serve each index folder of a laid-out mirror on loopback: {index: simple URL}."""
-        from .. import mirror
-        from ..images import SERVER_REQUIREMENTS
-
         bin_dir = self.tool_venv("pypiserver", SERVER_REQUIREMENTS, python)
         urls = {}
         for index in mirror.indexes_of(folder):

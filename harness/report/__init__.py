@@ -12,14 +12,14 @@ from pathlib import Path
 
 import pyperf
 
-from ..measure import link_mode_of
-from ..results import layouts, load, write_atomic
-from .charts import write_charts
-from .claims import published_files, verdicts_for_run
-from .html import report_html
-from .stats import timing_benchmarks, timing_rows
-from .table import markdown
-from .tables import heading, report_tables
+from harness.record.links import link_mode_of
+from harness.record.run import layouts, load, write_atomic
+from harness.report.charts import write_charts
+from harness.report.claims import published_files, verdicts_for_run
+from harness.report.html import report_html
+from harness.report.stats import timing_benchmarks, timing_rows
+from harness.report.table import markdown
+from harness.report.tables import heading, report_tables
 
 DISK_FIELDS = [
     "tool",
@@ -136,7 +136,7 @@ def tool_rows(run: dict) -> list[dict]:
 def write_all(run_dir: Path, claim_files: list[Path] | None = None) -> dict:
     """(Re)write every derived output of RUN_DIR from its run.json; return the run.
 
-    claim_files: published claims to judge in report.html (default: results/published/*.yaml
+    claim_files: published claims to judge in report.html (default: claims/*.yaml
     when there is such a folder); only claims about this run's scenario are shown.
     """
     run_dir = Path(run_dir)

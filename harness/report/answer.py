@@ -9,11 +9,11 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from ..results import layouts
-from .conda import label, notes
-from .machines import kinds, warning
-from .stats import GIB, Summary, summaries
-from .table import Table, mib, seconds
+from harness.record.run import layouts
+from harness.report.conda import label, notes
+from harness.report.machines import kinds, warning
+from harness.report.stats import GIB, Summary, summaries
+from harness.report.table import Table, mib, seconds
 
 
 @dataclass(frozen=True)

@@ -19,27 +19,20 @@ matplotlib.use("Agg")  # no display: files only
 import matplotlib.pyplot as plt  # noqa: E402
 from matplotlib.ticker import FuncFormatter  # noqa: E402
 
-from ..plan import STATES  # noqa: E402
-from ..results import layouts  # noqa: E402
-from . import duplication  # noqa: E402
-from .answer import answers  # noqa: E402
-from .stats import GIB, ready_env_samples  # noqa: E402
+from harness.record.run import layouts  # noqa: E402
+from harness.record.states import STATES  # noqa: E402
+from harness.report import duplication
+from harness.report.answer import answers  # noqa: E402
+from harness.report.stats import GIB, ready_env_samples  # noqa: E402
+from harness.tools.registry import colour_of  # noqa: E402  # noqa: E402
 
 DUPLICATION_BARS = 24  # distributions shown one by one (torch's CUDA build brings about 20)
-# Known tools in a fixed order, so a tool's colour never depends on which others ran.
-TOOL_ORDER = (
-    "pip-venv", "virtualenv", "pip-tools", "uv", "uv-project", "poetry", "pdm", "pipenv", "hatch",
-    "conda", "micromamba", "pixi", "pixi-install",
-)  # fmt: skip
 
 
-def colour(tool: str) -> tuple:
-    """A tool's colour: tab10 then Dark2 by its place in TOOL_ORDER (distinct hues side by side);
-    other names (variants) by a stable hash into tab20b."""
-    if tool in TOOL_ORDER:
-        i = TOOL_ORDER.index(tool)
-        return plt.get_cmap("tab10")(i) if i < 10 else plt.get_cmap("Dark2")(i - 10)
-    return plt.get_cmap("tab20b")(int(hashlib.sha256(tool.encode()).hexdigest(), 16) % 20)
+def colour(tool: str):
+    """A tool's colour: the registry's for a known tool (the same in every chart, whichever others
+    ran); other names (variants) by a stable hash into tab20b."""
+    return colour_of(tool) or plt.get_cmap("tab20b")(int(hashlib.sha256(tool.encode()).hexdigest(), 16) % 20)
 
 
 @dataclass(frozen=True)

@@ -1,6 +1,6 @@
 """Published claims checked against runs: confirmed, refuted or not measured, and why.
 
-A claims file (results/published/*.yaml) names its source and lists claims; each claim has an
+A claims file (claims/*.yaml) names its source and lists claims; each claim has an
 id, the quoted words, the published figure, the scenario it needs, a `measure` over named
 run.json metrics and an `expect` with its tolerance:
 
@@ -25,9 +25,9 @@ from pathlib import Path
 
 import yaml
 
-from ..tools.conda_names import STAND_IN
-from . import duplication
-from .stats import GIB, MIB, matrix_samples, summaries
+from harness.report import duplication
+from harness.report.stats import GIB, MIB, matrix_samples, summaries
+from harness.tools.conda_names import STAND_IN
 
 LAYOUT = "same-volume"  # published figures are for one file system, as users install
 # A measure may name another layout: `layout: same-volume@btrfs` judges a claim on a private btrfs.
@@ -356,12 +356,12 @@ def markdown(verdicts: list[Verdict]) -> str:
     return "\n".join(lines) + "\n"
 
 
-def published_files() -> list[Path]:
-    """results/published/*.yaml here, else beside envbench's own code (a checkout); [] if neither."""
-    for folder in (Path("results/published"), Path(__file__).resolve().parents[2] / "results" / "published"):
-        if folder.is_dir():
-            return sorted(folder.glob("*.yaml"))
-    return []
+CLAIMS = Path("claims")  # published claims are inputs: claims/*.yaml in the folder envbench runs in
+
+
+def published_files(folder: Path = CLAIMS) -> list[Path]:
+    """claims/*.yaml under the current folder (the repository's root); [] where there is none."""
+    return sorted(folder.glob("*.yaml")) if folder.is_dir() else []
 
 
 def verdicts_for_run(run: dict, claim_files: list[Path]) -> list[Verdict]:

@@ -8,8 +8,8 @@ made on envbench's converted channel say so wherever they appear (`label`, `note
 
 from __future__ import annotations
 
-from ..results import layouts
-from .table import Table, mib
+from harness.record.run import layouts
+from harness.report.table import Table, mib
 
 HEADERS = (
     "tool",

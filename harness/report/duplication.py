@@ -9,7 +9,7 @@ each installed distribution's RECORD: equal digests, identical files):
   2.13.0; numpy for cp311 and cp313): no tool can share them;
 - only in some groups: what one build brings and the others lack (nvidia-*, triton).
 What each tool really shares across groups comes from the disk scan (inodes held by envs of two
-or more groups, harness/scan.py `cross_group_bytes`).
+or more groups, harness/sandbox/scan.py `cross_group_bytes`).
 """
 
 from __future__ import annotations
@@ -18,9 +18,10 @@ from dataclasses import dataclass
 
 from packaging.utils import canonicalize_name
 
-from ..results import layouts
-from .stats import GIB
-from .table import Table, mib
+from harness.record.run import layouts
+from harness.report.stats import GIB
+from harness.report.table import Table, mib
+from harness.tools.registry import plain_envs
 
 IDENTICAL, DIFFERENT, PARTIAL = "identical", "different builds", "only in some groups"
 
@@ -59,10 +60,11 @@ def _first_envs(run: dict, tool: str, layout: str) -> dict[str, dict] | None:
 
 
 def reference(run: dict) -> tuple[str, str, dict[str, dict]] | None:
-    """The tool whose envs show what a group's env holds: uv when it ran (it installs the wheels'
-    files and nothing else: no bytecode, no seed packages), else the first with every group."""
+    """The tool whose envs show what a group's env holds: the first that installs the wheels'
+    files and nothing else (no bytecode, no seed packages: the registry's plain_envs, uv), else
+    the first with every group."""
     found = [(tool, layout, envs) for tool, layout, _ in layouts(run) if (envs := _first_envs(run, tool, layout))]
-    return next((f for f in found if f[0] == "uv"), found[0] if found else None)
+    return next((f for f in found if plain_envs(f[0])), found[0] if found else None)
 
 
 def held(first: dict[str, dict]) -> list[Held]:

@@ -1,12 +1,17 @@
 """The file-system table: what each tool costs on each private file system, and the file system's
-own count beside the scanner's (statvfs deltas: harness/filesystems.py)."""
+own count beside the scanner's (statvfs deltas: harness/run/filesystems.py)."""
 
 from __future__ import annotations
 
-from ..filesystems import METADATA_SHARE, METADATA_SLACK, agrees
-from ..measure import link_mode_of
-from ..results import layouts
-from .table import Table, mib
+from harness.record.links import link_mode_of
+from harness.record.run import layouts
+from harness.report.table import Table, mib
+
+# The file system's own bookkeeping besides files' blocks (inode tables and directory blocks
+# allocated in chunks, btrfs's metadata kept twice with small files inline in it): a delta within
+# this much (plus METADATA_SHARE of it) of the scanner's figure agrees.
+METADATA_SLACK = 8 * 2**20
+METADATA_SHARE = 0.03
 
 LEGEND = f"""\
 Runs on a private file system of their own (a loop file; scenario key `filesystems`).
@@ -30,6 +35,11 @@ in chunks: XFS allocates inodes 64 at a time, btrfs metadata in 16 KiB nodes); â
 Runs made before envbench read these figures show "not measured" there and are judged on the
 scanner's blocks alone.
 """
+
+
+def agrees(delta: int, scanned: int) -> bool:
+    """Whether a statvfs delta and the scanner's figure agree within the file system's overhead."""
+    return abs(delta - scanned) <= METADATA_SLACK + METADATA_SHARE * max(delta, scanned)
 
 
 # What a tool set to a link mode falls back to where the file system cannot (uv: clone, then

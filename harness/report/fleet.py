@@ -3,7 +3,7 @@
 Where project groups differ by their dependencies (the services of one company, each with its
 own requirements file, pyproject or lock), the question is not one stack copied but overlap:
 which packages several groups hold, how many bytes a tool keeps once for several groups, and
-what each group adds. The figures are the disk scan's (harness/scan.py `group_figures`: each
+what each group adds. The figures are the disk scan's (harness/sandbox/scan.py `group_figures`: each
 inode once; extents are not split by group), and per distribution its `cross_group_bytes`.
 """
 
@@ -13,9 +13,9 @@ from itertools import combinations
 
 from packaging.utils import canonicalize_name
 
-from ..results import layouts
-from .duplication import held, project_groups, reference
-from .table import Table, mib
+from harness.record.run import layouts
+from harness.report.duplication import held, project_groups, reference
+from harness.report.table import Table, mib
 
 SHARED_ROWS = 25  # distributions listed one by one; the rest summed in one row
 

@@ -13,12 +13,12 @@ from urllib.parse import unquote, urlparse
 
 from markdown_it import MarkdownIt
 
-from ..mirror import index_variable
-from .answer import answers
-from .charts import Chart
-from .claims import Verdict, show
-from .stats import GIB
-from .table import Table
+from harness.report.answer import answers
+from harness.report.charts import Chart
+from harness.report.claims import Verdict, show
+from harness.report.stats import GIB
+from harness.report.table import Table
+from harness.settings.sources import index_variable
 
 # Raw HTML in legends or data is shown as text, never interpreted.
 _MD = MarkdownIt("commonmark", {"html": False})
@@ -109,7 +109,7 @@ def claims_html(verdicts: list[Verdict]) -> str:
                                              "verdict", "why"))  # fmt: skip
     return (
         '<section id="claims"><h2>Published claims, checked on this run</h2>'
-        "<p>Claims that need this run's scenario (results/published/*.yaml), judged on this run alone; "
+        "<p>Claims that need this run's scenario (claims/*.yaml), judged on this run alone; "
         "`envbench verify` judges them over every run.</p>"
         f'<div class="scroll"><table><thead><tr>{head}</tr></thead><tbody>{"".join(rows)}</tbody></table></div></section>'
     )

@@ -6,11 +6,11 @@ stdev above 10 % of the mean. Medians and min–max stay in timings.csv and the 
 
 from __future__ import annotations
 
-from ..plan import LOCKED, STATES, WARM_LOCKED
-from ..results import layouts
-from .machines import kinds, warning
-from .stats import matrix_samples, timing_benchmarks
-from .table import Table, seconds
+from harness.record.run import layouts
+from harness.record.states import LOCKED, STATES, WARM_LOCKED
+from harness.report.machines import kinds, warning
+from harness.report.stats import matrix_samples, timing_benchmarks
+from harness.report.table import Table, seconds
 
 OPERATIONS = ("lock", "install")
 NA, NOT_MEASURED = "n/a", "not measured"

@@ -9,8 +9,8 @@ from __future__ import annotations
 
 from statistics import median
 
-from ..results import layouts
-from .table import Table, mib
+from harness.record.run import layouts
+from harness.report.table import Table, mib
 
 LARGEST = 15
 

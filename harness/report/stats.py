@@ -10,8 +10,8 @@ from dataclasses import dataclass
 
 import pyperf
 
-from ..measure import link_mode_of
-from ..results import layouts
+from harness.record.links import link_mode_of
+from harness.record.run import layouts
 
 MIB = 1024 * 1024
 GIB = 1024 * MIB

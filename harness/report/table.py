@@ -6,7 +6,7 @@ from dataclasses import dataclass
 
 import pyperf
 
-from .stats import MIB, NOISY
+from harness.report.stats import MIB, NOISY
 
 
 def mib(value: float | None) -> str:

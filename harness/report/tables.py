@@ -8,17 +8,17 @@ from __future__ import annotations
 
 from collections import defaultdict
 
-from .. import overhead
-from ..results import layouts
-from .answer import answer_table
-from .conda import interpreter_table, label, notes
-from .duplication import duplication_tables
-from .filesystems import filesystem_table
-from .fleet import fleet_tables
-from .matrix import matrix_tables
-from .packages import package_table
-from .stats import MIB, summaries
-from .table import Table, markdown, mib, seconds
+from harness.record import overhead
+from harness.record.run import layouts
+from harness.report.answer import answer_table
+from harness.report.conda import interpreter_table, label, notes
+from harness.report.duplication import duplication_tables
+from harness.report.filesystems import filesystem_table
+from harness.report.fleet import fleet_tables
+from harness.report.matrix import matrix_tables
+from harness.report.packages import package_table
+from harness.report.stats import MIB, summaries
+from harness.report.table import Table, markdown, mib, seconds
 
 MAIN_HEADERS = [
     "tool",
@@ -235,7 +235,7 @@ DISK_NEED_LEGEND = """\
 **peak GB**: the most the file system's used bytes rose above where they stood when the tool
 started (sampled every second and when its whole fleet existed, before the scan; anything else
 writing to that file system counts too). **estimate GB**: the worst case `run` checks free space
-against before any tool runs (harness/diskspace.py: each env a full copy of its project's
+against before any tool runs (harness/run/diskspace.py: each env a full copy of its project's
 install set with its source compiled again, a cache of every wheel and its unpacked files),
 without the reserve of 2 GB it adds. The estimate must stay above every peak.
 """

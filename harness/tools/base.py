@@ -41,7 +41,7 @@ class Sandbox:
     ca_bundle: str = ""  # CA bundle for TLS (an intercepting proxy's CA is only there)
     key: str = ""  # which (tool, layout) the backend made it for
     python_version: str = ""  # the scenario's, e.g. "3.11" (tools that bring their own Python need it)
-    scripts: str = ""  # folder of envbench's own scripts where the tool runs (harness/rattler_driver.py)
+    scripts: str = ""  # folder of envbench's own scripts where the tool runs (harness/sandbox/rattler_driver.py)
 
     @property
     def cache(self) -> str:

@@ -3,7 +3,7 @@
 micromamba is a single binary from GitHub or conda-forge, and packages come from a conda
 channel; this machine reaches neither. ENVBENCH_MICROMAMBA names the binary (without
 one the tool is `unavailable` with that reason); the channel is envbench's converted one
-(harness/conda_channel.py) unless ENVBENCH_CONDA_CHANNEL names a real one. Packages are
+(harness/packages/conda_channel.py) unless ENVBENCH_CONDA_CHANNEL names a real one. Packages are
 hard-linked from the package cache (pkgs_dirs). Requirements become match specs as
 tools/conda_names.py says ("numpy >=1.26"; markers judged, extras and pinned indexes named).
 """
@@ -12,8 +12,8 @@ from __future__ import annotations
 
 from pathlib import PurePosixPath
 
-from .base import PackageSource, Sandbox, Step, ToolAdapter
-from .conda_names import NO_CHANNEL, STAND_IN, conda_specs
+from harness.tools.base import PackageSource, Sandbox, Step, ToolAdapter
+from harness.tools.conda_names import NO_CHANNEL, STAND_IN, conda_specs
 
 BINARY_VARIABLE = "ENVBENCH_MICROMAMBA"
 UNREACHABLE = "its binary and packages come from GitHub and conda channels, which this machine cannot reach"

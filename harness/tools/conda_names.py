@@ -1,6 +1,6 @@
 """How PyPI names, extras and indexes become conda names, builds and match specs.
 
-Shared by the converted channel (harness/conda_channel.py), which names its packages so, and
+Shared by the converted channel (harness/packages/conda_channel.py), which names its packages so, and
 the conda-side adapters, which ask for them so. Pure functions of strings.
 """
 
@@ -12,7 +12,9 @@ import re
 from packaging.requirements import Requirement
 from packaging.utils import canonicalize_name
 
-PYPI = "pypi"  # the mirror's folder of PyPI's files (harness/closure.py's PYPI)
+from harness.settings.sources import PYPI
+from harness.settings.target import target_environment
+
 STAND_IN = "stand-in: converted channel"  # how every figure made from the converted channel is named
 NO_CHANNEL = "no conda channel: envbench converts one from the mirror (source: mirror), or set ENVBENCH_CONDA_CHANNEL"
 
@@ -61,8 +63,6 @@ def conda_specs(requirements, python: str, pins: dict[str, str] | None = None) -
     """Match specs of REQUIREMENTS for PYTHON: markers judged here (conda has none), extras as
     the converted channel's NAME-with-EXTRA packages, a package pinned to a named index (PINS:
     requirement name -> index) as that index's builds, and the interpreter itself."""
-    from ..closure import target_environment  # closure.py imports the adapters: not at the top
-
     target = target_environment(python)
     specs = [f"python {'.'.join(python.split('.')[:2])}.*"]
     for text in requirements:

@@ -10,9 +10,9 @@ from __future__ import annotations
 
 from pathlib import PurePosixPath
 
-from . import toml
-from .base import PackageSource, Sandbox, Step, ToolAdapter
-from .pip_venv import PipVenv
+from harness.tools import toml
+from harness.tools.base import PackageSource, Sandbox, Step, ToolAdapter
+from harness.tools.pip_venv import PipVenv
 
 VERSION = "1.18.2"
 

@@ -10,8 +10,8 @@ from __future__ import annotations
 
 from pathlib import PurePosixPath
 
-from . import toml
-from .base import PackageSource, Sandbox, Step, ToolAdapter
+from harness.tools import toml
+from harness.tools.base import PackageSource, Sandbox, Step, ToolAdapter
 
 VERSION = "2.29.2"
 # PDM's own dependencies move under it: 2.29.3 breaks with hishel 2, 2.29.4 asks for a certifi

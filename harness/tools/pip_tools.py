@@ -10,8 +10,8 @@ from __future__ import annotations
 
 from pathlib import PurePosixPath
 
-from .base import PackageSource, Sandbox, Step, ToolAdapter
-from .pip_venv import PipVenv
+from harness.tools.base import PackageSource, Sandbox, Step, ToolAdapter
+from harness.tools.pip_venv import PipVenv
 
 VERSION = "7.6.2"
 PIP = "26.3"  # pip-compile's resolver is the pip of its own venv: pinned too

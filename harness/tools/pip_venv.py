@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from pathlib import PurePosixPath
 
-from .base import PackageSource, Sandbox, Step, ToolAdapter
+from harness.tools.base import PackageSource, Sandbox, Step, ToolAdapter
 
 
 class PipVenv(ToolAdapter):

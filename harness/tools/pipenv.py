@@ -10,8 +10,8 @@ from pathlib import PurePosixPath
 
 from packaging.requirements import Requirement
 
-from . import toml
-from .base import PackageSource, Sandbox, Step, ToolAdapter
+from harness.tools import toml
+from harness.tools.base import PackageSource, Sandbox, Step, ToolAdapter
 
 VERSION = "2026.10.3"
 

@@ -10,10 +10,10 @@ from __future__ import annotations
 
 from pathlib import PurePosixPath
 
-from . import toml
-from .base import PackageSource, Sandbox, Step
-from .conda import CondaChannelTool
-from .conda_names import conda_specs
+from harness.tools import toml
+from harness.tools.base import PackageSource, Sandbox, Step
+from harness.tools.conda import CondaChannelTool
+from harness.tools.conda_names import conda_specs
 
 BINARY_VARIABLE = "ENVBENCH_PIXI"
 

@@ -12,11 +12,11 @@ from __future__ import annotations
 
 from pathlib import PurePosixPath
 
-from .base import PackageSource, Sandbox, Step, ToolAdapter
-from .conda_names import NO_CHANNEL, STAND_IN, conda_specs, subdir
+from harness.tools.base import PackageSource, Sandbox, Step, ToolAdapter
+from harness.tools.conda_names import NO_CHANNEL, STAND_IN, conda_specs, subdir
 
 VERSION = "0.28.0"
-DRIVER = "rattler_driver.py"  # harness/rattler_driver.py: the command line over py-rattler
+DRIVER = "rattler_driver.py"  # harness/sandbox/rattler_driver.py: the command line over py-rattler
 
 
 class Rattler(ToolAdapter):

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from pathlib import PurePosixPath
 
-from .base import PackageSource, Sandbox, Step, ToolAdapter
+from harness.tools.base import PackageSource, Sandbox, Step, ToolAdapter
 
 VERSION = "0.13.9"
 

@@ -7,9 +7,9 @@ named index gets an explicit index and a `tool.uv.sources` entry, so it comes fr
 
 from __future__ import annotations
 
-from . import toml
-from .base import PackageSource, Sandbox, Step
-from .uv import Uv
+from harness.tools import toml
+from harness.tools.base import PackageSource, Sandbox, Step
+from harness.tools.uv import Uv
 
 
 class UvProject(Uv):

@@ -7,7 +7,7 @@ is a separate, named row. A variant runs the base tool's own pinned venv and ste
 
 from __future__ import annotations
 
-from .base import Sandbox, ToolAdapter
+from harness.tools.base import Sandbox, ToolAdapter
 
 
 def variant(name: str, base: ToolAdapter, env: dict[str, str]) -> ToolAdapter:
@@ -23,14 +23,3 @@ def variant(name: str, base: ToolAdapter, env: dict[str, str]) -> ToolAdapter:
     adapter.variant_of = base.name
     adapter.variant_env = dict(env)
     return adapter
-
-
-def adapter_for(scenario, tool: str) -> ToolAdapter:
-    """The adapter of a scenario's tool name: a declared variant of a tool, or the tool's own
-    (every name a scenario may give has one: a test holds ADAPTERS to KNOWN_TOOLS)."""
-    from . import ADAPTERS
-
-    declared = scenario.variant(tool)
-    if declared:
-        return variant(declared.name, ADAPTERS[declared.tool], dict(declared.env))
-    return ADAPTERS[tool]

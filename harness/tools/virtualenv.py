@@ -7,8 +7,8 @@ copies every file.
 
 from __future__ import annotations
 
-from .base import Sandbox, Step
-from .pip_venv import PipVenv
+from harness.tools.base import Sandbox, Step
+from harness.tools.pip_venv import PipVenv
 
 VERSION = "21.15.8"
 

@@ -1,0 +1,165 @@
+"""`envbench merge RUN_DIR... --out DIR`: one run from runs of the same scenario and mirror.
+
+A fleet too long for one sitting is measured tool by tool (`envbench run --tools X`), then
+merged. The parts must have the same scenario (every key but `tools`) and the same mirror
+closure (every file's name, sha256, index and role), compared by hash; a tool may come from one
+part only. The merged run.json keeps each part's machine and engine facts under `parts`, marks
+each tool with the part that measured it, and every output of a run is written from it.
+"""
+
+from __future__ import annotations
+
+import json
+import shutil
+from pathlib import Path
+
+from harness.record import logs
+from harness.record import run as results
+from harness.record.overhead import share_of
+from harness.record.run import SCHEMA, load, now, settle, write_atomic
+from harness.run.units import Unit
+from harness.tools.registry import NAMES as TOOL_NAMES
+
+
+class MergeError(Exception):
+    """Runs that cannot be merged: one line naming the run and what differs."""
+
+
+def scenario_hash(run: dict) -> str:
+    return results.scenario_hash(run["scenario"], with_tools=False)
+
+
+def closure_hash(run: dict) -> str:
+    return results.closure_hash(run.get("mirror"))
+
+
+def units_of_json(scenario: dict):
+    """The unit keys of a run's scenario record, in run order (one tool suffices for the keys)."""
+    return [Unit("", layout, fs) for layout in scenario.get("layouts", ["same-volume"])
+            for fs in scenario.get("filesystems", ["engine"])]  # fmt: skip
+
+
+def _parts_of(run: dict, run_dir: Path) -> list[dict]:
+    """A run's parts: itself, or the parts it was merged from."""
+    if run.get("parts"):
+        return run["parts"]
+    return [
+        {
+            "run_id": run["run_id"],
+            "dir": str(run_dir),
+            "command": run["command"],
+            "started": run["started"],
+            "finished": run["finished"],
+            "status": run["status"],
+            "machine": run["machine"],
+            "backend": run["backend"],
+            "tools": list(run["tools"]),
+            # A shard's units (tool and key), so the report can say which part measured what.
+            "units": [f"{tool} {key}" for tool, info in run["tools"].items() for key in info["layouts"]],
+            **({"shard": run["shard"]["shard"]} if run.get("shard") else {}),
+        }
+    ]
+
+
+def merged_record(runs: list[tuple[Path, dict]], out: Path, command: list[str]) -> dict:
+    """The merged run.json (pure: no file is touched)."""
+    (first_dir, first), *others = runs
+    for run_dir, run in others:
+        if scenario_hash(run) != scenario_hash(first):
+            raise MergeError(
+                f"{run_dir}: scenario {run['scenario']['name']} (hash {scenario_hash(run)}) differs from {first_dir}'s "
+                f"(hash {scenario_hash(first)}): only runs of one scenario merge"
+            )
+        if closure_hash(run) != closure_hash(first):
+            raise MergeError(
+                f"{run_dir}: mirror closure {closure_hash(run)} differs from {first_dir}'s ({closure_hash(first)}): "
+                "the packages were resolved differently"
+            )
+    tools: dict[str, dict] = {}
+    owner: dict[tuple[str, str], Path] = {}
+    failures, parts, overhead, concurrent = [], [], {}, []
+    for run_dir, run in runs:
+        for name, info in run["tools"].items():
+            part = info.get("part", run["run_id"])
+            # Shards split a tool's units between parts: a unit (tool, layout[@file system]) comes from one.
+            for key in info["layouts"]:
+                if (name, key) in owner:
+                    raise MergeError(f"{run_dir}: tool {name} ({key}) is in {owner[name, key]} too: "
+                                     "merge runs of different tools or shards")  # fmt: skip
+                owner[name, key] = run_dir
+            layouts = {key: {**entry, "part": entry.get("part", part)} for key, entry in info["layouts"].items()}
+            if name not in tools:
+                tools[name] = {**info, "part": part, "layouts": layouts}
+                continue
+            if info.get("version") and tools[name].get("version") and info["version"] != tools[name]["version"]:
+                raise MergeError(f"{run_dir}: {name} {info['version']} differs from {tools[name]['version']} in another part")
+            tools[name]["layouts"].update(layouts)
+            tools[name]["version"] = tools[name].get("version") or info.get("version")
+        failures += [{**f, "part": f.get("part", run["run_id"])} for f in run["failures"]]
+        parts += _parts_of(run, run_dir)
+        for key, value in (run.get("overhead") or {}).items():
+            if key != "share":  # a ratio: recomputed from the sums below
+                overhead[key] = overhead.get(key, 0.0) + value
+        concurrent += run.get("concurrent") or []
+    if overhead:
+        overhead["share"] = share_of(overhead) or 0.0
+    unit_order = {u.key: i for i, u in enumerate(units_of_json(first["scenario"]))}
+    for info in tools.values():
+        info["layouts"] = dict(sorted(info["layouts"].items(), key=lambda item: unit_order.get(item[0], len(unit_order))))
+        settle(info)
+    # envbench's own tool order, as one run of every tool lists them; other names (variants) after.
+    order = {name: i for i, name in enumerate(TOOL_NAMES)}
+    tools = dict(sorted(tools.items(), key=lambda item: order.get(item[0], len(order))))
+    statuses = {run["status"] for _, run in runs}
+    scenario = {**first["scenario"], "tools": list(tools)}
+    return {
+        "schema": SCHEMA,
+        "run_id": out.name,
+        "command": command,
+        "started": min(run["started"] for _, run in runs),
+        "finished": max(run["finished"] or now() for _, run in runs),
+        "merged": now(),
+        "status": "complete" if statuses == {"complete"} else sorted(statuses - {"complete"})[0],
+        "scenario": scenario,
+        "machine": first["machine"],  # each part's own facts are under parts
+        "backend": first["backend"],
+        "mirror": first.get("mirror"),
+        "tools": tools,
+        "failures": failures,
+        "overhead": overhead,
+        "concurrent": concurrent,
+        "parts": parts,
+    }
+
+
+def _copy_tool_files(run_dir: Path, out: Path, tool: str) -> None:
+    """The tool's logs (plain or packed) and kept lock files, at the paths run.json names."""
+    for folder in ("logs", "locks"):
+        source = run_dir / folder / tool
+        if source.is_dir():
+            shutil.copytree(source, out / folder / tool, dirs_exist_ok=True)
+    logs.unpack(run_dir, out, f"logs/{tool}/")
+
+
+def merge(run_dirs: list[Path], out: Path, command: list[str]) -> dict:
+    """Merge RUN_DIRS into OUT (which must not hold a run yet) and return the merged run."""
+    if len(run_dirs) < 2:
+        raise MergeError("merge needs at least two runs")
+    if (out / "run.json").exists():
+        raise MergeError(f"{out}: already holds a run; choose another --out")
+    runs = []
+    for run_dir in run_dirs:
+        if not (run_dir / "run.json").is_file():
+            raise MergeError(f"{run_dir}: no run.json here")
+        try:
+            runs.append((run_dir, load(run_dir)))
+        except ValueError as exc:
+            raise MergeError(str(exc)) from None
+    record = merged_record(runs, out, command)
+    out.mkdir(parents=True, exist_ok=True)
+    for run_dir, run in runs:
+        for tool in run["tools"]:
+            _copy_tool_files(run_dir, out, tool)
+    write_atomic(out / "run.json", json.dumps(record, indent=1) + "\n")
+    logs.pack(out)
+    return record

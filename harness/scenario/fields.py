@@ -1,0 +1,156 @@
+"""Readers of a scenario's fields, each from its YAML node: a value, or one ScenarioError naming the
+file, the node's line and the field."""
+
+from __future__ import annotations
+
+import re
+
+import yaml
+from packaging.requirements import InvalidRequirement, Requirement
+from packaging.utils import canonicalize_name
+from packaging.version import InvalidVersion, Version
+
+from harness.scenario.model import SynthPackage, Variant
+from harness.scenario.yamlnodes import Reader, describe, scalar_value
+from harness.tools.registry import NAMES as TOOL_NAMES
+
+NAME_RE = re.compile(r"^[a-z0-9-]+$")
+PYTHON_RE = re.compile(r"^3\.\d{1,2}(\.\d{1,3})?$")
+VARIANT_KEYS = {"tool", "env"}
+ENV_NAME_RE = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
+SYNTHETIC_KEYS = {"name", "version", "files", "file_size", "binary", "dependencies", "platform", "sdist"}
+
+
+def read_python(reader: Reader, node, field: str) -> str:
+    value = scalar_value(node) if isinstance(node, yaml.ScalarNode) else None
+    if isinstance(value, float):
+        reader.fail(node, field, f'must be a quoted string such as "3.11"; YAML reads {node.value} as the float {value!r}')
+    python = reader.scalar(node, field, str)
+    if not PYTHON_RE.match(python):
+        reader.fail(node, field, f'{python!r} is not a Python version such as "3.11"')
+    return python
+
+
+def read_variants(reader: Reader, node) -> list[Variant]:
+    if not isinstance(node, yaml.MappingNode):
+        reader.fail(node, "variants", f"must be a mapping of name: {{tool, env}}, not {describe(node)}")
+    variants: list[Variant] = []
+    for key_node, value_node in node.value:
+        name = reader.scalar(key_node, "variants", str)
+        field = f"variants.{name}"
+        if not NAME_RE.match(name):
+            reader.fail(key_node, field, f"{name!r} must match [a-z0-9-]+")
+        if name in TOOL_NAMES or any(v.name == name for v in variants):
+            reader.fail(key_node, field, f"{name!r} is already a tool's or another variant's name")
+        entry = reader.mapping(value_node, field, VARIANT_KEYS, required=("tool", "env"))
+        tool_node = entry["tool"][1]
+        tool = reader.scalar(tool_node, f"{field}.tool", str)
+        if tool not in TOOL_NAMES:
+            reader.fail(tool_node, f"{field}.tool", f"unknown tool {tool!r} (known: {', '.join(TOOL_NAMES)})")
+        env_node = entry["env"][1]
+        if not isinstance(env_node, yaml.MappingNode) or not env_node.value:
+            reader.fail(env_node, f"{field}.env", "must be a mapping of VARIABLE: value with at least one entry")
+        env = []
+        for var_node, val_node in env_node.value:
+            var = reader.scalar(var_node, f"{field}.env", str)
+            if not ENV_NAME_RE.match(var):
+                reader.fail(var_node, f"{field}.env.{var}", f"{var!r} is not an environment variable name")
+            # A string only: YAML would read `false` as a bool and `1` as an int, not as the text.
+            env.append((var, reader.scalar(val_node, f"{field}.env.{var}", str)))
+        variants.append(Variant(name, tool, tuple(env)))
+    return variants
+
+
+def read_name(reader: Reader, node, field: str) -> str:
+    """A name of the scenario's own ([a-z0-9-]+): the scenario's, a project group's, a package's."""
+    name = reader.scalar(node, field, str)
+    if not NAME_RE.match(name):
+        reader.fail(node, field, f"{name!r} must match [a-z0-9-]+")
+    return name
+
+
+def read_synthetic(reader: Reader, node) -> list[SynthPackage]:
+    packages: list[SynthPackage] = []
+    for i, item in enumerate(reader.sequence(node, "synthetic")):
+        field = f"synthetic[{i}]"
+        entry = reader.mapping(item, field, SYNTHETIC_KEYS, required=("name",))
+        name_node = entry["name"][1]
+        name = read_name(reader, name_node, f"{field}.name")
+        if any(p.name == name for p in packages):
+            reader.fail(name_node, f"{field}.name", f"synthetic package {name!r} declared twice")
+        values: dict = {"name": name}
+        if "version" in entry:
+            version_node = entry["version"][1]
+            values["version"] = reader.scalar(version_node, f"{field}.version", str)
+            try:
+                Version(values["version"])
+            except InvalidVersion:
+                reader.fail(version_node, f"{field}.version", f"{values['version']!r} is not a PEP 440 version")
+        for key, minimum in (("files", 0), ("file_size", 1)):
+            if key in entry:
+                values[key] = reader.integer(entry[key][1], f"{field}.{key}", minimum)
+        for key in ("binary", "sdist"):
+            if key in entry:
+                values[key] = reader.scalar(entry[key][1], f"{field}.{key}", bool)
+        if "platform" in entry:
+            node = entry["platform"][1]
+            values["platform"] = reader.scalar(node, f"{field}.platform", str)
+            if not re.match(r"^[a-z0-9_]+$", values["platform"]):
+                reader.fail(node, f"{field}.platform", f"{values['platform']!r} is not a wheel platform tag such as win_amd64")
+        if "dependencies" in entry:
+            values["dependencies"] = tuple(read_requirements(reader, entry["dependencies"][1], f"{field}.dependencies"))
+        packages.append(SynthPackage(**values))
+    return packages
+
+
+def read_checkpoints(reader: Reader, node, projects: int) -> list[int]:
+    counts: list[int] = []
+    for i, item in enumerate(reader.sequence(node, "checkpoints")):
+        value = reader.integer(item, f"checkpoints[{i}]", 1)
+        if counts and value <= counts[-1]:
+            reader.fail(item, f"checkpoints[{i}]", f"must be ascending: {value} follows {counts[-1]}")
+        if value >= projects:
+            reader.fail(item, f"checkpoints[{i}]", f"must be below the {projects} projects (the full set is always measured)")
+        counts.append(value)
+    return counts
+
+
+def read_requirements(reader: Reader, node, field: str) -> list[str]:
+    """PEP 508 strings, normalized, each package once."""
+    requirements: list[str] = []
+    seen: set[str] = set()
+    for d, dep_node in enumerate(reader.sequence(node, field)):
+        dep_field = f"{field}[{d}]"
+        text = reader.scalar(dep_node, dep_field, str)
+        try:
+            req = Requirement(text)
+        except InvalidRequirement as exc:
+            reader.fail(dep_node, dep_field, f"{text!r} is not a PEP 508 requirement: {str(exc).splitlines()[0]}")
+        if canonicalize_name(req.name) in seen:
+            reader.fail(dep_node, dep_field, f"{req.name!r} listed twice")
+        seen.add(canonicalize_name(req.name))
+        requirements.append(str(req))
+    return requirements
+
+
+def read_choice(reader: Reader, top: dict, key: str, known: tuple[str, ...], what: str, default: tuple[str, ...]):
+    """A list of KNOWN names under KEY (tools, layouts, file systems), DEFAULT when left out."""
+    if key not in top:
+        return default
+    node = top[key][1]
+    names = tuple(_names(reader, node, key, known, what))
+    if not names:
+        reader.fail(node, key, f"empty list: name at least one {what} or leave the key out")
+    return names
+
+
+def _names(reader: Reader, node, field: str, known: tuple[str, ...], what: str) -> list[str]:
+    names: list[str] = []
+    for i, item in enumerate(reader.sequence(node, field)):
+        value = reader.scalar(item, f"{field}[{i}]", str)
+        if value not in known:
+            reader.fail(item, f"{field}[{i}]", f"unknown {what} {value!r} (known: {', '.join(known)})")
+        if value in names:
+            reader.fail(item, f"{field}[{i}]", f"{what} {value!r} listed twice")
+        names.append(value)
+    return names
