@@ -31,6 +31,8 @@ HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE.parent))
 
 from harness.packages import closure, mirror  # noqa: E402
+from harness.record.model import Run  # noqa: E402
+from harness.record.run import load  # noqa: E402
 from harness.scenario import parse as scenarios  # noqa: E402
 
 UNIVERSAL = {"uv.lock", "poetry.lock", "pdm.lock"}
@@ -63,8 +65,8 @@ def lock_packages(path: Path) -> dict[str, str]:
     return found
 
 
-def resolved_at(run_dir: Path, run: dict) -> str:
-    record = run.get("mirror") or {}
+def resolved_at(run_dir: Path, run: Run) -> str:
+    record = run.mirror or {}
     if record.get("resolved_at"):
         return record["resolved_at"]
     closure_json = Path(record.get("folder", "")) / "closure.json"
@@ -94,8 +96,8 @@ def main() -> int:
     parser.add_argument("run_dir", type=Path)
     parser.add_argument("--exclude-newer", help="ISO time; default: when the run's mirror was resolved")
     args = parser.parse_args()
-    run = json.loads((args.run_dir / "run.json").read_text(encoding="utf-8"))
-    scenario = scenarios.load(run["scenario"]["path"])
+    run = load(args.run_dir)
+    scenario = scenarios.load(run.scenario["path"])
     project = scenario.projects[0]
     when = args.exclude_newer or resolved_at(args.run_dir, run)
     print(f"live lock of {scenario.name}/{project.name} from the indexes as of {when} ...", flush=True)

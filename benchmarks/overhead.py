@@ -32,7 +32,9 @@ from rich.console import Console
 from rich.table import Table
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+from harness.record.model import Run  # noqa: E402
 from harness.record.overhead import overlaps, parts_of, timed_spans  # noqa: E402
+from harness.record.run import load  # noqa: E402
 
 END_TO_END = "overhead-command.json"  # the envbench command's own wall time, as this script measured it
 
@@ -65,13 +67,13 @@ def outside_account(folder: Path, spent: dict) -> float | None:
     return max(0.0, command_s - spent.get("total_s", 0.0))
 
 
-def proof_floor(run: dict, spent: dict) -> str | None:
+def proof_floor(run: Run, spent: dict) -> str | None:
     """What proving alone costs: the probes' own CPU seconds (probe_timing's cpu_s, runs since
     2026-12-05) over the machine's cores — the least any schedule of those proofs takes while
     nothing is timed — as a share of the steps."""
-    envs = [env for info in run["tools"].values() for entry in info["layouts"].values() for env in entry.get("envs", {}).values()]
-    cpu = [env["probe_timing"]["cpu_s"] for env in envs if "cpu_s" in env.get("probe_timing", {})]
-    cores, steps = run["machine"].get("cpus") or 1, spent.get("steps_s") or 0.0
+    envs = [env for _, _, unit in run.units() for env in unit.envs.values()]
+    cpu = [env.probe_timing["cpu_s"] for env in envs if "cpu_s" in (env.probe_timing or {})]
+    cores, steps = run.machine.get("cpus") or 1, spent.get("steps_s") or 0.0
     if not cpu or not steps:
         return None
     least = sum(cpu) / cores
@@ -90,14 +92,14 @@ def main() -> int:
         folders.append(run_envbench(rest))
     if not folders:
         parser.error("give a scenario to run, or --run RESULTS_DIR")
-    runs = [(folder, json.loads((folder / "run.json").read_text())) for folder in folders]
+    runs = [(folder, load(folder)) for folder in folders]
 
     table = Table(title="Harness time beside the steps' (s, and % of the steps)")
     table.add_column("part")
     for folder, run in runs:
-        table.add_column(f"{folder.name}\n{', '.join(run['scenario']['tools'])}, {len(run['scenario']['projects'])} projects",
+        table.add_column(f"{folder.name}\n{', '.join(run.scenario['tools'])}, {len(run.projects)} projects",
                          justify="right")  # fmt: skip
-    names = list(dict.fromkeys(name for _, run in runs for name in parts_of(run.get("overhead") or {})))
+    names = list(dict.fromkeys(name for _, run in runs for name in parts_of(run.overhead or {})))
 
     def cell(spent: dict, seconds: float | None) -> str:
         steps = spent.get("steps_s") or 0.0
@@ -105,7 +107,7 @@ def main() -> int:
             return "-"
         return f"{seconds:,.1f} ({100 * seconds / steps:.1f} %)" if steps else f"{seconds:,.1f}"
 
-    spents = [run.get("overhead") or {} for _, run in runs]
+    spents = [run.overhead or {} for _, run in runs]
     outside = [outside_account(folder, s) for (folder, _), s in zip(runs, spents, strict=True)]
     table.add_row("steps", *(f"{s.get('steps_s', 0.0):,.1f}" for s in spents), end_section=True)
     for name in names:
@@ -119,7 +121,7 @@ def main() -> int:
 
     for (folder, run), spent, spent_all in zip(runs, spents, harness, strict=True):
         share = spent_all / spent["steps_s"] if spent_all is not None and spent.get("steps_s") else None
-        jobs = run.get("concurrent") or []
+        jobs = run.concurrent or []
         busy = sum(job["end"] - job["start"] for job in jobs)
         clashes = overlaps(jobs, timed_spans(run))
         verdict = "within" if share is not None and share <= 0.10 else "over"

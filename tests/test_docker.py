@@ -15,6 +15,7 @@ import pytest
 from harness.backends import engine
 from harness.backends.base import BACKGROUND_NICE
 from harness.backends.docker import DockerBackend
+from harness.record.model import Run
 from harness.record.overhead import overlaps, timed_spans
 from harness.tools.base import Step
 from harness.tools.registry import ADAPTERS
@@ -88,7 +89,7 @@ def test_both_layouts_in_containers(tmp_path, wheelhouse, docker_client, tools_i
     assert "uv" in stdout
     # every env proved side by side (2 tools x 2 layouts x 2 envs), no job inside a timed cell
     jobs = run["concurrent"]
-    assert sum(job["lane"] == "probe" for job in jobs) == 8 and overlaps(jobs, timed_spans(run)) == []
+    assert sum(job["lane"] == "probe" for job in jobs) == 8 and overlaps(jobs, timed_spans(Run.from_json(run))) == []
     # each tool's sandbox removed (in one or more slices: removals.py), and nothing left behind
     assert len({job["what"] for job in jobs if job["what"].startswith("remove sandbox")}) == 4
     assert leftovers(docker_client, run["run_id"]) == []

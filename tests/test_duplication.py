@@ -7,12 +7,13 @@ groups beside the same `numpyish`. uv (links from its cache) and pip (copies) in
 
 from __future__ import annotations
 
-import json
 import zipfile
+from dataclasses import replace
 
 import pytest
 
 from harness.packages.synth import SynthPackage, build_wheel
+from harness.record.run import load
 from harness.report import duplication
 from harness.report.claims import METRICS
 
@@ -74,7 +75,7 @@ def measured(tmp_path_factory, tool_venvs):
         assert main(["run", str(write(tmp / "s.yaml", SCENARIO)), "--backend", "local", "--out", str(tmp / "out")]) == 0
     finally:
         patch.undo()
-    return tmp / "out", json.loads((tmp / "out" / "run.json").read_text())
+    return tmp / "out", load(tmp / "out")
 
 
 def test_where_one_envs_bytes_go(measured):
@@ -92,7 +93,7 @@ def test_where_one_envs_bytes_go(measured):
     assert 0 <= cpu_bytes - wheel_bytes(CPU_BUILD) < 4096 and 0 <= gpu_bytes - wheel_bytes(GPU_BUILD) < 4096
     # Every generated payload embeds its version; only the dist-info's WHEEL (87 B) and
     # top_level.txt (9 B) are alike, under two dist-info names: content counts, not paths.
-    (builds,) = [b for b in run["mirror"]["builds"] if b["name"] == "torchish"]
+    (builds,) = [b for b in run.mirror["builds"] if b["name"] == "torchish"]
     assert (builds["identical_files"], builds["identical_bytes"]) == (2, 87 + 9)
     (env_rows,) = [t for t in duplication.duplication_tables(run) if t.title.endswith("where one env's bytes go")]
     assert next(r for r in env_rows.rows if r[0] == "torchish")[-1] == "0.0"  # 96 B, in MiB
@@ -123,7 +124,7 @@ def test_what_each_tool_shares_across_groups(measured):
     nvidia = (3 * 524288 + 2 * 262144) / MIB
     assert nvidia <= float(rows["uv"]["only in some groups: physical MiB"]) < nvidia + 0.2
     assert 2 * nvidia <= float(rows["pip-venv"]["only in some groups: physical MiB"]) < 2 * nvidia + 0.4
-    disk = {tool: {r["scope"]: r for r in run["tools"][tool]["layouts"]["same-volume"]["disk"]["roots"]} for tool in rows}
+    disk = {tool: {r["scope"]: r for r in run.tools[tool].layouts["same-volume"].disk["roots"]} for tool in rows}
     for tool, row in rows.items():  # one env of each group, as du sees its project folder
         assert row["one gpu env MiB (du)"] == f"{disk[tool]['gpu-01']['physical_bytes'] / MIB:,.1f}"
         assert float(row["one gpu env MiB (du)"]) > float(row["one cpu env MiB (du)"]) > 0
@@ -141,10 +142,10 @@ def test_what_each_tool_shares_across_groups(measured):
 
 def test_no_groups_no_section(measured):
     _, run = measured
-    one_group = {**run, "scenario": {**run["scenario"], "projects": [{**p, "group": "app"} for p in run["scenario"]["projects"]]}}
+    one_group = replace(run, scenario={**run.scenario, "projects": [{**p, "group": "app"} for p in run.projects]})
     assert duplication.project_groups(one_group) == {} and duplication.duplication_tables(one_group) == []
-    older = {**run, "scenario": {**run["scenario"], "projects": [{k: v for k, v in p.items() if k != "group"}
-                                                                 for p in run["scenario"]["projects"]]}}  # fmt: skip
+    older = replace(run, scenario={**run.scenario, "projects": [{k: v for k, v in p.items() if k != "group"}
+                                                                for p in run.projects]})  # fmt: skip
     assert duplication.duplication_tables(older) == []  # runs made before groups were recorded
 
 

@@ -12,6 +12,7 @@ import re
 
 import pytest
 
+from harness.record.model import Run
 from harness.report.matrix import matrix_tables
 from harness.report.table import markdown
 
@@ -73,7 +74,7 @@ def check_every_tool(out, backend: str) -> None:
 
 def check_time_matrix(run: dict, tables_md: str) -> None:
     """pnpm's pivot: a column per runnable tool, a row per (state, operation) some tool has."""
-    (matrix,) = matrix_tables(run)  # one layout
+    (matrix,) = matrix_tables(Run.from_json(run))  # one layout
     assert markdown(matrix) in tables_md
     assert matrix.headers == ("state", "operation", *RUNNABLE)
     rows = {(state, operation): dict(zip(RUNNABLE, cells, strict=True)) for state, operation, *cells in matrix.rows}

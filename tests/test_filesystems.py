@@ -8,6 +8,7 @@ import os
 
 import pytest
 
+from harness.record.model import Run
 from harness.report.filesystems import agrees, filesystem_table
 from harness.run import filesystems
 
@@ -106,7 +107,7 @@ def test_each_tool_on_each_file_system_agrees_with_statvfs(measured):
     pip = run["tools"]["pip-venv"]["layouts"]["same-volume@xfs"]
     assert pip["link_mode"] == "copy" and pip["statvfs"]["delete"]["freed_bytes"] > 8 * MIB
     assert "## File systems: the scanner and the file system's own count" in (out / "tables.md").read_text()
-    table = filesystem_table(run)
+    table = filesystem_table(Run.from_json(run))
     assert len(table.rows) == 6 and all(row[8] == row[12] == "✓" for row in table.rows)  # both agree columns
     said = {(row[0], row[1]): row[2] for row in table.rows}
     assert said[("uv", "ext4")] == "clone, fell back to hardlink" and said[("uv", "xfs")] == said[("uv", "btrfs")] == "clone"
@@ -170,7 +171,7 @@ def test_a_claim_gets_a_verdict_per_file_system(measured):
     verdicts = {}
     for kind in ("ext4", "xfs", "btrfs"):
         judged = {**claim, "measure": {**claim["measure"], "layout": f"same-volume@{kind}"}}
-        verdicts[kind] = verify(judged, {"title": "t"}, [run])
+        verdicts[kind] = verify(judged, {"title": "t"}, [Run.from_json(run)])
     assert verdicts["ext4"].verdict == "confirmed" and verdicts["ext4"].measured > 0.5
     assert verdicts["xfs"].verdict == verdicts["btrfs"].verdict == "refuted"
     assert verdicts["xfs"].measured == verdicts["btrfs"].measured == 0.0

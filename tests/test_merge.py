@@ -5,12 +5,14 @@ from __future__ import annotations
 import json
 import re
 import shutil
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
 
 from harness.cli.main import main
 from harness.record.logs import read_log
+from harness.record.model import Run
 from harness.report import package_rows
 from harness.report.tables import report_tables
 from harness.run.merge import MergeError, merged_record
@@ -20,8 +22,9 @@ TIME = re.compile(r"^\d[\d,.]* ± [\d,.]+( ⚠)?$|^\d[\d,.]* \(n=1\)$")
 OWN_TABLES = {"Parts of this run", "Where the run's time went"}  # a merge adds the first; sums the second
 
 
-def comparable(run: dict, times: bool = True) -> list[tuple]:
+def comparable(run: Run | dict, times: bool = True) -> list[tuple]:
     """Every table but the merge's own ones; with times=False, timing cells masked."""
+    run = run if isinstance(run, Run) else Run.from_json(run)
     out = []
     for table in report_tables(run, package_rows(run)):
         if table.title in OWN_TABLES:
@@ -31,16 +34,16 @@ def comparable(run: dict, times: bool = True) -> list[tuple]:
     return out
 
 
-def split(run: dict, tools: list[str], run_id: str) -> dict:
+def split(run: dict, tools: list[str], run_id: str) -> Run:
     """The part of RUN an invocation with `--tools TOOLS` records."""
-    return {
+    return Run.from_json({
         **run,
         "run_id": run_id,
         "command": [*run["command"], "--tools", ",".join(tools)],
         "scenario": {**run["scenario"], "tools": tools},
         "tools": {name: info for name, info in run["tools"].items() if name in tools},
         "failures": [f for f in run["failures"] if f["tool"] in tools],
-    }
+    })
 
 
 def test_merge_of_a_runs_parts_gives_its_tables():
@@ -49,21 +52,21 @@ def test_merge_of_a_runs_parts_gives_its_tables():
     names = list(whole["tools"])
     parts = [(Path(f"part{i}"), split(whole, names[i::3], f"part{i}")) for i in range(3)]
     merged = merged_record(parts, Path("merged"), ["envbench", "merge"])
-    assert list(merged["tools"]) == names  # in envbench's tool order, whatever the parts' order
+    assert list(merged.tools) == names  # in envbench's tool order, whatever the parts' order
     assert comparable(merged) and comparable(merged) == comparable(whole)
-    assert {info["part"] for info in merged["tools"].values()} == {"part0", "part1", "part2"}
-    assert [p["tools"] for p in merged["parts"]] == [names[i::3] for i in range(3)]
+    assert {info.part for info in merged.tools.values()} == {"part0", "part1", "part2"}
+    assert [p["tools"] for p in merged.parts] == [names[i::3] for i in range(3)]
 
 
 def test_merge_refuses_other_scenarios_closures_and_repeated_tools():
     whole = json.loads((TRIO / "run.json").read_text())
     a, b = split(whole, ["uv"], "a"), split(whole, ["poetry"], "b")
-    other_scenario = {**b, "scenario": {**b["scenario"], "repetitions": 3}}
+    other_scenario = replace(b, scenario={**b.scenario, "repetitions": 3})
     with pytest.raises(MergeError, match=r"^b: scenario trio \(hash \w+\) differs from a's"):
         merged_record([(Path("a"), a), (Path("b"), other_scenario)], Path("m"), [])
-    files = [dict(f) for f in b["mirror"]["files"]]
+    files = [dict(f) for f in b.mirror["files"]]
     files[0]["sha256"] = "0" * 64
-    other_closure = {**b, "mirror": {**b["mirror"], "files": files}}
+    other_closure = replace(b, mirror={**b.mirror, "files": files})
     with pytest.raises(MergeError, match="^b: mirror closure .* differs from a's"):
         merged_record([(Path("a"), a), (Path("b"), other_closure)], Path("m"), [])
     with pytest.raises(MergeError, match=r"^b: tool uv \(same-volume\) is in a too"):
@@ -76,8 +79,8 @@ def test_merge_cli_refusal_is_one_line_exit_2(tmp_path, cli):
     for folder, tools, repetitions in ((a, ["uv"], 5), (b, ["pdm"], 4)):
         folder.mkdir()
         part = split(whole, tools, folder.name)
-        part["scenario"]["repetitions"] = repetitions
-        (folder / "run.json").write_text(json.dumps(part))
+        part.scenario = {**part.scenario, "repetitions": repetitions}
+        (folder / "run.json").write_text(json.dumps(part.to_json()))
     status, out, err = cli("merge", a, b, "--out", tmp_path / "m")
     assert status == 2 and out == ""
     assert err.count("\n") == 1 and err.startswith(f"{b}: scenario trio") and not (tmp_path / "m").exists()
@@ -124,7 +127,7 @@ def test_timings_from_machines_of_different_kinds_are_said_to_be():
     a, b = split(whole, ["uv"], "a"), split(whole, ["poetry"], "b")
     same = merged_record([(Path("a"), a), (Path("b"), b)], Path("m"), [])
     assert not any("⚠ These timings" in t.intro for t in matrix_tables(same))
-    other = {**b, "machine": {**b["machine"], "cpu_model": "Other CPU 9000", "cpus": 64}}
+    other = replace(b, machine={**b.machine, "cpu_model": "Other CPU 9000", "cpus": 64})
     mixed = merged_record([(Path("a"), a), (Path("b"), other)], Path("m"), [])
     [matrix] = matrix_tables(mixed)
     assert matrix.headers[2:] == ("uv [A]", "poetry [B]")

@@ -16,6 +16,7 @@ import platform
 import pytest
 
 from harness.packages.synth import SynthPackage, build_wheel
+from harness.record.model import Run
 from harness.report import duplication
 from harness.report.claims import METRICS
 from harness.settings.pythons import NoPython, find_python
@@ -70,6 +71,7 @@ def two_pythons(tmp_path, monkeypatch):
 
 def check_two_pythons(out) -> None:
     run = json.loads((out / "run.json").read_text())
+    typed = Run.from_json(run)
     assert {tool: info["status"] for tool, info in run["tools"].items()} == {"uv": "ok", "pip-venv": "ok"}, run["failures"]
     assert [p["python"] for p in run["scenario"]["projects"]] == ["3.11", "3.11", "3.13", "3.13"]
     for tool in ("uv", "pip-venv"):
@@ -82,17 +84,17 @@ def check_two_pythons(out) -> None:
     assert digests[("uv", "old-01")] != digests[("uv", "new-01")]  # one release, two ABIs, two wheels
     assert digests[("uv", "old-01")] == digests[("pip-venv", "old-02")]
 
-    tool, _, first = duplication.reference(run)
+    tool, _, first = duplication.reference(typed)
     assert tool == "uv" and {h.name: h.kind for h in duplication.held(first)} == {
         "fastish": "different builds", "pureish": "identical"}  # fmt: skip
-    assert "Python ABI (old: Python 3.11, new: Python 3.13)" in duplication.cause(run)
+    assert "Python ABI (old: Python 3.11, new: Python 3.13)" in duplication.cause(typed)
     pure = 6 * 131072
     # One cache serves both Pythons: uv links the pure wheel's files into every env of both.
-    assert pure <= METRICS["cross_group_mib"](run, "uv", distribution="pureish") * MIB < pure + 64 * 1024
-    assert METRICS["cross_group_mib"](run, "uv", distribution="fastish") == 0
-    assert METRICS["cross_group_mib"](run, "uv", kind="different builds") == 0  # the seed's claim, as verify reads it
-    assert pure <= METRICS["cross_group_mib"](run, "uv", kind="identical") * MIB
-    assert METRICS["cross_group_mib"](run, "pip-venv", distribution="pureish") == 0
+    assert pure <= METRICS["cross_group_mib"](typed, "uv", distribution="pureish") * MIB < pure + 64 * 1024
+    assert METRICS["cross_group_mib"](typed, "uv", distribution="fastish") == 0
+    assert METRICS["cross_group_mib"](typed, "uv", kind="different builds") == 0  # the seed's claim, as verify reads it
+    assert pure <= METRICS["cross_group_mib"](typed, "uv", kind="identical") * MIB
+    assert METRICS["cross_group_mib"](typed, "pip-venv", distribution="pureish") == 0
     assert "## What each tool shares across groups" in (out / "tables.md").read_text()
 
 

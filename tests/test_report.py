@@ -13,6 +13,7 @@ from pathlib import Path
 import matplotlib.image
 import pytest
 
+from harness.record.model import Run
 from harness.report import package_rows
 from harness.report.claims import published_files, verdicts_for_run
 from harness.report.tables import report_tables
@@ -111,10 +112,10 @@ def test_growth_chart_comes_from_checkpoints(reported, tmp_path):
                        {"projects": 2, "physical_bytes": 2**31, "cache_physical_bytes": 2**29, "naive_bytes": 2**31}]  # fmt: skip
     from harness.report.charts import growth_chart
 
-    chart = growth_chart(run, tmp_path)
+    chart = growth_chart(Run.from_json(run), tmp_path)
     assert chart is not None and chart.png.is_file() and "projects installed" in chart.svg.read_text()
     del entry["growth"]
-    assert growth_chart(run, tmp_path / "none") is None  # no checkpoints: no chart, not an empty one
+    assert growth_chart(Run.from_json(run), tmp_path / "none") is None  # no checkpoints: no chart, not an empty one
 
 
 def test_report_html_is_self_contained(reported):
@@ -152,9 +153,9 @@ def test_browser_renders_every_table_and_chart(run, request, tmp_path):
     reported = request.getfixturevalue(run)
     url = (reported / "report.html").as_uri()
     dom = _headless(chromium, tmp_path / "profile", "--dump-dom", url).stdout
-    run = json.loads((reported / "run.json").read_text())
+    run = Run.from_json(json.loads((reported / "run.json").read_text()))
     tables = report_tables(run, package_rows(run))
-    facts = len(run.get("parts") or [run])
+    facts = len(run.parts or [run])
     judged = verdicts_for_run(run, published_files(RESULTS.parent / "claims"))
     assert judged, "claims/ has claims about this run's scenario: the page must show them"
     assert dom.count("<table") == len(tables) + 1 + facts  # every table, the claims', the facts'

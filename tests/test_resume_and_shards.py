@@ -176,10 +176,11 @@ def test_plan_prints_the_split_and_runs_nothing(cli, tmp_path, isolated_work):
 
 
 def test_a_resume_is_refused_when_tools_image_version_or_closure_changed(tmp_path):
+    from harness.record.model import Run
     from harness.record.run import RunRecord, closure_hash
     from harness.run import resume
 
-    record = RunRecord(tmp_path, {"backend": {"name": "docker", "image": "envbench-tools:aaaa"}, "tools": {}})
+    record = RunRecord(tmp_path, Run.from_json({"backend": {"name": "docker", "image": "envbench-tools:aaaa"}, "tools": {}}))
     resume.check_image(record, {"name": "docker", "image": "envbench-tools:aaaa"})  # the same: goes on
     with pytest.raises(resume.ResumeRefused, match=r"tools image changed since the run began \(envbench-tools:aaaa → "):
         resume.check_image(record, {"name": "docker", "image": "envbench-tools:bbbb"})

@@ -16,6 +16,7 @@ import pytest
 
 from harness.cli.main import main
 from harness.record.logs import read_log
+from harness.record.model import Run
 from harness.record.overhead import overlaps, timed_spans
 from harness.report import DISK_FIELDS, PACKAGE_FIELDS, TIMING_FIELDS, TOOL_FIELDS
 
@@ -320,7 +321,7 @@ def test_synthetic_stack_through_the_mirror_with_growth_checkpoints(tmp_path, to
     uv_fleet = [s["span"] for s in run["tools"]["uv"]["layouts"]["same-volume"]["steps"] if s["fleet"]]
     pip_removals = [j for j in run["concurrent"] if j["what"].startswith("remove pip-venv/same-volume/")]
     assert len(pip_removals) == 2 and min(j["start"] for j in pip_removals) < max(end for _, end in uv_fleet)
-    assert overlaps(run["concurrent"], timed_spans(run)) == []
+    assert overlaps(run["concurrent"], timed_spans(Run.from_json(run))) == []
     payload = 8 * 262144  # what each pip env's copy of heavy holds: freed inside uv's windows
     assert run["tools"]["uv"]["layouts"]["same-volume"]["disk_apart_bytes"] <= -2 * payload
     tables = (tmp_path / "out" / "tables.md").read_text()
@@ -357,7 +358,7 @@ def test_proofs_run_side_by_side_and_never_overlap_a_timed_cell(finished_run):
     _, out, _ = finished_run
     run = json.loads((out / "run.json").read_text())
     jobs = run["concurrent"]
-    spans = timed_spans(run)
+    spans = timed_spans(Run.from_json(run))
     assert spans and all(span["start"] <= span["end"] for span in spans)
     proofs = {job["what"]: job for job in jobs if job["lane"] == "probe"}
     removals = {job["what"]: job for job in jobs if job["lane"] == "remove" and "sandbox" not in job["what"]}
@@ -412,7 +413,7 @@ def test_the_overhead_benchmark_counts_what_the_command_took_beyond_run_json(tmp
     # hold (the engine's start and close, the reports) is the harness's time too.
     folder = tmp_path / "run"
     folder.mkdir()
-    run = {"scenario": {"tools": ["uv"], "projects": [{}]}, "machine": {"cpus": 2}, "tools": {}, "concurrent": [],
+    run = {"schema": 1, "scenario": {"tools": ["uv"], "projects": [{}]}, "machine": {"cpus": 2}, "tools": {}, "concurrent": [],
            "overhead": {"total_s": 110.0, "steps_s": 100.0, "probe_s": 6.0, "other_s": 4.0, "share": 0.1}}  # fmt: skip
     (folder / "run.json").write_text(json.dumps(run))
     (folder / "overhead-command.json").write_text(json.dumps({"schema": 1, "command_s": 113.5}))

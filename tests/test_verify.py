@@ -60,7 +60,7 @@ def test_verdicts_from_a_measured_run(claims_file):
     assert verdicts["links-high"].verdict == "confirmed"
     assert verdicts["links-none"].verdict == "refuted"
     assert verdicts["links-high"].measured == verdicts["links-none"].measured > 0.5
-    assert verdicts["links-high"].runs == (run["run_id"],)
+    assert verdicts["links-high"].runs == (run.run_id,)
     ratio = verdicts["poetry-slower"]
     assert ratio.verdict == "confirmed" and ratio.measured > 1
     assert ratio.ratio == pytest.approx(ratio.measured / 17)
@@ -133,14 +133,14 @@ def test_freed_share_reads_statvfs_on_a_private_file_system_and_the_scan_elsewhe
     """On a private file system the share is what statvfs saw freed (the file system's own count);
     elsewhere the scanner's exclusive bytes, mean over projects."""
     run = load_run(ROOT / "results" / "seed-filesystems-20261202")
-    entry = run["tools"]["uv"]["layouts"]["same-volume@btrfs"]
-    delete = entry["statvfs"]["delete"]
-    deleted = next(r for r in entry["disk"]["roots"] if r["scope"] == delete["project"])
+    unit = run.tools["uv"].layouts["same-volume@btrfs"]
+    delete = unit.statvfs["delete"]
+    deleted = next(r for r in unit.disk["roots"] if r["scope"] == delete["project"])
     share = claims.freed_share(run, "uv", layout="same-volume@btrfs")
     assert share == delete["freed_bytes"] / deleted["physical_bytes"]
     assert share != deleted["exclusive_bytes"] / deleted["physical_bytes"]  # not the scanner's figure
     smoke = load_run(SMOKE)
-    roots = [r for r in smoke["tools"]["uv"]["layouts"]["same-volume"]["disk"]["roots"] if r["scope"] not in ("cache", "home")]
+    roots = smoke.tools["uv"].layouts["same-volume"].project_roots()
     assert claims.freed_share(smoke, "uv") == sum(r["exclusive_bytes"] / r["physical_bytes"] for r in roots) / len(roots)
 
 
@@ -154,7 +154,7 @@ def test_a_stand_in_gives_its_figure_and_never_a_verdict(tmp_path):
              "expect": {"at_least": 2}}  # fmt: skip
     verdict = claims.verify(claim, SOURCE, [run])
     figure = claims.env_mib(run, "rattler") / claims.env_mib(run, "uv")
-    assert verdict.verdict == "not measured" and verdict.measured is None and verdict.runs == (run["run_id"],)
+    assert verdict.verdict == "not measured" and verdict.measured is None and verdict.runs == (run.run_id,)
     assert f"{claims.show(figure)}, which would refute it" in verdict.why and "not conda-forge" in verdict.why
     assert "stand-in: converted channel" in verdict.why
     lenient = claims.verify({**claim, "expect": {"at_least": 1}}, SOURCE, [run])

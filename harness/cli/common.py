@@ -7,6 +7,7 @@ import argparse
 from rich.console import Console
 from rich.table import Table
 
+from harness.record.model import Run
 from harness.report.answer import answer_table
 from harness.tools.registry import NAMES as TOOL_NAMES
 
@@ -45,10 +46,10 @@ def stdout_console() -> Console:
     return console if console.is_terminal else Console(width=200)
 
 
-def print_main_table(run: dict) -> None:
+def print_main_table(run: Run) -> None:
     """The answer table: what each tool cost for the whole fleet, cheapest first."""
     answer = answer_table(run)
-    table = Table(title=f"envbench {run['scenario']['name']}: {len(run['scenario']['projects'])} projects")
+    table = Table(title=f"envbench {run.scenario['name']}: {len(run.projects)} projects")
     for header in answer.headers:
         table.add_column(header, justify="left" if header in ("tool", "layout") else "right")
     for row in answer.rows:

@@ -26,5 +26,5 @@ def command(args) -> int:
         raise UsageError(str(exc)) from None
     report.write_all(out)
     print_main_table(run)
-    print(f"merged {len(run['parts'])} parts: {out}/ (report.html, tables.md, run.json, *.csv, charts/)")
+    print(f"merged {len(run.parts)} parts: {out}/ (report.html, tables.md, run.json, *.csv, charts/)")
     return exit_status(run)

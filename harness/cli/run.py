@@ -136,7 +136,7 @@ def setup(args) -> Setup:
     if began:
         first = argparse.ArgumentParser()
         add_arguments(first)
-        recorded = first.parse_args(began.data["command"][2:])  # after "envbench run"
+        recorded = first.parse_args(began.run.command[2:])  # after "envbench run"
         for name in RESUMED_OPTIONS:
             if not getattr(args, name):
                 setattr(args, name, getattr(recorded, name, None))
@@ -149,7 +149,7 @@ def setup(args) -> Setup:
         resume.check_same(began, scenario.to_json(), str(shard) if shard else None)
         if args.out and Path(args.out).resolve() != began.out_dir.resolve():
             raise UsageError(f"--out {args.out}: a resumed run stays in {began.out_dir}")
-        return Setup(scenario, shard, units, began, began.data["run_id"], began.out_dir)
+        return Setup(scenario, shard, units, began, began.run.run_id, began.out_dir)
     stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%SZ")
     run_id = f"{scenario.name}-{stamp}" + (f"-shard{shard.index}of{shard.count}" if shard else "")
     return Setup(scenario, shard, units, None, run_id, Path(args.out or Path("results") / run_id))
@@ -160,8 +160,8 @@ def open_record(plan: Setup, backend, reason: str, command: list[str], console: 
     if plan.began:
         began = plan.began
         resume.check_image(began, backend.describe())
-        versions, spent = resume.versions_of(began), dict(began.data.get("overhead") or {})
-        closure = resume.closure_hash(began.data["mirror"]) if began.data.get("mirror") else None
+        versions, spent = resume.versions_of(began), dict(began.run.overhead or {})
+        closure = resume.closure_hash(began.run.mirror) if began.run.mirror else None
         dropped, done = resume.begin(began, command, plan.units)
         console.print(f"resume: {len(done)} finished units kept" + (f"; measured again: {', '.join(dropped)}" if dropped else ""),
                       highlight=False)  # fmt: skip
@@ -170,7 +170,7 @@ def open_record(plan: Setup, backend, reason: str, command: list[str], console: 
     record = RunRecord.start(plan.out_dir, plan.run_id, command, plan.scenario.to_json(), facts)
     if plan.shard:
         shard = plan.shard
-        record.data["shard"] = {"shard": str(shard), "index": shard.index, "count": shard.count,
+        record.run.shard = {"shard": str(shard), "index": shard.index, "count": shard.count,
                                 "units": [u.label() for u in plan.units]}  # fmt: skip
         record.save()
         console.print(f"shard {shard}: {', '.join(u.label() for u in plan.units) or 'no units'}", highlight=False)
@@ -205,10 +205,10 @@ def command(args) -> int:
         _remove_empty(work_dir)
     run = report.write_all(plan.out_dir)
     logs.pack(plan.out_dir)  # a failed step's log stays a plain file, the others go into logs.tar.gz
-    if run["status"] == "refused":
+    if run.status == "refused":
         return status
     print_main_table(run)
-    console.print(overhead.summary(run.get("overhead") or {}), highlight=False)
+    console.print(overhead.summary(run.overhead or {}), highlight=False)
     console.print(f"results: {plan.out_dir}/ (tables.md, run.json, *.csv)", highlight=False)
     return status
 

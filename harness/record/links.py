@@ -8,6 +8,8 @@ from __future__ import annotations
 
 from collections import Counter
 
+from harness.record.model import Unit
+
 # Scan classes of env files -> the link mode they show.
 LINK_CLASSES = {
     "hardlinked_cache": "hardlink",
@@ -45,10 +47,9 @@ def observed_link_mode(project_reports: list[dict]) -> tuple[str | None, dict[st
     return max(files, key=lambda mode: (held[mode], counts[mode])), dict(counts)
 
 
-def link_mode_of(entry: dict) -> str | None:
+def link_mode_of(unit: Unit) -> str | None:
     """A tool's observed link mode, from its disk report where there is one (the rule above, also
     for runs recorded before it), else as recorded."""
-    disk = entry.get("disk")
-    if not disk:
-        return entry.get("link_mode")
-    return observed_link_mode([r for r in disk["roots"] if r["scope"] not in ("cache", "home")])[0] or entry.get("link_mode")
+    if not unit.disk:
+        return unit.link_mode
+    return observed_link_mode(unit.project_roots())[0] or unit.link_mode

@@ -15,14 +15,15 @@ import os
 import tarfile
 from pathlib import Path
 
+from harness.record.model import Run
+
 ARCHIVE = "logs.tar.gz"
 FOLDER = "logs"
 
 
-def failed_logs(run: dict) -> set[str]:
+def failed_logs(run: Run) -> set[str]:
     """The `log` of every step that did not exit 0 (relative to the run folder)."""
-    return {step["log"] for info in run["tools"].values() for entry in info["layouts"].values()
-            for step in entry["steps"] if step["exit_code"] != 0 and step.get("log")}  # fmt: skip
+    return {step.log for _, _, unit in run.units() for step in unit.steps if not step.ok and step.log}
 
 
 def _members(run_dir: Path) -> dict[str, bytes]:
@@ -38,7 +39,7 @@ def pack(run_dir: Path) -> int:
     """Pack every plain log under RUN_DIR/logs but the failed steps' into RUN_DIR/logs.tar.gz (with
     what it held already), the same bytes for the same logs; the number of logs packed."""
     run_dir = Path(run_dir)
-    keep = failed_logs(json.loads((run_dir / "run.json").read_text(encoding="utf-8")))
+    keep = failed_logs(Run.from_json(json.loads((run_dir / "run.json").read_text(encoding="utf-8"))))
     members = _members(run_dir)
     plain = [p for p in sorted((run_dir / FOLDER).rglob("*")) if p.is_file()] if (run_dir / FOLDER).is_dir() else []
     packed = [p for p in plain if p.relative_to(run_dir).as_posix() not in keep]

@@ -11,6 +11,8 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
+from harness.record.model import Run
+
 
 def account(total_s: float, steps_s: float, timers: dict[str, float]) -> dict[str, float]:
     """run.json's `overhead`: the total, the steps, each part, `other` (the rest) and `share`."""
@@ -44,11 +46,10 @@ def summary(overhead: dict) -> str:
     return f"harness time: {spent:.1f} s beside {overhead['steps_s']:.1f} s of steps ({100 * share:.1f} %): {parts}"
 
 
-def timed_spans(run: dict) -> list[dict]:
+def timed_spans(run: Run) -> list[dict]:
     """Every timed cell's host interval ({"start", "end"}), from the step records that carry one
     (a cell's steps share its span: each cell once)."""
-    spans = {tuple(step["span"]) for info in run["tools"].values() for entry in info["layouts"].values()
-             for step in entry["steps"] if "span" in step}  # fmt: skip
+    spans = {tuple(step.span) for _, _, unit in run.units() for step in unit.steps if step.span}
     return [{"start": start, "end": end} for start, end in sorted(spans)]
 
 

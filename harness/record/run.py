@@ -14,8 +14,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from harness import __version__
-
-SCHEMA = 1
+from harness.record.model import SCHEMA, Failure, Run, Tool, Unit
 
 
 def now() -> str:
@@ -59,29 +58,17 @@ def write_atomic(path: Path, text: str) -> None:
 
 
 class RunRecord:
-    """The growing run.json of one run; `save()` after every change that matters."""
+    """The growing run.json of one run (a typed Run); `save()` after every change that matters."""
 
-    def __init__(self, out_dir: Path, data: dict):
+    def __init__(self, out_dir: Path, run: Run):
         self.out_dir = Path(out_dir)
-        self.data = data
+        self.run = run
 
     @classmethod
     def start(cls, out_dir: Path, run_id: str, command: list[str], scenario: dict, backend: dict) -> RunRecord:
-        data = {
-            "schema": SCHEMA,
-            "run_id": run_id,
-            "command": command,
-            "started": now(),
-            "finished": None,
-            "status": "running",
-            "scenario": scenario,
-            "machine": machine_facts(),
-            "backend": backend,
-            "tools": {},
-            "failures": [],
-            "overhead": {},
-        }
-        record = cls(out_dir, data)
+        run = Run(run_id=run_id, command=command, started=now(), scenario=scenario, machine=machine_facts(),
+                  backend=backend)  # fmt: skip
+        record = cls(out_dir, run)
         record.save()
         return record
 
@@ -91,65 +78,45 @@ class RunRecord:
 
     def save(self, readable: bool = False) -> None:
         """Write run.json: compact while the run goes on (it is saved after every cell, and the
-        indenting encoder is pure Python: 34 ms for an 850 KB record against 6 ms), indented
-        once at the end (READABLE)."""
-        write_atomic(self.path, json.dumps(self.data, indent=1 if readable else None) + "\n")
+        indenting encoder is pure Python, several times slower), indented once at the end (READABLE)."""
+        write_atomic(self.path, json.dumps(self.run.to_json(), indent=1 if readable else None) + "\n")
 
-    def tool(self, name: str) -> dict:
-        """A tool's entry: facts about the tool, and one entry per layout it ran in."""
-        return self.data["tools"].setdefault(
-            name,
-            {"status": "running", "reason": "", "version": None, "link_mode_configured": None, "layouts": {}},
-        )
+    def tool(self, name: str) -> Tool:
+        """A tool's record: facts about the tool, and one unit per layout it ran in."""
+        return self.run.tool(name)
 
-    def layout(self, tool: str, layout: str) -> dict:
+    def layout(self, tool: str, layout: str) -> Unit:
         """What one tool did in one layout: its steps, envs, disk report and observed link mode."""
-        return self.tool(tool)["layouts"].setdefault(
-            layout,
-            {"status": "running", "reason": "", "link_mode": None, "link_mode_files": {}, "steps": [], "envs": {}, "disk": None},
-        )
-
-    def layouts(self):
-        return layouts(self.data)
+        return self.run.unit(tool, layout)
 
     def settle(self, tool: str) -> None:
-        settle(self.tool(tool))
+        self.tool(tool).settle()
 
     def fail(self, tool: str, what: str, reason: str, **where) -> None:
-        self.data["failures"].append({"tool": tool, "what": what, "reason": reason, **where})
+        self.run.failures.append(Failure(tool=tool, what=what, reason=reason, **where))
 
 
-def settle(info: dict) -> None:
-    """A tool's status from its layouts: failed in any, else ok in any, else unavailable."""
-    entries = list(info["layouts"].values())
-    for status in ("failed", "ok", "unavailable"):
-        matching = [e for e in entries if e["status"] == status]
-        if matching:
-            info["status"] = status
-            info["reason"] = next((e["reason"] for e in matching if e["reason"]), "")
-            return
-
-
-def layouts(run: dict):
-    """(tool, layout, entry) for every layout of every tool of a run, in run order."""
-    for tool, info in run["tools"].items():
-        for layout, entry in info["layouts"].items():
-            yield tool, layout, entry
-
-
-def exit_status(run: dict) -> int:
+def exit_status(run: Run) -> int:
     """The command's exit status for a run: 1 when a tool failed, none measured ok, or the run did
     not complete (its results are written all the same); else 0."""
-    statuses = [info["status"] for info in run["tools"].values()]
-    return 1 if "failed" in statuses or "ok" not in statuses or run["status"] != "complete" else 0
+    statuses = [tool.status for tool in run.tools.values()]
+    return 1 if "failed" in statuses or "ok" not in statuses or run.status != "complete" else 0
 
 
-def load(run_dir: Path) -> dict:
-    path = Path(run_dir) / "run.json"
-    data = json.loads(path.read_text(encoding="utf-8"))
-    if data.get("schema") != SCHEMA:
-        raise ValueError(f"{path}: schema {data.get('schema')!r}, this envbench reads schema {SCHEMA}")
+def read(path: Path) -> dict:
+    """run.json's JSON, refused (ValueError, one line) when it is not a run this envbench reads."""
+    try:
+        data = json.loads(Path(path).read_text(encoding="utf-8"))
+    except (OSError, json.JSONDecodeError) as exc:
+        raise ValueError(f"{path}: not readable as a run ({exc})") from None
+    if not isinstance(data, dict) or data.get("schema") != SCHEMA:
+        found = data.get("schema") if isinstance(data, dict) else None
+        raise ValueError(f"{path}: schema {found!r}, this envbench reads schema {SCHEMA}")
     return data
+
+
+def load(run_dir: Path) -> Run:
+    return Run.from_json(read(Path(run_dir) / "run.json"))
 
 
 def scenario_hash(scenario_json: dict, with_tools: bool = True) -> str:

@@ -13,7 +13,8 @@ from pathlib import Path
 import pyperf
 
 from harness.record.links import link_mode_of
-from harness.record.run import layouts, load, write_atomic
+from harness.record.model import Run
+from harness.record.run import load, write_atomic
 from harness.report.charts import write_charts
 from harness.report.claims import published_files, verdicts_for_run
 from harness.report.html import report_html
@@ -59,10 +60,10 @@ def _csv(rows: list[dict], fields: list[str]) -> str:
     return out.getvalue()
 
 
-def disk_rows(run: dict) -> list[dict]:
+def disk_rows(run: Run) -> list[dict]:
     rows = []
-    for tool, layout, entry in layouts(run):
-        disk = entry.get("disk")
+    for tool, layout, unit in run.units():
+        disk = unit.disk
         if not disk:
             continue
         total = disk["total"]
@@ -103,37 +104,37 @@ def disk_rows(run: dict) -> list[dict]:
     return rows
 
 
-def package_rows(run: dict) -> list[dict]:
+def package_rows(run: Run) -> list[dict]:
     """What each env holds, from the first layout a tool made envs in (layouts change how files
     are stored, not which packages are installed)."""
     rows = []
-    for tool, info in run["tools"].items():
-        made = next((e for e in info["layouts"].values() if e["envs"]), None)
-        for project, env in (made or {"envs": {}})["envs"].items():
-            rows += [{"tool": tool, "project": project, **package} for package in env["packages"]]
+    for tool, info in run.tools.items():
+        made = next((unit for unit in info.layouts.values() if unit.envs), None)
+        for project, env in (made.envs if made else {}).items():
+            rows += [{"tool": tool, "project": project, **package} for package in env.packages]
     return rows
 
 
-def tool_rows(run: dict) -> list[dict]:
+def tool_rows(run: Run) -> list[dict]:
     rows = []
-    for tool, info in run["tools"].items():
-        modes = {layout: mode for layout, e in info["layouts"].items() if (mode := link_mode_of(e))}
+    for tool, info in run.tools.items():
+        modes = {layout: mode for layout, unit in info.layouts.items() if (mode := link_mode_of(unit))}
         link_mode = (
             "; ".join(f"{layout}: {mode}" for layout, mode in modes.items()) if len(modes) > 1 else "".join(modes.values())
         )
         rows.append(
             {
                 "tool": tool,
-                "version": info["version"] or "",
+                "version": info.version or "",
                 "link_mode": link_mode,
-                "status": info["status"],
-                "reason": info["reason"],
+                "status": info.status,
+                "reason": info.reason,
             }
         )
     return rows
 
 
-def write_all(run_dir: Path, claim_files: list[Path] | None = None) -> dict:
+def write_all(run_dir: Path, claim_files: list[Path] | None = None) -> Run:
     """(Re)write every derived output of RUN_DIR from its run.json; return the run.
 
     claim_files: published claims to judge in report.html (default: claims/*.yaml
@@ -143,7 +144,7 @@ def write_all(run_dir: Path, claim_files: list[Path] | None = None) -> dict:
     run = load(run_dir)
     write_atomic(run_dir / "tools.csv", _csv(tool_rows(run), TOOL_FIELDS))
     write_atomic(run_dir / "disk.csv", _csv(disk_rows(run), DISK_FIELDS))
-    write_atomic(run_dir / "timings.csv", _csv(timing_rows(run), TIMING_FIELDS))
+    write_atomic(run_dir / "timings.csv", _csv([step.to_json() for step in timing_rows(run)], TIMING_FIELDS))
     packages = package_rows(run)
     write_atomic(run_dir / "packages.csv", _csv(packages, PACKAGE_FIELDS))
     tables = report_tables(run, packages)

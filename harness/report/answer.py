@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from harness.record.run import layouts
+from harness.record.model import Run
 from harness.report.conda import label, notes
 from harness.report.machines import kinds, warning
 from harness.report.stats import GIB, Summary, summaries
@@ -26,12 +26,11 @@ class Answer:
         return self.summary.total_bytes is not None
 
 
-def answers(run: dict) -> list[Answer]:
+def answers(run: Run) -> list[Answer]:
     """Measured tools by physical total, smallest first; then the ones not measured."""
     freed: dict[tuple[str, str], float] = {}
-    for tool, layout, entry in layouts(run):
-        disk = entry.get("disk")
-        projects = [r for r in (disk or {}).get("roots", []) if r["scope"] not in ("cache", "home")]
+    for tool, layout, unit in run.units():
+        projects = unit.project_roots()
         if projects:
             freed[(tool, layout)] = sum(r["exclusive_bytes"] for r in projects) / len(projects)
     rows = []
@@ -69,7 +68,7 @@ exactly what was asked and locked; a tool that did not prove every env is "not m
 """
 
 
-def answer_table(run: dict) -> Table:
+def answer_table(run: Run) -> Table:
     found = answers(run)
     several = len({a.summary.layout for a in found}) > 1  # one layout: it is said once, above
     rows, not_measured = [], []
@@ -93,21 +92,21 @@ def answer_table(run: dict) -> Table:
                 f"{s.proved}/{s.envs}",
             )
         )
-    projects = len(run["scenario"]["projects"])
+    projects = len(run.projects)
     layout = "" if several or not found else f", {found[0].summary.layout} layout"
-    intro = f"{projects} projects of scenario **{run['scenario']['name']}**, Python {run['scenario']['python']}{layout}."
+    intro = f"{projects} projects of scenario **{run.scenario['name']}**, Python {run.scenario['python']}{layout}."
     if not_measured:
         intro += "\n\nNot measured: " + "; ".join(not_measured) + "."
     if notes(run):
         intro += "\n\n" + " ".join(notes(run))
-    inode_only = sorted({r["extents"] for _, _, e in layouts(run) for r in (e.get("disk") or {}).get("roots", [])
+    inode_only = sorted({r["extents"] for _, _, unit in run.units() for r in (unit.disk or {}).get("roots", [])
                          if str(r.get("extents", "")).startswith(("not supported", "unsupported"))})  # fmt: skip
     if inode_only:
         intro += "\n\nDisk figures are inode figures here, as `du`'s: " + "; ".join(inode_only) + "."
     # On a private file system: its own bookkeeping (XFS's inodes, btrfs's metadata) comes on top
     # of the files' blocks above, and statvfs says what the fleet really took.
-    metadata = [(tool, layout, e["statvfs"]) for tool, layout, e in layouts(run)
-                if (e.get("statvfs") or {}).get("fleet_metadata_bytes")]  # fmt: skip
+    metadata = [(tool, layout, unit.statvfs) for tool, layout, unit in run.units()
+                if (unit.statvfs or {}).get("fleet_metadata_bytes")]  # fmt: skip
     if metadata:
         said = "; ".join(f"{tool} ({layout}): {mib(truth['fleet_metadata_bytes'])} MiB of metadata, "
                          f"{_gib(truth['fleet_bytes'])} GiB in all by statvfs, "

@@ -19,12 +19,12 @@ matplotlib.use("Agg")  # no display: files only
 import matplotlib.pyplot as plt  # noqa: E402
 from matplotlib.ticker import FuncFormatter  # noqa: E402
 
-from harness.record.run import layouts  # noqa: E402
+from harness.record.model import Run  # noqa: E402
 from harness.record.states import STATES  # noqa: E402
-from harness.report import duplication
+from harness.report import duplication  # noqa: E402
 from harness.report.answer import answers  # noqa: E402
 from harness.report.stats import GIB, ready_env_samples  # noqa: E402
-from harness.tools.registry import colour_of  # noqa: E402  # noqa: E402
+from harness.tools.registry import colour_of  # noqa: E402
 
 DUPLICATION_BARS = 24  # distributions shown one by one (torch's CUDA build brings about 20)
 
@@ -58,15 +58,14 @@ def _save(fig, folder: Path, name: str, title: str) -> Chart:
     return Chart(name, title, png, svg)
 
 
-def disk_chart(run: dict, folder: Path) -> Chart | None:
+def disk_chart(run: Run, folder: Path) -> Chart | None:
     measured = [a for a in answers(run) if a.measured]
     if not measured:
         return None
     several = len({a.summary.layout for a in measured}) > 1
     bars = []
     for a in reversed(measured):  # largest at the top
-        entry = run["tools"][a.summary.tool]["layouts"][a.summary.layout]
-        roots = entry["disk"]["roots"]
+        roots = run.tools[a.summary.tool].layouts[a.summary.layout].disk["roots"]
         cache = sum(r["physical_bytes"] for r in roots if r["scope"] in ("cache", "home"))
         exclusive = sum(r["marginal_bytes"] for r in roots if r["scope"] not in ("cache", "home"))
         shared = max(a.summary.total_bytes - cache - exclusive, 0)
@@ -82,8 +81,8 @@ def disk_chart(run: dict, folder: Path) -> Chart | None:
     ax.set_yticks(range(len(bars)), [label for _, label, *_ in bars], fontsize=10)
     ax.set_xlabel("physical disk, GiB (hard links counted once)")
     ax.set_xlim(0, max(sum(b[2:]) for b in bars) / GIB * 1.25)
-    projects = len(run["scenario"]["projects"])
-    ax.set_title(f"Disk for {projects} projects of '{run['scenario']['name']}', per tool")
+    projects = len(run.projects)
+    ax.set_title(f"Disk for {projects} projects of '{run.scenario['name']}', per tool")
     legend = [
         plt.Rectangle((0, 0), 1, 1, facecolor="grey", alpha=0.35, hatch="//", edgecolor="black", label="tool cache"),
         plt.Rectangle((0, 0), 1, 1, facecolor="grey", alpha=0.65, edgecolor="black", label="shared between envs"),
@@ -94,8 +93,8 @@ def disk_chart(run: dict, folder: Path) -> Chart | None:
     return _save(fig, folder, "disk", "Physical disk per tool: cache, shared between envs, exclusive to envs")
 
 
-def growth_chart(run: dict, folder: Path) -> Chart | None:
-    series = [(tool, layout, entry["growth"]) for tool, layout, entry in layouts(run) if len(entry.get("growth") or []) > 1]
+def growth_chart(run: Run, folder: Path) -> Chart | None:
+    series = [(tool, layout, unit.growth) for tool, layout, unit in run.units() if len(unit.growth or []) > 1]
     if not series:
         return None
     several = len({layout for _, layout, _ in series}) > 1
@@ -111,14 +110,14 @@ def growth_chart(run: dict, folder: Path) -> Chart | None:
     ax.set_xticks(sorted(ticks))
     ax.set_xlabel("projects installed")
     ax.set_ylabel("physical disk, GiB (cache and envs)")
-    ax.set_title(f"How disk grows with the number of projects ('{run['scenario']['name']}')")
+    ax.set_title(f"How disk grows with the number of projects ('{run.scenario['name']}')")
     ax.grid(alpha=0.3)
     ax.set_ylim(bottom=0)
     ax.legend(fontsize=9, ncol=2)
     return _save(fig, folder, "growth", "Disk against the number of projects (checkpoints)")
 
 
-def time_chart(run: dict, folder: Path) -> Chart | None:
+def time_chart(run: Run, folder: Path) -> Chart | None:
     samples = ready_env_samples(run)
     if not samples:
         return None
@@ -151,13 +150,13 @@ def time_chart(run: dict, folder: Path) -> Chart | None:
     ax.yaxis.set_minor_formatter(FuncFormatter(lambda value, _: f"{value:g}" if narrow or f"{value:g}"[0] in "25" else ""))
     ax.set_ylabel("wall seconds to a ready env (log scale)")
     ax.set_xlabel("state (first project; error bars: stdev over repetitions)")
-    ax.set_title(f"Time to a ready env per state ('{run['scenario']['name']}')")
+    ax.set_title(f"Time to a ready env per state ('{run.scenario['name']}')")
     ax.grid(axis="y", alpha=0.3, which="both")
     ax.legend(fontsize=9, ncol=min(len(keys), 5), loc="upper center", bbox_to_anchor=(0.5, -0.13))
     return _save(fig, folder, "time", "Time to a ready env per state, mean ± stdev")
 
 
-def duplication_chart(run: dict, folder: Path) -> Chart | None:
+def duplication_chart(run: Run, folder: Path) -> Chart | None:
     """One env of each project group side by side: the distributions that differ between the
     groups one by one (largest first), then everything identical in every group as one bar."""
     ref = duplication.reference(run) if duplication.project_groups(run) else None
@@ -174,20 +173,20 @@ def duplication_chart(run: dict, folder: Path) -> Chart | None:
     height = 0.8 / len(groups)
     hatches = ("", "//", "..", "xx")
     for i, g in enumerate(groups):
-        total = sum(p["installed_bytes"] for p in first[g]["packages"]) / GIB
+        total = sum(p["installed_bytes"] for p in first[g].packages) / GIB
         ys = [y - 0.4 + height * (i + 0.5) for y in range(len(labels))]
         ax.barh(ys, sizes[i], height, color=plt.get_cmap("tab10")(i), hatch=hatches[i % 4], edgecolor="black",
                 linewidth=0.4, label=f"{g}: one env, {total:,.2f} GiB in all")  # fmt: skip
     ax.set_yticks(range(len(labels)), labels, fontsize=9)
     ax.invert_yaxis()
     ax.set_xlabel(f"installed GiB in one env (the files each distribution's RECORD lists; {tool}'s envs)")
-    ax.set_title(f"Where one env's bytes go, per group ('{run['scenario']['name']}')")
+    ax.set_title(f"Where one env's bytes go, per group ('{run.scenario['name']}')")
     ax.grid(axis="x", alpha=0.3)
     ax.legend(fontsize=9, loc="lower right")
     return _save(fig, folder, "duplication", "One env of each group: what differs between them, and what is identical")
 
 
-def write_charts(run: dict, folder: Path) -> list[Chart]:
+def write_charts(run: Run, folder: Path) -> list[Chart]:
     """Every chart the run has data for; stale ones from an earlier report are removed."""
     made = (disk_chart(run, folder), growth_chart(run, folder), time_chart(run, folder), duplication_chart(run, folder))
     charts = [c for c in made if c]

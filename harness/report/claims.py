@@ -25,6 +25,7 @@ from pathlib import Path
 
 import yaml
 
+from harness.record.model import Run
 from harness.report import duplication
 from harness.report.stats import GIB, MIB, matrix_samples, summaries
 from harness.tools.conda_names import STAND_IN
@@ -56,41 +57,41 @@ class Verdict:
 
 
 # -- metrics over one run ---------------------------------------------------------------------
-def _summary(run: dict, tool: str, layout: str = LAYOUT):
+def _summary(run: Run, tool: str, layout: str = LAYOUT):
     summary = next((s for s in summaries(run) if s.tool == tool and s.layout == layout), None)
     if summary is None:
-        raise NotMeasured(f"{tool} is not in run {run['run_id']}")
+        raise NotMeasured(f"{tool} is not in run {run.run_id}")
     if summary.status != "ok":
-        raise NotMeasured(f"{tool} was {summary.status} in run {run['run_id']}: {summary.reason[:160]}")
+        raise NotMeasured(f"{tool} was {summary.status} in run {run.run_id}: {summary.reason[:160]}")
     if summary.proved < summary.envs:
-        raise NotMeasured(f"{tool} proved {summary.proved} of {summary.envs} envs in run {run['run_id']}")
+        raise NotMeasured(f"{tool} proved {summary.proved} of {summary.envs} envs in run {run.run_id}")
     return summary
 
 
-def _project_roots(run: dict, tool: str, layout: str = LAYOUT) -> list[dict]:
+def _project_roots(run: Run, tool: str, layout: str = LAYOUT) -> list[dict]:
     _summary(run, tool, layout)
-    disk = run["tools"][tool]["layouts"][layout].get("disk")
+    disk = run.tools[tool].layouts[layout].disk
     if not disk:
-        raise NotMeasured(f"{tool} has no disk report in run {run['run_id']}")
+        raise NotMeasured(f"{tool} has no disk report in run {run.run_id}")
     return [r for r in disk["roots"] if r["scope"] not in ("cache", "home")]
 
 
-def env_mib(run: dict, tool: str, layout: str = LAYOUT, **_) -> float:
+def env_mib(run: Run, tool: str, layout: str = LAYOUT, **_) -> float:
     """What one project costs on top (its marginal bytes), mean over the projects, MiB."""
     roots = _project_roots(run, tool, layout)
     return sum(r["marginal_bytes"] for r in roots) / len(roots) / MIB
 
 
-def total_mib(run: dict, tool: str, layout: str = LAYOUT, **_) -> float:
+def total_mib(run: Run, tool: str, layout: str = LAYOUT, **_) -> float:
     """The cache and every project together, each inode once, MiB."""
     return _summary(run, tool, layout).total_bytes / MIB
 
 
-def sharing(run: dict, tool: str, layout: str = LAYOUT, **_) -> float:
+def sharing(run: Run, tool: str, layout: str = LAYOUT, **_) -> float:
     return _summary(run, tool, layout).sharing_ratio
 
 
-def cache_link_share(run: dict, tool: str, layout: str = LAYOUT, **_) -> float:
+def cache_link_share(run: Run, tool: str, layout: str = LAYOUT, **_) -> float:
     """Share of the envs' files that are hard links into the tool's cache."""
     roots = _project_roots(run, tool, layout)
     files = sum(r["files"] for r in roots)
@@ -98,7 +99,7 @@ def cache_link_share(run: dict, tool: str, layout: str = LAYOUT, **_) -> float:
     return linked / files if files else 0.0
 
 
-def cache_reuse_share(run: dict, tool: str, layout: str = LAYOUT, **_) -> float:
+def cache_reuse_share(run: Run, tool: str, layout: str = LAYOUT, **_) -> float:
     """Share of the envs' files that reuse another's data instead of a copy: hard-linked into the
     cache, or clones (shared extents, on btrfs and XFS)."""
     roots = _project_roots(run, tool, layout)
@@ -107,60 +108,60 @@ def cache_reuse_share(run: dict, tool: str, layout: str = LAYOUT, **_) -> float:
     return reused / files if files else 0.0
 
 
-def freed_share(run: dict, tool: str, layout: str = LAYOUT, **_) -> float:
+def freed_share(run: Run, tool: str, layout: str = LAYOUT, **_) -> float:
     """What deleting a project frees, as a share of what `du` shows for it: on a private file
     system what statvfs saw freed when the last project was deleted (its metadata included),
     elsewhere the scanner's exclusive bytes (mean over projects)."""
     roots = _project_roots(run, tool, layout)
-    delete = (run["tools"][tool]["layouts"][layout].get("statvfs") or {}).get("delete")
+    delete = (run.tools[tool].layouts[layout].statvfs or {}).get("delete")
     deleted = next((r for r in roots if delete and r["scope"] == delete["project"]), None)
     if deleted is not None and deleted["physical_bytes"]:
         return delete["freed_bytes"] / deleted["physical_bytes"]
     return sum(r["exclusive_bytes"] / r["physical_bytes"] for r in roots) / len(roots)
 
 
-def fleet_extra_gib(run: dict, tool: str, layout: str = LAYOUT, **_) -> float:
+def fleet_extra_gib(run: Run, tool: str, layout: str = LAYOUT, **_) -> float:
     """What the projects after the first add on disk, GiB: the duplication of a fleet."""
     roots = _project_roots(run, tool, layout)
     if len(roots) < 2:
-        raise NotMeasured(f"run {run['run_id']} made one project of {tool}: a fleet needs two or more")
+        raise NotMeasured(f"run {run.run_id} made one project of {tool}: a fleet needs two or more")
     return sum(r["marginal_bytes"] for r in roots[1:]) / GIB
 
 
-def warm_env_s(run: dict, tool: str, layout: str = LAYOUT, **_) -> float:
+def warm_env_s(run: Run, tool: str, layout: str = LAYOUT, **_) -> float:
     """Seconds to a ready env from a warm cache and no lock file (mean)."""
     bench = _summary(run, tool, layout).warm
     if bench is None:
-        raise NotMeasured(f"{tool} has no warm env timed in run {run['run_id']}")
+        raise NotMeasured(f"{tool} has no warm env timed in run {run.run_id}")
     return bench.mean()
 
 
-def time(run: dict, tool: str, state: str = "", operation: str = "", layout: str = LAYOUT, **_) -> float:
+def time(run: Run, tool: str, state: str = "", operation: str = "", layout: str = LAYOUT, **_) -> float:
     """Mean wall seconds of one cell of the time matrix (the first project)."""
     _summary(run, tool, layout)
     samples = matrix_samples(run).get((tool, layout, state, operation), [])
     if not samples:
-        raise NotMeasured(f"{tool} has no {state} {operation} timed in run {run['run_id']}")
+        raise NotMeasured(f"{tool} has no {state} {operation} timed in run {run.run_id}")
     return sum(s.wall_s for s in samples) / len(samples)
 
 
-def build_gb(run: dict, tool: str, group: str = "", layout: str = LAYOUT, **_) -> float:
+def build_gb(run: Run, tool: str, group: str = "", layout: str = LAYOUT, **_) -> float:
     """GB (10^9 bytes) installed in one env of GROUP of what is not identical in every group: what
     that group's build brings (torch's CUDA build with its nvidia-* libraries and triton)."""
     _summary(run, tool, layout)
     value = duplication.build_bytes(run, tool, layout, group)
     if value is None:
-        raise NotMeasured(f"run {run['run_id']} has no proved {tool} env of group {group!r} beside another group")
+        raise NotMeasured(f"run {run.run_id} has no proved {tool} env of group {group!r} beside another group")
     return value / 1e9
 
 
-def cross_group_mib(run: dict, tool: str, distribution: str = "", kind: str = "", layout: str = LAYOUT, **_) -> float:
+def cross_group_mib(run: Run, tool: str, distribution: str = "", kind: str = "", layout: str = LAYOUT, **_) -> float:
     """MiB that envs of different groups share (inodes both hold, from the scan), of DISTRIBUTION
     or of every distribution of KIND ("identical", "different builds")."""
     _summary(run, tool, layout)
     value = duplication.cross_group_bytes(run, tool, layout, distribution, kind)
     if value is None:
-        raise NotMeasured(f"{tool}'s disk scan in run {run['run_id']} has no figures per project group")
+        raise NotMeasured(f"{tool}'s disk scan in run {run.run_id} has no figures per project group")
     return value / MIB
 
 
@@ -170,26 +171,26 @@ TIMES = {"warm_env_s", "time"}  # compared only within one run
 
 
 # -- evaluating a claim -----------------------------------------------------------------------
-def _runs_of(runs: list[dict], scenario: str) -> list[dict]:
+def _runs_of(runs: list[Run], scenario: str) -> list[Run]:
     """The runs of SCENARIO, newest first: a figure comes from the latest run that measured it."""
-    found = [r for r in runs if r["scenario"]["name"] == scenario]
+    found = [r for r in runs if r.scenario["name"] == scenario]
     if not found:
         raise NotMeasured(f"no run of scenario {scenario} among the runs given")
-    return sorted(found, key=lambda r: r.get("finished") or "", reverse=True)
+    return sorted(found, key=lambda r: r.finished or "", reverse=True)
 
 
-def _one(runs: list[dict], spec: dict) -> tuple[float | str, str]:
+def _one(runs: list[Run], spec: dict) -> tuple[float | str, str]:
     """A metric's value from the first run that has it, and that run's id."""
     reasons = []
     for run in runs:
         try:
-            return METRICS[spec["metric"]](run, **spec), run["run_id"]
+            return METRICS[spec["metric"]](run, **spec), run.run_id
         except NotMeasured as exc:
             reasons.append(str(exc))
     raise NotMeasured("; ".join(dict.fromkeys(reasons)))
 
 
-def measure(runs: list[dict], spec: dict) -> tuple[float | str | list, tuple[str, ...]]:
+def measure(runs: list[Run], spec: dict) -> tuple[float | str | list, tuple[str, ...]]:
     if "metric" in spec:
         value, run_id = _one(runs, spec)
         return value, (run_id,)
@@ -200,7 +201,7 @@ def measure(runs: list[dict], spec: dict) -> tuple[float | str | list, tuple[str
             for run in runs:  # times from one run only: both tools measured side by side
                 try:
                     a, b = METRICS[top["metric"]](run, **top), METRICS[bottom["metric"]](run, **bottom)
-                    return a / b, (run["run_id"],)
+                    return a / b, (run.run_id,)
                 except NotMeasured as exc:
                     reasons.append(str(exc))
             raise NotMeasured("; ".join(dict.fromkeys(reasons)))
@@ -228,7 +229,7 @@ def expectation_holds(value, expect: dict) -> bool:
     raise ValueError(f"unknown expectation {expect}")
 
 
-def verify(claim: dict, source: dict, runs: list[dict]) -> Verdict:
+def verify(claim: dict, source: dict, runs: list[Run]) -> Verdict:
     source = claim.get("source", source)
     if claim.get("not_measurable"):
         return Verdict(claim, source, None, "not measured", claim["not_measurable"])
@@ -255,7 +256,7 @@ def _with_tools(spec, tools: dict[str, str]):
     return spec
 
 
-def _on_stand_in(claim: dict, source: dict, runs: list[dict], reason: str) -> Verdict:
+def _on_stand_in(claim: dict, source: dict, runs: list[Run], reason: str) -> Verdict:
     """A claim about a tool that cannot run here, measured on its stand-in (rattler on the
     converted channel for conda and pixi): still `not measured`, the stand-in's figure and what
     it would say given in the why, with why a stand-in cannot settle it."""
@@ -364,16 +365,16 @@ def published_files(folder: Path = CLAIMS) -> list[Path]:
     return sorted(folder.glob("*.yaml")) if folder.is_dir() else []
 
 
-def verdicts_for_run(run: dict, claim_files: list[Path]) -> list[Verdict]:
+def verdicts_for_run(run: Run, claim_files: list[Path]) -> list[Verdict]:
     """The claims that need this run's scenario, judged on this run alone (report.html)."""
     verdicts = []
     for path in claim_files:
         source, claims = load_claims(path)
-        verdicts += [verify(claim, source, [run]) for claim in claims if claim.get("scenario") == run["scenario"]["name"]]
+        verdicts += [verify(claim, source, [run]) for claim in claims if claim.get("scenario") == run.scenario["name"]]
     return verdicts
 
 
-def verify_all(claim_files: list[Path], runs: list[dict]) -> list[Verdict]:
+def verify_all(claim_files: list[Path], runs: list[Run]) -> list[Verdict]:
     verdicts = []
     for path in claim_files:
         source, claims = load_claims(path)

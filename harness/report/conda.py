@@ -8,7 +8,7 @@ made on envbench's converted channel say so wherever they appear (`label`, `note
 
 from __future__ import annotations
 
-from harness.record.run import layouts
+from harness.record.model import Run
 from harness.report.table import Table, mib
 
 HEADERS = (
@@ -34,14 +34,14 @@ the cache shares: (its physical bytes after sharing − those linked to the cach
 """
 
 
-def label(run: dict, tool: str) -> str:
+def label(run: Run, tool: str) -> str:
     """TOOL as tables name it: a stand-in's figures carry the mark the notes explain."""
-    return f"{tool} †" if (run["tools"].get(tool) or {}).get("stand_in") else tool
+    return f"{tool} †" if tool in run.tools and run.tools[tool].stand_in else tool
 
 
-def notes(run: dict) -> list[str]:
+def notes(run: Run) -> list[str]:
     """One line per tool measured on a stand-in: what was measured."""
-    return [f"† **{tool}**: {info['stand_in']}." for tool, info in run["tools"].items() if info.get("stand_in")]
+    return [f"† **{tool}**: {info.stand_in}." for tool, info in run.tools.items() if info.stand_in]
 
 
 def _per_env(rows: list[dict]) -> dict:
@@ -56,10 +56,10 @@ def _count(value: float | None) -> str:
     return "not measured" if value is None else f"{value:,.0f}"
 
 
-def interpreter_table(run: dict) -> Table | None:
+def interpreter_table(run: Run) -> Table | None:
     rows = []
-    for tool, layout, entry in layouts(run):
-        scanned = (entry.get("disk") or {}).get("conda_packages")
+    for tool, layout, unit in run.units():
+        scanned = (unit.disk or {}).get("conda_packages")
         if not scanned:
             continue
         pythons = [row for row in scanned if row["name"] == "python"]

@@ -18,7 +18,7 @@ from dataclasses import dataclass
 
 from packaging.utils import canonicalize_name
 
-from harness.record.run import layouts
+from harness.record.model import Env, Run
 from harness.report.stats import GIB
 from harness.report.table import Table, mib
 from harness.tools.registry import plain_envs
@@ -26,9 +26,9 @@ from harness.tools.registry import plain_envs
 IDENTICAL, DIFFERENT, PARTIAL = "identical", "different builds", "only in some groups"
 
 
-def project_groups(run: dict) -> dict[str, str]:
+def project_groups(run: Run) -> dict[str, str]:
     """Project -> group, when the scenario has two or more groups (older runs record none)."""
-    groups = {p["name"]: p.get("group", "") for p in run["scenario"]["projects"]}
+    groups = {p["name"]: p.get("group", "") for p in run.projects}
     return groups if len({g for g in groups.values() if g}) > 1 else {}
 
 
@@ -47,43 +47,43 @@ class Held:
         return IDENTICAL if len({digest for _, digest, _ in self.releases.values()}) == 1 else DIFFERENT
 
 
-def _first_envs(run: dict, tool: str, layout: str) -> dict[str, dict] | None:
+def _first_envs(run: Run, tool: str, layout: str) -> dict[str, Env] | None:
     """Each group's first proved env of TOOL, or None when a group has none."""
     groups = project_groups(run)
-    envs = run["tools"][tool]["layouts"][layout].get("envs", {})
-    first: dict[str, dict] = {}
+    envs = run.tools[tool].layouts[layout].envs
+    first: dict[str, Env] = {}
     for project, group in groups.items():
         env = envs.get(project)
-        if env and env.get("proved") and group not in first:
+        if env and env.proved and group not in first:
             first[group] = env
     return first if set(first) == set(groups.values()) else None
 
 
-def reference(run: dict) -> tuple[str, str, dict[str, dict]] | None:
+def reference(run: Run) -> tuple[str, str, dict[str, Env]] | None:
     """The tool whose envs show what a group's env holds: the first that installs the wheels'
     files and nothing else (no bytecode, no seed packages: the registry's plain_envs, uv), else
     the first with every group."""
-    found = [(tool, layout, envs) for tool, layout, _ in layouts(run) if (envs := _first_envs(run, tool, layout))]
+    found = [(tool, layout, envs) for tool, layout, _ in run.units() if (envs := _first_envs(run, tool, layout))]
     return next((f for f in found if plain_envs(f[0])), found[0] if found else None)
 
 
-def held(first: dict[str, dict]) -> list[Held]:
+def held(first: dict[str, Env]) -> list[Held]:
     """Every distribution name in the groups' first envs, largest first."""
     names: dict[str, dict[str, tuple[str, str, int]]] = {}
     for group, env in first.items():
-        for package in env["packages"]:
+        for package in env.packages:
             key = canonicalize_name(package["name"])
             names.setdefault(key, {})[group] = (package["version"], package["sha256"], int(package["installed_bytes"]))
     rows = [Held(name, releases, len(first)) for name, releases in names.items()]
     return sorted(rows, key=lambda h: (-max(size for _, _, size in h.releases.values()), h.name))
 
 
-def cause(run: dict) -> str:
+def cause(run: Run) -> str:
     """What the groups differ by, from the scenario: the Python, an index, the dependencies."""
     groups: dict[str, dict] = {}
-    for project in run["scenario"]["projects"]:
+    for project in run.projects:
         groups.setdefault(project.get("group", ""), project)
-    pythons = {g: p.get("python") or run["scenario"]["python"] for g, p in groups.items()}
+    pythons = {g: p.get("python") or run.scenario["python"] for g, p in groups.items()}
     said = []
     if len(set(pythons.values())) > 1:
         said.append("Python ABI (" + ", ".join(f"{g}: Python {v}" for g, v in pythons.items()) + ")")
@@ -109,13 +109,13 @@ them, since each comes from its own wheel, but a store that keeps files by hash 
 """
 
 
-def env_table(run: dict) -> Table | None:
+def env_table(run: Run) -> Table | None:
     ref = reference(run)
     if ref is None:
         return None
     tool, _, first = ref
     groups = list(first)
-    alike = {b["name"]: b for b in (run.get("mirror") or {}).get("builds", [])}
+    alike = {b["name"]: b for b in (run.mirror or {}).get("builds", [])}
     rows, same, same_bytes = [], 0, {g: 0 for g in groups}
     for h in held(first):
         if h.kind == IDENTICAL:
@@ -131,7 +131,7 @@ def env_table(run: dict) -> Table | None:
         rows.append((h.name, h.kind, *cells, mib(build["identical_bytes"]) if build else "-"))
     rows.append((f"identical in every group ({same} distribution{'s' if same != 1 else ''})", IDENTICAL,
                  *(c for g in groups for c in ("same", mib(same_bytes[g]))), "-"))  # fmt: skip
-    totals = {g: sum(p["installed_bytes"] for p in first[g]["packages"]) for g in groups}
+    totals = {g: sum(p["installed_bytes"] for p in first[g].packages) for g in groups}
     rows.append(("one env in all", "", *(c for g in groups for c in ("", mib(totals[g]))), "-"))
     headers = ("distribution", "kind", *(c for g in groups for c in (f"{g}: release", f"{g}: installed MiB")),
                "byte-identical in every build MiB")  # fmt: skip
@@ -150,14 +150,14 @@ builds can never be shared: each group's copy is shown; that is the duplication 
 """
 
 
-def share_table(run: dict) -> Table | None:
+def share_table(run: Run) -> Table | None:
     ref = reference(run)
     if ref is None:
         return None
     groups = list(ref[2])
     rows = []
-    for tool, layout, entry in layouts(run):
-        scanned = (entry.get("disk") or {}).get("packages")
+    for tool, layout, unit in run.units():
+        scanned = (unit.disk or {}).get("packages")
         first = _first_envs(run, tool, layout)
         if not scanned or not any("groups" in p for p in scanned) or first is None:
             continue
@@ -172,8 +172,8 @@ def share_table(run: dict) -> Table | None:
             if kind == DIFFERENT:
                 for g, figures in (p.get("groups") or {}).items():
                     per_group[g] = per_group.get(g, 0) + figures["physical_bytes"]
-        total = entry["disk"]["total"]["physical_bytes"]
-        one_env = _first_env_du(run, entry["disk"])
+        total = unit.disk["total"]["physical_bytes"]
+        one_env = _first_env_du(run, unit.disk)
         rows.append((tool, layout, *(mib(one_env.get(g)) for g in groups), f"{total / GIB:,.2f}", mib(sums[IDENTICAL][0]),
                      mib(sums[IDENTICAL][1]), *(mib(per_group[g]) for g in groups), mib(sums[DIFFERENT][1]),
                      mib(sums[PARTIAL][0])))  # fmt: skip
@@ -185,7 +185,7 @@ def share_table(run: dict) -> Table | None:
     return Table.of("What each tool shares across groups", headers, rows, SHARE_LEGEND)
 
 
-def _first_env_du(run: dict, disk: dict) -> dict[str, int]:
+def _first_env_du(run: Run, disk: dict) -> dict[str, int]:
     """Group -> what `du` says of its first project's folder (the env and the project's files)."""
     groups = project_groups(run)
     found: dict[str, int] = {}
@@ -196,14 +196,14 @@ def _first_env_du(run: dict, disk: dict) -> dict[str, int]:
     return found
 
 
-def duplication_tables(run: dict) -> list[Table]:
+def duplication_tables(run: Run) -> list[Table]:
     if not project_groups(run):
         return []
     return [t for t in (env_table(run), share_table(run)) if t is not None]
 
 
 # -- figures the claims read ------------------------------------------------------------------
-def build_bytes(run: dict, tool: str, layout: str, group: str) -> int | None:
+def build_bytes(run: Run, tool: str, layout: str, group: str) -> int | None:
     """Installed bytes, in GROUP's first env of TOOL, of what is not identical in every group:
     what that group's build brings (torch's CUDA build with its nvidia-* and triton wheels)."""
     first = _first_envs(run, tool, layout)
@@ -212,10 +212,10 @@ def build_bytes(run: dict, tool: str, layout: str, group: str) -> int | None:
     return sum(h.releases[group][2] for h in held(first) if h.kind != IDENTICAL and group in h.releases)
 
 
-def cross_group_bytes(run: dict, tool: str, layout: str, distribution: str = "", kind: str = "") -> int | None:
+def cross_group_bytes(run: Run, tool: str, layout: str, distribution: str = "", kind: str = "") -> int | None:
     """Bytes that envs of different groups share, of DISTRIBUTION (every release of that name)
     or of every distribution of KIND (as the tool's own envs class them)."""
-    scanned = (run["tools"][tool]["layouts"][layout].get("disk") or {}).get("packages")
+    scanned = (run.tools[tool].layouts[layout].disk or {}).get("packages")
     first = _first_envs(run, tool, layout)
     if not scanned or not any("groups" in p for p in scanned) or first is None:
         return None

@@ -4,7 +4,7 @@ own count beside the scanner's (statvfs deltas: harness/run/filesystems.py)."""
 from __future__ import annotations
 
 from harness.record.links import link_mode_of
-from harness.record.run import layouts
+from harness.record.model import Run
 from harness.report.table import Table, mib
 
 # The file system's own bookkeeping besides files' blocks (inode tables and directory blocks
@@ -58,11 +58,11 @@ def configured(configured_mode: str | None, observed: str | None) -> str:
     return f"{configured_mode} ✗ ({observed} seen)"
 
 
-def filesystem_table(run: dict) -> Table | None:
+def filesystem_table(run: Run) -> Table | None:
     rows = []
-    for tool, _, entry in layouts(run):
-        truth, disk = entry.get("statvfs") or {}, entry.get("disk")
-        if "filesystem" not in entry or not disk or "fleet_bytes" not in truth:
+    for tool, _, entry in run.units():
+        truth, disk = entry.statvfs or {}, entry.disk
+        if entry.filesystem is None or not disk or "fleet_bytes" not in truth:
             continue
         total = disk["total"]
         occupies = total.get("unique_physical_bytes")
@@ -78,8 +78,8 @@ def filesystem_table(run: dict) -> Table | None:
             predicted = delete["predicted_bytes"] + (delete.get("metadata_bytes") or 0)
             freed_ok = "✓" if agrees(delete["freed_bytes"], predicted) else "✗"
         seen = link_mode_of(entry)
-        said = configured(run["tools"][tool].get("link_mode_configured"), seen)
-        rows.append((tool, entry["filesystem"]["kind"], said, seen or "-", mib(total["physical_bytes"]),
+        said = configured(run.tools[tool].link_mode_configured, seen)
+        rows.append((tool, entry.filesystem["kind"], said, seen or "-", mib(total["physical_bytes"]),
                      mib(occupies), mib(metadata), mib(truth["fleet_bytes"]), fleet_ok, mib(marginal),
                      mib(predicted), mib(delete.get("freed_bytes")), freed_ok))  # fmt: skip
     if not rows:

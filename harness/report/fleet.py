@@ -13,7 +13,7 @@ from itertools import combinations
 
 from packaging.utils import canonicalize_name
 
-from harness.record.run import layouts
+from harness.record.model import Run
 from harness.report.duplication import held, project_groups, reference
 from harness.report.table import Table, mib
 
@@ -38,20 +38,20 @@ env's copy. Then per tool the MiB of that distribution the envs of two or more g
 """
 
 
-def _origins(run: dict) -> str:
+def _origins(run: Run) -> str:
     seen: dict[str, tuple[int, str]] = {}
-    for project in run["scenario"]["projects"]:
+    for project in run.scenario["projects"]:
         count, origin = seen.get(project["group"], (0, project.get("origin") or "dependencies listed"))
         seen[project["group"]] = (count + 1, origin)
     return "; ".join(f"**{g}**: {n} project{'s' if n != 1 else ''} ({origin})" for g, (n, origin) in seen.items())
 
 
-def cost_table(run: dict) -> Table | None:
+def cost_table(run: Run) -> Table | None:
     groups = list(dict.fromkeys(project_groups(run).values()))  # in the scenario's order
     pairs = list(combinations(groups, 2))
     rows = []
-    for tool, layout, entry in layouts(run):
-        total = (entry.get("disk") or {}).get("total") or {}
+    for tool, layout, entry in run.units():
+        total = (entry.disk or {}).get("total") or {}
         figures = total.get("groups")
         if not figures or set(figures) != set(groups):
             continue
@@ -66,7 +66,7 @@ def cost_table(run: dict) -> Table | None:
                     f"The groups: {_origins(run)}.")  # fmt: skip
 
 
-def shared_packages_table(run: dict) -> Table | None:
+def shared_packages_table(run: Run) -> Table | None:
     ref = reference(run)
     if ref is None:
         return None
@@ -75,9 +75,9 @@ def shared_packages_table(run: dict) -> Table | None:
     if not common:
         return None
     scanned = []  # (tool, layout, distribution -> bytes its envs of two or more groups share)
-    for t, layout, entry in layouts(run):
+    for t, layout, entry in run.units():
         shared: dict[str, int] = {}
-        for p in (entry.get("disk") or {}).get("packages") or []:
+        for p in (entry.disk or {}).get("packages") or []:
             if "cross_group_bytes" in p:
                 key = canonicalize_name(p["name"])
                 shared[key] = shared.get(key, 0) + p["cross_group_bytes"]
@@ -103,7 +103,7 @@ def shared_packages_table(run: dict) -> Table | None:
     return Table.of("Packages the groups share", headers, rows, PACKAGES_LEGEND, intro)
 
 
-def fleet_tables(run: dict) -> list[Table]:
+def fleet_tables(run: Run) -> list[Table]:
     if not project_groups(run):
         return []
     return [t for t in (cost_table(run), shared_packages_table(run)) if t is not None]

@@ -13,6 +13,7 @@ from urllib.parse import unquote, urlparse
 
 from markdown_it import MarkdownIt
 
+from harness.record.model import Run
 from harness.report.answer import answers
 from harness.report.charts import Chart
 from harness.report.claims import Verdict, show
@@ -77,10 +78,10 @@ def _inline_svg(chart: Chart) -> str:
     return re.sub(r'href="#', f'href="#{prefix}', text)
 
 
-def headline(run: dict) -> str:
+def headline(run: Run) -> str:
     """One sentence a reader takes away: cheapest and costliest fleet on disk, fastest warm env."""
     measured = [a for a in answers(run) if a.measured]
-    projects = len(run["scenario"]["projects"])
+    projects = len(run.projects)
     if not measured:
         return f"No tool made and proved all {projects} envs of this run: nothing to compare (see Failures)."
     low, high = measured[0].summary, measured[-1].summary
@@ -115,9 +116,9 @@ def claims_html(verdicts: list[Verdict]) -> str:
     )
 
 
-def _facts(run: dict) -> str:
-    parts = run.get("parts") or [
-        {"run_id": run["run_id"], "machine": run["machine"], "backend": run["backend"], "tools": list(run["tools"])}
+def _facts(run: Run) -> str:
+    parts = run.parts or [
+        {"run_id": run.run_id, "machine": run.machine, "backend": run.backend, "tools": list(run.tools)}
     ]
     blocks = []
     for part in parts:
@@ -129,26 +130,26 @@ def _facts(run: dict) -> str:
     return '<section id="facts"><h2>Machine and engine</h2>' + "".join(blocks) + "</section>"
 
 
-def _local_folders(run: dict) -> dict[str, set[str]]:
+def _local_folders(run: Run) -> dict[str, set[str]]:
     """Index -> local folders its files came from. A named index served from a folder was set by
     ENVBENCH_INDEX_<NAME>; PyPI's files from a folder came from this host's pip find-links."""
     found: dict[str, set[str]] = {}
-    for f in (run.get("mirror") or {}).get("files", []):
+    for f in (run.mirror or {}).get("files", []):
         url = f.get("url", "")
         if url.startswith("file://"):
             found.setdefault(f["index"], set()).add(posixpath.dirname(unquote(urlparse(url).path)))
     return found
 
 
-def _reproduce(run: dict, run_dir: str) -> str:
+def _reproduce(run: Run, run_dir: str) -> str:
     folders = _local_folders(run)
     named = {index: sorted(found)[0] for index, found in folders.items() if index != "pypi"}
     env = " ".join(f"{index_variable(index)}={shlex.quote(folder)}" for index, folder in sorted(named.items()))
-    runs = [p["command"] for p in run.get("parts", [])] or [run["command"]]
+    runs = [p["command"] for p in run.parts or []] or [run.command]
     commands = [f"{env} {shlex.join(c)}".strip() for c in runs]
-    if run.get("parts"):
-        commands.append(shlex.join(run["command"]))
-    mirror = run.get("mirror") or {}
+    if run.parts:
+        commands.append(shlex.join(run.command))
+    mirror = run.mirror or {}
     note = ""
     if mirror.get("folder"):
         note = (f"<p>Packages came from the local mirror {html.escape(str(mirror['folder']))} "
@@ -166,8 +167,8 @@ def _reproduce(run: dict, run_dir: str) -> str:
     )
 
 
-def report_html(run: dict, tables: list[Table], charts: list[Chart], verdicts: list[Verdict], run_dir: str = "RUN_DIR") -> str:
-    scenario = run["scenario"]
+def report_html(run: Run, tables: list[Table], charts: list[Chart], verdicts: list[Verdict], run_dir: str = "RUN_DIR") -> str:
+    scenario = run.scenario
     answer, rest = tables[0], tables[1:]
     figures = "\n".join(
         f'<figure id="chart-{c.name}">{_inline_svg(c)}<figcaption>{html.escape(c.title)} '
@@ -177,12 +178,12 @@ def report_html(run: dict, tables: list[Table], charts: list[Chart], verdicts: l
     return f"""<!doctype html>
 <html lang="en"><head><meta charset="utf-8">
 <meta name="viewport" content="width=device-width, initial-scale=1">
-<title>envbench · {html.escape(scenario["name"])} · {html.escape(run["run_id"])}</title>
+<title>envbench · {html.escape(scenario["name"])} · {html.escape(run.run_id)}</title>
 <style>{STYLE}</style></head>
 <body>
 <header><h1>envbench: {html.escape(scenario["name"])}</h1>
-<p>Run {html.escape(run["run_id"])} · {len(scenario["projects"])} projects · Python {html.escape(scenario["python"])} ·
-status {html.escape(run["status"])} · {html.escape(str(run["started"]))} – {html.escape(str(run["finished"]))}</p>
+<p>Run {html.escape(run.run_id)} · {len(scenario["projects"])} projects · Python {html.escape(scenario["python"])} ·
+status {html.escape(run.status)} · {html.escape(str(run.started))} – {html.escape(str(run.finished))}</p>
 <p>{html.escape(scenario["description"].strip())}</p></header>
 <p class="lead">{html.escape(headline(run))}</p>
 {table_html(answer, anchor="answer")}

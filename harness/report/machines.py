@@ -10,6 +10,8 @@ from __future__ import annotations
 
 import string
 
+from harness.record.model import Run
+
 
 def kind_of(part: dict) -> tuple:
     machine, backend = part.get("machine") or {}, part.get("backend") or {}
@@ -22,17 +24,17 @@ def describe(kind: tuple) -> str:
     return f"{cpu}, {cpus} CPUs, {backend}" + (f" {engine}" if engine else "")
 
 
-def kinds(run: dict) -> tuple[dict[tuple[str, str], str], dict[str, str]]:
+def kinds(run: Run) -> tuple[dict[tuple[str, str], str], dict[str, str]]:
     """({(tool, layout): letter}, {letter: description}) when the run's parts ran on more than one
     kind of machine; two empty dicts otherwise."""
-    parts = {p["run_id"]: kind_of(p) for p in run.get("parts") or []}
+    parts = {p["run_id"]: kind_of(p) for p in run.parts or []}
     if len(set(parts.values())) < 2:
         return {}, {}
     letters = {kind: string.ascii_uppercase[i] for i, kind in enumerate(dict.fromkeys(parts.values()))}
     of_unit = {}
-    for tool, info in run["tools"].items():
-        for layout, entry in info["layouts"].items():
-            part = entry.get("part") or info.get("part")
+    for tool, info in run.tools.items():
+        for layout, unit in info.layouts.items():
+            part = unit.part or info.part
             if part in parts:
                 of_unit[(tool, layout)] = letters[parts[part]]
     return of_unit, {letter: describe(kind) for kind, letter in letters.items()}

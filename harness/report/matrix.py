@@ -6,7 +6,7 @@ stdev above 10 % of the mean. Medians and min–max stay in timings.csv and the 
 
 from __future__ import annotations
 
-from harness.record.run import layouts
+from harness.record.model import Run, Unit
 from harness.record.states import LOCKED, STATES, WARM_LOCKED
 from harness.report.machines import kinds, warning
 from harness.report.stats import matrix_samples, timing_benchmarks
@@ -27,23 +27,23 @@ peak RSS of every step are in timings.csv and timings.pyperf.json (`pyperf compa
 """
 
 
-def _has(entry: dict, state: str, operation: str) -> bool:
+def _has(entry: Unit, state: str, operation: str) -> bool:
     """Whether the tool has this state and operation at all (else the cell is n/a)."""
-    states = entry.get("states") or sorted({s["state"] for s in entry["steps"]}, key=STATES.index)
+    states = entry.states or sorted({s.state for s in entry.steps}, key=STATES.index)
     if state not in states:
         return False
     if operation == "install":
         return True
-    lockable = LOCKED in states or any(s["operation"] == "lock" for s in entry["steps"])
+    lockable = LOCKED in states or any(s.operation == "lock" for s in entry.steps)
     return lockable and state not in (LOCKED, WARM_LOCKED)
 
 
-def matrix_tables(run: dict) -> list[Table]:
+def matrix_tables(run: Run) -> list[Table]:
     samples = matrix_samples(run)
     benchmarks = {bench.get_name(): bench for bench in timing_benchmarks(run)}
-    per_layout: dict[str, list[tuple[str, dict]]] = {}
-    for tool, layout, entry in layouts(run):
-        if entry["status"] != "unavailable" and entry["steps"]:
+    per_layout: dict[str, list[tuple[str, Unit]]] = {}
+    for tool, layout, entry in run.units():
+        if entry.status != "unavailable" and entry.steps:
             per_layout.setdefault(layout, []).append((tool, entry))
     kind, legend = kinds(run)
     tables = []

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from statistics import median
 
-from harness.record.run import layouts
+from harness.record.model import Run
 from harness.report.table import Table, mib
 
 LARGEST = 15
@@ -26,7 +26,7 @@ the run's disk scan predates per-distribution accounting, or the tool made no en
 """
 
 
-def package_table(run: dict, package_rows: list[dict]) -> Table | None:
+def package_table(run: Run, package_rows: list[dict]) -> Table | None:
     if not package_rows:
         return None
     sizes: dict[tuple[str, str], list[int]] = {}
@@ -36,13 +36,13 @@ def package_table(run: dict, package_rows: list[dict]) -> Table | None:
         sizes.setdefault(key, []).append(int(row["installed_bytes"]))
         per_tool = envs.setdefault(key, {})
         per_tool[row["tool"]] = per_tool.get(row["tool"], 0) + 1
-    columns = [(tool, layout, entry) for tool, layout, entry in layouts(run) if entry.get("envs")]
-    if not any((entry.get("disk") or {}).get("packages") is not None for _, _, entry in columns):
+    columns = [(tool, layout, entry) for tool, layout, entry in run.units() if entry.envs]
+    if not any((entry.disk or {}).get("packages") is not None for _, _, entry in columns):
         columns = []  # no tool's scan accounted per distribution: one note instead of a column each
     several = len({layout for _, layout, _ in columns}) > 1
     physical = {}
     for tool, layout, entry in columns:
-        scanned = (entry.get("disk") or {}).get("packages")
+        scanned = (entry.disk or {}).get("packages")
         if scanned is not None:
             physical[(tool, layout)] = {(p["name"], p["version"]): p["physical_bytes"] for p in scanned}
     largest = sorted(sizes, key=lambda key: (-median(sizes[key]), key))[:LARGEST]

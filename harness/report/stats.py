@@ -11,15 +11,15 @@ from dataclasses import dataclass
 import pyperf
 
 from harness.record.links import link_mode_of
-from harness.record.run import layouts
+from harness.record.model import Run, Step, Unit
 
 MIB = 1024 * 1024
 GIB = 1024 * MIB
 NOISY = 0.10  # stdev/mean above which a timing is flagged
 
 
-def timing_rows(run: dict) -> list[dict]:
-    return [step for _, _, entry in layouts(run) for step in entry["steps"]]
+def timing_rows(run: Run) -> list[Step]:
+    return [step for _, _, unit in run.units() for step in unit.steps]
 
 
 def _benchmark(name: str, values: list[float]) -> pyperf.Benchmark | None:
@@ -38,17 +38,17 @@ class Sample:
     max_rss_kib: int
 
 
-def _first_project_cells(run: dict) -> dict[tuple, list[dict]]:
+def _first_project_cells(run: Run) -> dict[tuple, list[Step]]:
     """(tool, layout, state, repetition) -> the steps of that time-matrix cell (first project)."""
-    first = run["scenario"]["projects"][0]["name"]
-    cells: dict[tuple, list[dict]] = defaultdict(list)
+    first = run.projects[0]["name"]
+    cells: dict[tuple, list[Step]] = defaultdict(list)
     for step in timing_rows(run):
-        if step["project"] == first:
-            cells[(step["tool"], step["layout"], step["state"], step["repetition"])].append(step)
+        if step.project == first:
+            cells[(step.tool, step.layout, step.state, step.repetition)].append(step)
     return cells
 
 
-def matrix_samples(run: dict) -> dict[tuple[str, str, str, str], list[Sample]]:
+def matrix_samples(run: Run) -> dict[tuple[str, str, str, str], list[Sample]]:
     """The time matrix: (tool, layout, state, operation) -> samples, first project only.
 
     Operation `lock` is the lock step; `install` is every other step of the cell (making the
@@ -58,22 +58,22 @@ def matrix_samples(run: dict) -> dict[tuple[str, str, str, str], list[Sample]]:
     cells = _first_project_cells(run)
     samples: dict[tuple, list[Sample]] = defaultdict(list)
     for (tool, layout, state, _), steps in cells.items():
-        if any(s["exit_code"] != 0 for s in steps):
+        if not all(s.ok for s in steps):
             continue
         for operation in ("lock", "install"):
-            chosen = [s for s in steps if (s["operation"] == "lock") == (operation == "lock")]
+            chosen = [s for s in steps if (s.operation == "lock") == (operation == "lock")]
             if chosen:
                 samples[(tool, layout, state, operation)].append(
                     Sample(
-                        wall_s=sum(s["wall_s"] for s in chosen),
-                        cpu_s=sum(s["user_s"] + s["sys_s"] for s in chosen),
-                        max_rss_kib=max(s["max_rss_kib"] for s in chosen),
+                        wall_s=sum(s.wall_s for s in chosen),
+                        cpu_s=sum(s.user_s + s.sys_s for s in chosen),
+                        max_rss_kib=max(s.max_rss_kib for s in chosen),
                     )
                 )
     return samples
 
 
-def timing_benchmarks(run: dict) -> list[pyperf.Benchmark]:
+def timing_benchmarks(run: Run) -> list[pyperf.Benchmark]:
     """One pyperf benchmark per (tool, layout, state, operation) of the time matrix."""
     benchmarks = []
     for (tool, layout, state, operation), samples in matrix_samples(run).items():
@@ -83,36 +83,36 @@ def timing_benchmarks(run: dict) -> list[pyperf.Benchmark]:
     return benchmarks
 
 
-def ready_env_samples(run: dict) -> dict[tuple[str, str, str], list[float]]:
+def ready_env_samples(run: Run) -> dict[tuple[str, str, str], list[float]]:
     """(tool, layout, state) -> wall seconds of every step of each time-matrix cell (first project)."""
     cells = _first_project_cells(run)
     samples: dict[tuple, list[float]] = defaultdict(list)
     for (tool, layout, state, _), steps in sorted(cells.items(), key=lambda item: item[0][3]):
-        if all(s["exit_code"] == 0 for s in steps):
-            samples[(tool, layout, state)].append(sum(s["wall_s"] for s in steps))
+        if all(s.ok for s in steps):
+            samples[(tool, layout, state)].append(sum(s.wall_s for s in steps))
     return samples
 
 
-def env_times(entry: dict) -> dict[str, list[float]]:
+def env_times(unit: Unit) -> dict[str, list[float]]:
     """Time to a ready env (all its steps) per state, for projects whose steps all succeeded."""
-    per_env: dict[tuple, list[dict]] = defaultdict(list)
-    for step in entry["steps"]:
-        per_env[(step["repetition"], step["project"], step["state"])].append(step)
+    per_env: dict[tuple, list[Step]] = defaultdict(list)
+    for step in unit.steps:
+        per_env[(step.repetition, step.project, step.state)].append(step)
     times: dict[str, list[float]] = defaultdict(list)
     for (_, _, state), steps in per_env.items():
-        if all(s["exit_code"] == 0 for s in steps) and any(s["operation"] == "install" for s in steps):
-            times[state].append(sum(s["wall_s"] for s in steps))
+        if all(s.ok for s in steps) and any(s.operation == "install" for s in steps):
+            times[state].append(sum(s.wall_s for s in steps))
     return times
 
 
-def summaries(run: dict) -> list[Summary]:
+def summaries(run: Run) -> list[Summary]:
     out = []
-    envs = len(run["scenario"]["projects"])
-    for tool, layout, entry in layouts(run):
-        info = run["tools"][tool]
-        disk = entry.get("disk")
+    envs = len(run.projects)
+    for tool, layout, unit in run.units():
+        info = run.tools[tool]
+        disk = unit.disk
         total = cache = naive = ratio = marginal = None
-        proved = sum(1 for env in entry["envs"].values() if env["proved"])
+        proved = sum(1 for env in unit.envs.values() if env.proved)
         # A tool that did not make every env would look cheap: its figures are not comparable.
         complete = proved == envs
         if disk and complete:
@@ -122,18 +122,18 @@ def summaries(run: dict) -> list[Summary]:
             naive = disk["total"]["naive_bytes"]
             ratio = naive / total if total else None
             cache = sum(r.get("unique_physical_bytes") or r["physical_bytes"] for r in disk["roots"] if r["scope"] == "cache")
-            projects = [r for r in disk["roots"] if r["scope"] not in ("cache", "home")]
+            projects = unit.project_roots()
             later = projects[1:] or projects
             marginal = sum(r["marginal_bytes"] for r in later) / len(later) if later else None
-        times = env_times(entry) if complete else {}
+        times = env_times(unit) if complete else {}
         out.append(
             Summary(
                 tool=tool,
                 layout=layout,
-                version=info["version"] or "",
-                link_mode=link_mode_of(entry) or "",
-                status=entry["status"],
-                reason=entry["reason"],
+                version=info.version or "",
+                link_mode=link_mode_of(unit) or "",
+                status=unit.status,
+                reason=unit.reason,
                 total_bytes=total,
                 cache_bytes=cache,
                 naive_bytes=naive,

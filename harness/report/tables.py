@@ -9,7 +9,7 @@ from __future__ import annotations
 from collections import defaultdict
 
 from harness.record import overhead
-from harness.record.run import layouts
+from harness.record.model import Run
 from harness.report.answer import answer_table
 from harness.report.conda import interpreter_table, label, notes
 from harness.report.duplication import duplication_tables
@@ -37,7 +37,7 @@ MAIN_HEADERS = [
 ]
 
 
-def main_table(run: dict) -> list[list[str]]:
+def main_table(run: Run) -> list[list[str]]:
     rows = []
     for s in summaries(run):
         rows.append(
@@ -79,14 +79,14 @@ MAIN_LEGEND = """\
 """
 
 
-def link_table(run: dict) -> list[list[str]]:
+def link_table(run: Run) -> list[list[str]]:
     rows = []
-    for tool, layout, info in layouts(run):
-        if not info.get("disk"):
+    for tool, layout, info in run.units():
+        if not info.disk:
             continue
         sums: dict[str, list[int]] = defaultdict(lambda: [0, 0])
         reflinks_checked = False
-        for root in info["disk"]["roots"]:
+        for root in info.disk["roots"]:
             if root["scope"] in ("cache", "home"):
                 continue
             for name, entry in root["links"].items():
@@ -139,12 +139,12 @@ def occupied(point: dict) -> int:
     return point.get("unique_physical_bytes") or point["physical_bytes"]
 
 
-def growth_table(run: dict) -> list[list[str]]:
+def growth_table(run: Run) -> list[list[str]]:
     """One row per checkpoint: the disk after the first N projects, and what each step added."""
     rows = []
-    for tool, layout, entry in layouts(run):
+    for tool, layout, entry in run.units():
         previous = None
-        for point in entry.get("growth", []):
+        for point in entry.growth or []:
             added = "-"
             if previous is not None:
                 step = (occupied(point) - occupied(previous)) / (point["projects"] - previous["projects"])
@@ -192,14 +192,14 @@ IMPORT_NEEDS_LEGEND = (
 )
 
 
-def package_issues_table(run: dict) -> list[list[str]]:
+def package_issues_table(run: Run) -> list[list[str]]:
     """The packages' own issues in proved envs, with the tools that saw each."""
     seen: dict[tuple[str, str, str], set[str]] = {}
-    for tool, info in run["tools"].items():
-        for entry in info.get("layouts", {}).values():
-            for env in entry.get("envs", {}).values():
-                for kind, key in (("import", "import_needs"), ("file clash", "clashes"), ("seed kept", "kept_seeds")):
-                    for package, reason in (env.get(key) or {}).items():
+    for tool, info in run.tools.items():
+        for unit in info.layouts.values():
+            for env in unit.envs.values():
+                for kind, found in (("import", env.import_needs), ("file clash", env.clashes), ("seed kept", env.kept_seeds)):
+                    for package, reason in (found or {}).items():
                         seen.setdefault((package, kind, reason), set()).add(tool)
     return [[package, kind, reason, ", ".join(sorted(tools))]
             for (package, kind, reason), tools in sorted(seen.items())]  # fmt: skip
@@ -218,8 +218,8 @@ part's machine and engine.
 """
 
 
-def parts_table(run: dict) -> Table | None:
-    parts = run.get("parts")
+def parts_table(run: Run) -> Table | None:
+    parts = run.parts
     if not parts:
         return None
     rows = [
@@ -241,9 +241,9 @@ without the reserve of 2 GB it adds. The estimate must stay above every peak.
 """
 
 
-def disk_need_table(run: dict) -> Table | None:
-    estimate = (run.get("mirror") or {}).get("estimate") or {}
-    peaks = [(tool, layout, entry["disk_peak_bytes"]) for tool, layout, entry in layouts(run) if "disk_peak_bytes" in entry]
+def disk_need_table(run: Run) -> Table | None:
+    estimate = (run.mirror or {}).get("estimate") or {}
+    peaks = [(tool, layout, unit.disk_peak_bytes) for tool, layout, unit in run.units() if unit.disk_peak_bytes is not None]
     if not peaks or "envs_bytes" not in estimate:
         return None
     worst = estimate["envs_bytes"] + estimate["cache_bytes"]
@@ -253,7 +253,7 @@ def disk_need_table(run: dict) -> Table | None:
                     DISK_NEED_LEGEND, intro)  # fmt: skip
 
 
-def report_tables(run: dict, package_rows: list[dict]) -> list[Table]:
+def report_tables(run: Run, package_rows: list[dict]) -> list[Table]:
     """Every table a person reads, in reading order: the answer first."""
     tables = [
         answer_table(run),
@@ -283,9 +283,9 @@ def report_tables(run: dict, package_rows: list[dict]) -> list[Table]:
     issues = package_issues_table(run)
     if issues:
         tables.append(Table.of("Packages' own issues", ["package", "kind", "what", "tools"], issues, intro=IMPORT_NEEDS_LEGEND))
-    if run["failures"]:
+    if run.failures:
         rows = [
-            [f["tool"], f["what"], f.get("project", ""), f["reason"], _last_lines(f.get("tail", ""))] for f in run["failures"]
+            [f.tool, f.what, f.project or "", f.reason, _last_lines(f.tail or "")] for f in run.failures
         ]
         tables.append(Table.of("Failures", ["tool", "what", "project", "reason", "last output"], rows))
     parts = parts_table(run)
@@ -294,7 +294,7 @@ def report_tables(run: dict, package_rows: list[dict]) -> list[Table]:
     need = disk_need_table(run)
     if need:
         tables.append(need)
-    spent = run.get("overhead") or {}
+    spent = run.overhead or {}
     if spent:
         tables.append(overhead_table(spent))
     return tables
@@ -314,19 +314,19 @@ def overhead_table(spent: dict) -> Table:
     return Table.of("Where the run's time went", ["part", "s", "share of steps"], rows, OVERHEAD_LEGEND)
 
 
-def heading(run: dict) -> str:
-    scenario = run["scenario"]
+def heading(run: Run) -> str:
+    scenario = run.scenario
     return "\n".join(
         [
-            f"# envbench run {run['run_id']}\n",
+            f"# envbench run {run.run_id}\n",
             f"Scenario **{scenario['name']}** ({len(scenario['projects'])} projects, Python {scenario['python']}): "
             f"{scenario['description'].strip()}\n",
-            f"Backend: {run['backend']['name']}; layouts: {', '.join(scenario.get('layouts', []))}; status: {run['status']}; "
-            f"started {run['started']}, finished {run['finished']}.\n",
+            f"Backend: {run.backend['name']}; layouts: {', '.join(scenario.get('layouts', []))}; status: {run.status}; "
+            f"started {run.started}, finished {run.finished}.\n",
             *(f"{note}\n" for note in notes(run)),
         ]
     )
 
 
-def tables_markdown(run: dict, package_rows: list[dict]) -> str:
+def tables_markdown(run: Run, package_rows: list[dict]) -> str:
     return "\n".join([heading(run), *(markdown(table) for table in report_tables(run, package_rows))])

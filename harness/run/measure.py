@@ -13,6 +13,7 @@ from packaging.requirements import Requirement
 
 from harness.backends.base import Backend
 from harness.record.links import observed_link_mode
+from harness.record.model import Env
 from harness.record.run import RunRecord
 from harness.run import proof
 from harness.run.concurrent import Concurrent
@@ -61,34 +62,26 @@ class Measurer:
         concurrent.join()
         for project, future in zip(proving, futures, strict=True):  # in the scenario's order, whatever finished first
             env, faults = future.result()
-            entry["envs"][project.name] = env
+            entry.envs[project.name] = env
             if faults:
                 reason = f"env of {project.name} is not what was asked: {'; '.join(faults)}"[:500]
                 self.record.fail(adapter.name, "prove", reason, layout=layout, project=project.name)
         self.record.save()
 
-    def prove_one(self, adapter: ToolAdapter, sandbox: Sandbox, project) -> tuple[dict, list[str]]:
+    def prove_one(self, adapter: ToolAdapter, sandbox: Sandbox, project) -> tuple[Env, list[str]]:
         """One env's probe and verdict: its entry for run.json and the faults that fail it."""
         target = target_environment(self.scenario.python_of(project))
         # A requirement whose marker the target does not meet installs nothing there.
         wanted = [d for d in project.dependencies if Requirement(d).marker is None or Requirement(d).marker.evaluate(target)]
         where = self.project_sandbox(sandbox, project)  # the env's own Python runs the probe
         probe = self.backend.probe(where, adapter.env_python(where, project.name), [Requirement(d).name for d in wanted])
-        expected = proof.expected_for(self.record.data.get("mirror"), project.dependencies, dict(project.sources),
+        expected = proof.expected_for(self.record.run.mirror, project.dependencies, dict(project.sources),
                                       self.scenario.python_of(project), project.constraints)  # fmt: skip
         verdict = proof.judge(probe, wanted, expected)
-        env = {
-            "proved": verdict.proved,
-            "python": probe.get("python"),
-            "imports": probe.get("imports", {}),
-            "import_needs": verdict.import_needs,
-            "clashes": verdict.clashes,
-            **({"kept_seeds": verdict.kept_seeds} if verdict.kept_seeds else {}),
-            "faults": verdict.faults,
-            "packages": probe.get("packages", []),
-            **({"probe_timing": probe["timing"]} if "timing" in probe else {}),
-            **({"error": probe["error"]} if "error" in probe else {}),
-        }
+        env = Env(proved=verdict.proved, python=probe.get("python"), imports=probe.get("imports", {}),
+                  import_needs=verdict.import_needs, clashes=verdict.clashes, kept_seeds=verdict.kept_seeds or None,
+                  faults=verdict.faults, packages=probe.get("packages", []), probe_timing=probe.get("timing"),
+                  error=probe.get("error"))  # fmt: skip
         return env, ([] if verdict.proved else verdict.faults)
 
     def scan(self, adapter: ToolAdapter, sandbox: Sandbox, projects, packages: bool = True) -> dict:
@@ -113,7 +106,8 @@ class Measurer:
         """The disk after the first COUNT projects: how cost grows, measured, not extrapolated.
         A growth point needs the totals only: the packages' figures are the final scan's."""
         report = self.scan(adapter, sandbox, self.scenario.projects[:count], packages=False)
-        self.record.layout(adapter.name, layout).setdefault("growth", []).append(growth_point(count, report))
+        unit = self.record.layout(adapter.name, layout)
+        unit.growth = [*(unit.growth or []), growth_point(count, report)]
         self.record.save()
         self.say(f"  {adapter.name} {layout}: {count} projects take {report['total']['physical_bytes'] / 2**20:,.1f} MiB")
 
@@ -128,20 +122,20 @@ class Measurer:
         target = self.record.out_dir / "locks" / adapter.name / layout / adapter.lock_file
         target.parent.mkdir(parents=True, exist_ok=True)
         target.write_bytes(data)
-        self.record.layout(adapter.name, layout)["lock"] = os.path.relpath(target, self.record.out_dir)
+        self.record.layout(adapter.name, layout).lock = os.path.relpath(target, self.record.out_dir)
 
     def measure_delete(self, adapter: ToolAdapter, sandbox: Sandbox, layout: str, private) -> None:
         """Delete the last project and read what the file system really freed, beside the scan's
         prediction (its exclusive_bytes), and what the whole fleet really spent beside its total."""
         entry = self.record.layout(adapter.name, layout)
         last = self.scenario.projects[-1].name
-        root = next((r for r in entry["disk"]["roots"] if r["scope"] == last), None) if entry.get("disk") else None
-        truth = entry.setdefault("statvfs", {})
+        root = next((r for r in entry.disk["roots"] if r["scope"] == last), None) if entry.disk else None
+        entry.statvfs = truth = entry.statvfs or {}
         truth["fleet_bytes"] = private.used() - truth["start_bytes"]
         # The file system's own bookkeeping, which no file's blocks show: XFS's inodes (isize each),
         # btrfs's metadata (its own count); ext4's inode tables were written by mkfs.
         held_metadata = private.metadata()
-        truth["fleet_metadata_bytes"] = _metadata(private, entry["disk"]["total"].get("inodes") if entry.get("disk") else None,
+        truth["fleet_metadata_bytes"] = _metadata(private, entry.disk["total"].get("inodes") if entry.disk else None,
                                                   truth.get("start_metadata_bytes"), held_metadata)  # fmt: skip
         if root is None:
             return
@@ -158,11 +152,10 @@ class Measurer:
         if disk_watch:
             disk_watch.sample()  # every env of the fleet exists now: near the tool's peak
         report = self.scan(adapter, sandbox, self.scenario.projects)
-        entry["disk"] = report
+        entry.disk = report
         if self.scenario.checkpoints:
-            entry.setdefault("growth", []).append(growth_point(len(self.scenario.projects), report))
-        project_reports = [r for r in report["roots"] if r["scope"] not in ("cache", "home")]
-        entry["link_mode"], entry["link_mode_files"] = observed_link_mode(project_reports)
+            entry.growth = [*(entry.growth or []), growth_point(len(self.scenario.projects), report)]
+        entry.link_mode, entry.link_mode_files = observed_link_mode(entry.project_roots())
         self.record.save()
 
 

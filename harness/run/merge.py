@@ -11,12 +11,14 @@ from __future__ import annotations
 
 import json
 import shutil
+from dataclasses import replace
 from pathlib import Path
 
 from harness.record import logs
 from harness.record import run as results
+from harness.record.model import Run, Tool
 from harness.record.overhead import share_of
-from harness.record.run import SCHEMA, load, now, settle, write_atomic
+from harness.record.run import load, now, write_atomic
 from harness.run.units import Unit
 from harness.tools.registry import NAMES as TOOL_NAMES
 
@@ -25,12 +27,12 @@ class MergeError(Exception):
     """Runs that cannot be merged: one line naming the run and what differs."""
 
 
-def scenario_hash(run: dict) -> str:
-    return results.scenario_hash(run["scenario"], with_tools=False)
+def scenario_hash(run: Run) -> str:
+    return results.scenario_hash(run.scenario, with_tools=False)
 
 
-def closure_hash(run: dict) -> str:
-    return results.closure_hash(run.get("mirror"))
+def closure_hash(run: Run) -> str:
+    return results.closure_hash(run.mirror)
 
 
 def units_of_json(scenario: dict):
@@ -39,35 +41,24 @@ def units_of_json(scenario: dict):
             for fs in scenario.get("filesystems", ["engine"])]  # fmt: skip
 
 
-def _parts_of(run: dict, run_dir: Path) -> list[dict]:
+def _parts_of(run: Run, run_dir: Path) -> list[dict]:
     """A run's parts: itself, or the parts it was merged from."""
-    if run.get("parts"):
-        return run["parts"]
-    return [
-        {
-            "run_id": run["run_id"],
-            "dir": str(run_dir),
-            "command": run["command"],
-            "started": run["started"],
-            "finished": run["finished"],
-            "status": run["status"],
-            "machine": run["machine"],
-            "backend": run["backend"],
-            "tools": list(run["tools"]),
+    if run.parts:
+        return run.parts
+    part = {"run_id": run.run_id, "dir": str(run_dir), "command": run.command, "started": run.started,
+            "finished": run.finished, "status": run.status, "machine": run.machine, "backend": run.backend,
+            "tools": list(run.tools),
             # A shard's units (tool and key), so the report can say which part measured what.
-            "units": [f"{tool} {key}" for tool, info in run["tools"].items() for key in info["layouts"]],
-            **({"shard": run["shard"]["shard"]} if run.get("shard") else {}),
-        }
-    ]
+            "units": [f"{tool} {key}" for tool, key, _ in run.units()]}  # fmt: skip
+    return [{**part, "shard": run.shard["shard"]} if run.shard else part]
 
 
-def merged_record(runs: list[tuple[Path, dict]], out: Path, command: list[str]) -> dict:
-    """The merged run.json (pure: no file is touched)."""
+def _check_same(runs: list[tuple[Path, Run]]) -> None:
     (first_dir, first), *others = runs
     for run_dir, run in others:
         if scenario_hash(run) != scenario_hash(first):
             raise MergeError(
-                f"{run_dir}: scenario {run['scenario']['name']} (hash {scenario_hash(run)}) differs from {first_dir}'s "
+                f"{run_dir}: scenario {run.scenario['name']} (hash {scenario_hash(run)}) differs from {first_dir}'s "
                 f"(hash {scenario_hash(first)}): only runs of one scenario merge"
             )
         if closure_hash(run) != closure_hash(first):
@@ -75,61 +66,61 @@ def merged_record(runs: list[tuple[Path, dict]], out: Path, command: list[str]) 
                 f"{run_dir}: mirror closure {closure_hash(run)} differs from {first_dir}'s ({closure_hash(first)}): "
                 "the packages were resolved differently"
             )
-    tools: dict[str, dict] = {}
+
+
+def _merge_tools(runs: list[tuple[Path, Run]]) -> dict[str, Tool]:
+    """Every part's tools, each unit from one part only, marked with the part that measured it."""
+    tools: dict[str, Tool] = {}
     owner: dict[tuple[str, str], Path] = {}
-    failures, parts, overhead, concurrent = [], [], {}, []
     for run_dir, run in runs:
-        for name, info in run["tools"].items():
-            part = info.get("part", run["run_id"])
+        for name, info in run.tools.items():
+            part = info.part or run.run_id
             # Shards split a tool's units between parts: a unit (tool, layout[@file system]) comes from one.
-            for key in info["layouts"]:
+            for key in info.layouts:
                 if (name, key) in owner:
                     raise MergeError(f"{run_dir}: tool {name} ({key}) is in {owner[name, key]} too: "
                                      "merge runs of different tools or shards")  # fmt: skip
                 owner[name, key] = run_dir
-            layouts = {key: {**entry, "part": entry.get("part", part)} for key, entry in info["layouts"].items()}
+            layouts = {key: replace(unit, part=unit.part or part) for key, unit in info.layouts.items()}
             if name not in tools:
-                tools[name] = {**info, "part": part, "layouts": layouts}
+                tools[name] = replace(info, part=part, layouts=layouts)
                 continue
-            if info.get("version") and tools[name].get("version") and info["version"] != tools[name]["version"]:
-                raise MergeError(f"{run_dir}: {name} {info['version']} differs from {tools[name]['version']} in another part")
-            tools[name]["layouts"].update(layouts)
-            tools[name]["version"] = tools[name].get("version") or info.get("version")
-        failures += [{**f, "part": f.get("part", run["run_id"])} for f in run["failures"]]
+            if info.version and tools[name].version and info.version != tools[name].version:
+                raise MergeError(f"{run_dir}: {name} {info.version} differs from {tools[name].version} in another part")
+            tools[name].layouts.update(layouts)
+            tools[name].version = tools[name].version or info.version
+    return tools
+
+
+def merged_record(runs: list[tuple[Path, Run]], out: Path, command: list[str]) -> Run:
+    """The merged run (pure: no file is touched)."""
+    _check_same(runs)
+    first = runs[0][1]
+    tools = _merge_tools(runs)
+    failures, parts, overhead, concurrent = [], [], {}, []
+    for run_dir, run in runs:
+        failures += [replace(f, part=f.part or run.run_id) for f in run.failures]
         parts += _parts_of(run, run_dir)
-        for key, value in (run.get("overhead") or {}).items():
+        for key, value in run.overhead.items():
             if key != "share":  # a ratio: recomputed from the sums below
                 overhead[key] = overhead.get(key, 0.0) + value
-        concurrent += run.get("concurrent") or []
+        concurrent += run.concurrent or []
     if overhead:
         overhead["share"] = share_of(overhead) or 0.0
-    unit_order = {u.key: i for i, u in enumerate(units_of_json(first["scenario"]))}
+    unit_order = {u.key: i for i, u in enumerate(units_of_json(first.scenario))}
     for info in tools.values():
-        info["layouts"] = dict(sorted(info["layouts"].items(), key=lambda item: unit_order.get(item[0], len(unit_order))))
-        settle(info)
+        info.layouts = dict(sorted(info.layouts.items(), key=lambda item: unit_order.get(item[0], len(unit_order))))
+        info.settle()
     # envbench's own tool order, as one run of every tool lists them; other names (variants) after.
     order = {name: i for i, name in enumerate(TOOL_NAMES)}
     tools = dict(sorted(tools.items(), key=lambda item: order.get(item[0], len(order))))
-    statuses = {run["status"] for _, run in runs}
-    scenario = {**first["scenario"], "tools": list(tools)}
-    return {
-        "schema": SCHEMA,
-        "run_id": out.name,
-        "command": command,
-        "started": min(run["started"] for _, run in runs),
-        "finished": max(run["finished"] or now() for _, run in runs),
-        "merged": now(),
-        "status": "complete" if statuses == {"complete"} else sorted(statuses - {"complete"})[0],
-        "scenario": scenario,
-        "machine": first["machine"],  # each part's own facts are under parts
-        "backend": first["backend"],
-        "mirror": first.get("mirror"),
-        "tools": tools,
-        "failures": failures,
-        "overhead": overhead,
-        "concurrent": concurrent,
-        "parts": parts,
-    }
+    statuses = {run.status for _, run in runs}
+    return Run(run_id=out.name, command=command, started=min(run.started for _, run in runs),
+               finished=max(run.finished or now() for _, run in runs), merged=now(),
+               status="complete" if statuses == {"complete"} else sorted(statuses - {"complete"})[0],
+               scenario={**first.scenario, "tools": list(tools)}, machine=first.machine,  # each part's own facts: parts
+               backend=first.backend, mirror=first.mirror, tools=tools, failures=failures, overhead=overhead,
+               concurrent=concurrent, parts=parts)  # fmt: skip
 
 
 def _copy_tool_files(run_dir: Path, out: Path, tool: str) -> None:
@@ -141,7 +132,7 @@ def _copy_tool_files(run_dir: Path, out: Path, tool: str) -> None:
     logs.unpack(run_dir, out, f"logs/{tool}/")
 
 
-def merge(run_dirs: list[Path], out: Path, command: list[str]) -> dict:
+def merge(run_dirs: list[Path], out: Path, command: list[str]) -> Run:
     """Merge RUN_DIRS into OUT (which must not hold a run yet) and return the merged run."""
     if len(run_dirs) < 2:
         raise MergeError("merge needs at least two runs")
@@ -158,8 +149,8 @@ def merge(run_dirs: list[Path], out: Path, command: list[str]) -> dict:
     record = merged_record(runs, out, command)
     out.mkdir(parents=True, exist_ok=True)
     for run_dir, run in runs:
-        for tool in run["tools"]:
+        for tool in run.tools:
             _copy_tool_files(run_dir, out, tool)
-    write_atomic(out / "run.json", json.dumps(record, indent=1) + "\n")
+    write_atomic(out / "run.json", json.dumps(record.to_json(), indent=1) + "\n")
     logs.pack(out)
     return record

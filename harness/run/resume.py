@@ -18,8 +18,9 @@ import json
 import shlex
 from pathlib import Path
 
-from harness.record.run import SCHEMA, RunRecord, closure_hash, now, scenario_hash
-from harness.run.units import FINISHED, Unit
+from harness.record.model import Run
+from harness.record.run import RunRecord, closure_hash, now, read, scenario_hash
+from harness.run.units import Unit
 
 
 class ResumeRefused(Exception):
@@ -31,37 +32,35 @@ def open_run(run_dir: Path) -> RunRecord:
     if not path.is_file():
         raise ResumeRefused(f"--resume {run_dir}: no run.json there")
     try:
-        data = json.loads(path.read_text(encoding="utf-8"))
-    except (OSError, json.JSONDecodeError) as exc:
-        raise ResumeRefused(f"--resume {path}: not readable as a run ({exc})") from None
-    if data.get("schema") != SCHEMA:
-        raise ResumeRefused(f"--resume {path}: schema {data.get('schema')!r}, this envbench writes schema {SCHEMA}")
-    if data.get("parts"):
+        run = Run.from_json(read(path))
+    except ValueError as exc:
+        raise ResumeRefused(f"--resume {exc}") from None
+    if run.parts:
         raise ResumeRefused(f"--resume {run_dir}: a merged run; resume each part's own run instead")
-    return RunRecord(Path(run_dir), data)
+    return RunRecord(Path(run_dir), run)
 
 
 def check_same(record: RunRecord, scenario_json: dict, shard: str | None) -> None:
     """Refuse when the scenario or the shard differ from what the run began with."""
-    old, scenario_json = record.data["scenario"], json.loads(json.dumps(scenario_json))  # as run.json holds it
+    old, scenario_json = record.run.scenario, json.loads(json.dumps(scenario_json))  # as run.json holds it
     if scenario_hash(old) != scenario_hash(scenario_json):
         changed = sorted(k for k in set(old) | set(scenario_json) if k != "path" and old.get(k) != scenario_json.get(k))
         raise ResumeRefused(
             f"--resume {record.out_dir}: the scenario changed since the run began ({', '.join(changed)}; hash "
             f"{scenario_hash(old)} → {scenario_hash(scenario_json)}): start a new run"
         )
-    began = (record.data.get("shard") or {}).get("shard")
+    began = (record.run.shard or {}).get("shard")
     if began != shard:
         raise ResumeRefused(f"--resume {record.out_dir}: the run began as shard {began or 'none'}, not {shard or 'none'}")
 
 
 def check_image(record: RunRecord, backend: dict) -> None:
     """The tools image is named by the hash of its inputs (the tools' pins): another name, other tools."""
-    old, new = record.data["backend"].get("image"), backend.get("image")
-    if record.data["backend"].get("name") != backend.get("name"):
+    old, new, began = record.run.backend.get("image"), backend.get("image"), record.run.backend.get("name")
+    if began != backend.get("name"):
         raise ResumeRefused(
-            f"--resume {record.out_dir}: the run began on the {record.data['backend'].get('name')} backend, "
-            f"not {backend.get('name')}: pass --backend {record.data['backend'].get('name')}"
+            f"--resume {record.out_dir}: the run began on the {began} backend, "
+            f"not {backend.get('name')}: pass --backend {began}"
         )
     if old != new:
         raise ResumeRefused(f"--resume {record.out_dir}: the tools image changed since the run began ({old} → {new})")
@@ -83,26 +82,25 @@ def check_closure(record: RunRecord, began_with: str | None, mirror_record: dict
 
 
 def versions_of(record: RunRecord) -> dict[str, str]:
-    return {name: info["version"] for name, info in record.data["tools"].items() if info.get("version")}
+    return {name: info.version for name, info in record.run.tools.items() if info.version}
 
 
 def finished_units(record: RunRecord) -> set[tuple[str, str]]:
-    return {(tool, key) for tool, info in record.data["tools"].items() for key, entry in info["layouts"].items()
-            if entry.get("status") in FINISHED}  # fmt: skip
+    return {(tool, key) for tool, key, unit in record.run.units() if unit.finished}
 
 
 def discard_unfinished(record: RunRecord) -> list[str]:
     """Drop every unit without a final status, with its failures; which ones (tool key)."""
     dropped = []
-    for tool, info in list(record.data["tools"].items()):
-        for key, entry in list(info["layouts"].items()):
-            if entry.get("status") not in FINISHED:
-                del info["layouts"][key]
+    run = record.run
+    for tool, info in list(run.tools.items()):
+        for key, unit in list(info.layouts.items()):
+            if not unit.finished:
+                del info.layouts[key]
                 dropped.append(f"{tool} {key}")
-                record.data["failures"] = [f for f in record.data["failures"]
-                                           if not (f["tool"] == tool and f.get("layout") == key)]  # fmt: skip
-        if not info["layouts"]:
-            del record.data["tools"][tool]
+                run.failures = [f for f in run.failures if not (f.tool == tool and f.layout == key)]
+        if not info.layouts:
+            del run.tools[tool]
         else:
             record.settle(tool)
     return dropped
@@ -113,12 +111,13 @@ def begin(record: RunRecord, command: list[str], units: list[Unit]) -> tuple[lis
     Returns (discarded units, finished units)."""
     dropped = discard_unfinished(record)
     done = finished_units(record)
-    record.data.setdefault("resumes", []).append(
-        {"at": now(), "command": command, "status_before": record.data.get("status"), "discarded": dropped,
+    record.run.resumes = record.run.resumes or []
+    record.run.resumes.append(
+        {"at": now(), "command": command, "status_before": record.run.status, "discarded": dropped,
          "kept": sorted(f"{tool} {key}" for tool, key in done),
          "remaining": [u.label() for u in units if (u.tool, u.key) not in done]}
     )  # fmt: skip
-    record.data["status"], record.data["finished"] = "running", None
+    record.run.status, record.run.finished = "running", None
     record.save()
     return dropped, done
 

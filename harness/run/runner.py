@@ -19,6 +19,7 @@ from rich.console import Console
 from harness.backends.base import Backend, BackendError, StepResult, ToolUnavailable
 from harness.packages import mirror
 from harness.record import overhead
+from harness.record.model import Step as StepRecord
 from harness.record.run import RunRecord, exit_status, now
 from harness.record.states import LOCKED, WARM_LOCKED, states_of
 from harness.run import diskspace, filesystems, proof, removals, resume
@@ -112,18 +113,17 @@ class Runner:
             finally:
                 self._stack.close()
             total = time.perf_counter() - started + self.timers["image"]
-            steps = sum(s["wall_s"] for _, _, entry in self.record.layouts() for s in entry["steps"])
+            steps = sum(s.wall_s for _, _, unit in self.record.run.units() for s in unit.steps)
             spent = overhead.account(total, steps, self.timers)
             if self.resumed:  # steps_s counts every kept step already; the rest adds up over sittings
                 for name, value in self.resumed.overhead.items():
                     if name not in ("steps_s", "share"):
                         spent[name] = spent.get(name, 0.0) + value
                 spent["share"] = overhead.share_of(spent) or 0.0
-            self.record.data["overhead"] = spent
-            self.record.data["status"] = status
-            self.record.data["finished"] = now()
+            run = self.record.run
+            run.overhead, run.status, run.finished = spent, status, now()
             self.record.save(readable=True)
-        return exit_status(self.record.data)
+        return exit_status(self.record.run)
 
     @contextmanager
     def untimed(self, name: str, fill: bool = False):
@@ -136,7 +136,7 @@ class Runner:
             with self.timed(name), self.disk_apart(), self.concurrent.window(fillers[0], stop_fillers=fillers[1]):
                 yield
         finally:
-            self.record.data["concurrent"] = self.concurrent.intervals
+            self.record.run.concurrent = self.concurrent.intervals
             self.record.save()
 
     @contextmanager
@@ -169,11 +169,11 @@ class Runner:
                 self.urls = self.backend.serve(folder, self.python())
         except (mirror.MirrorError, BackendError) as exc:
             return {"*": f"the mirror could not be made: {exc}"}
-        self.record.data["backend"].update(self.backend.describe())  # serving changed its network
+        self.record.run.backend.update(self.backend.describe())  # serving changed its network
         found = {**mirror.summary(folder), "urls": self.urls}
         if self.resumed:
             resume.check_closure(self.record, self.resumed.closure, found)
-        self.record.data["mirror"] = found
+        self.record.run.mirror = found
         roles = ", ".join(f"{count} {role}" for role, count in found["roles"].items())
         self.say(f"mirror: {len(found['files'])} files ({roles}) served at {', '.join(self.urls.values())}")
         self.record.save()
@@ -181,7 +181,7 @@ class Runner:
             pythons = list(dict.fromkeys(self.scenario.python_of(p) for p in self.scenario.projects))
             with self.timed("mirror"):
                 found = provide_channel(self.backend, folder, pythons, self.say)
-            self.record.data["conda_channel"] = found
+            self.record.run.conda_channel = found
             self.channel = None if "error" in found else found.get("url")
             self.record.save()
         return {}
@@ -195,7 +195,7 @@ class Runner:
     def check_space(self) -> None:
         """Refuse a run that would fill the disk (with its estimate: docs/running.md); then
         watch the disk, so each tool's real peak stands beside the estimate in run.json."""
-        closure = self.record.data.get("mirror")
+        closure = self.record.run.mirror
         where = self.backend.free_space()
         if not closure or where is None:
             return  # live indexes or a remote engine: nothing known to estimate with
@@ -221,11 +221,11 @@ class Runner:
             self._run_tool(tool, layout, layout, blocked)
             return
         key = f"{layout}@{filesystem}"
-        size = ((self.record.data.get("mirror") or {}).get("estimate") or {}).get("needed_bytes", 0)
+        size = ((self.record.run.mirror or {}).get("estimate") or {}).get("needed_bytes", 0)
         try:
-            with self.timed("setup"), filesystems.private(filesystem, f"{self.record.data['run_id']}-{tool}-{filesystem}",
+            with self.timed("setup"), filesystems.private(filesystem, f"{self.record.run.run_id}-{tool}-{filesystem}",
                                                           size) as private:  # fmt: skip
-                self.record.layout(tool, key)["filesystem"] = private.to_json()
+                self.record.layout(tool, key).filesystem = private.to_json()
                 self.private = private
                 self._run_tool(tool, layout, key, blocked)
         except filesystems.Unavailable as exc:
@@ -238,10 +238,11 @@ class Runner:
         entry = self.record.layout(tool, key)
         adapter = self.adapter(tool)
         if adapter.variant_of:
-            info["variant"] = {"of": adapter.variant_of, "env": adapter.variant_env}
+            info.variant = {"of": adapter.variant_of, "env": adapter.variant_env}
         reason = adapter.unavailable(self.source_for(self.scenario.projects[0]), dict(os.environ))
-        if reason and adapter.conda_channel and "error" in self.record.data.get("conda_channel", {}):
-            reason = self.record.data["conda_channel"]["error"]
+        channel = self.record.run.conda_channel or {}
+        if reason and adapter.conda_channel and "error" in channel:
+            reason = channel["error"]
         if reason:
             self.unavailable(tool, key, reason)
             return
@@ -257,7 +258,7 @@ class Runner:
                     sandbox = dataclasses.replace(sandbox, python_version=self.scenario.python)
                     self.backend.reset(sandbox)
                     if self.private:  # empty trees: what the file system holds before any tool runs
-                        entry["statvfs"] = {"start_bytes": self.private.used(), "start_metadata_bytes": self.private.metadata()}
+                        entry.statvfs = {"start_bytes": self.private.used(), "start_metadata_bytes": self.private.metadata()}
                     version_step = adapter.version_step(sandbox)
                     version = self.backend.run(sandbox, version_step, f"{tool}/{key}/version")
             except (ToolUnavailable, BackendError) as exc:
@@ -266,27 +267,27 @@ class Runner:
             if not version.ok:
                 self.unavailable(tool, key, f"`{version_step.display()}` failed: {version.tail[-300:]}")
                 return
-            info["version"] = adapter.parse_version(version.tail)
+            info.version = adapter.parse_version(version.tail)
             if self.resumed:
-                resume.check_version(self.record, tool, info["version"], self.resumed.versions)
-            info["link_mode_configured"] = adapter.link_mode_configured()
-            if adapter.conda_channel and (self.record.data.get("conda_channel") or {}).get("stand_in"):
-                info["stand_in"] = adapter.measured_as(info["version"])  # every figure of it is named so
+                resume.check_version(self.record, tool, info.version, self.resumed.versions)
+            info.link_mode_configured = adapter.link_mode_configured()
+            if adapter.conda_channel and (self.record.run.conda_channel or {}).get("stand_in"):
+                info.stand_in = adapter.measured_as(info.version)  # every figure of it is named so
             self.materialize(adapter, sandbox, key, blocked)
         finally:
             if disk_start is not None:
-                entry["disk_peak_bytes"] = self.disk_watch.peak_since(disk_start)
+                entry.disk_peak_bytes = self.disk_watch.peak_since(disk_start)
                 # left out of the peak: what windows changed meanwhile (earlier tools' trees removed)
-                entry["disk_apart_bytes"] = self.disk_watch.apart_bytes - apart_start
+                entry.disk_apart_bytes = self.disk_watch.apart_bytes - apart_start
             if sandbox is not None:
                 with self.timed("cleanup"):
                     self.retire(sandbox, f"{tool}/{key}")
-        failed = [f for f in self.record.data["failures"] if f["tool"] == tool and f["layout"] == key]
-        entry["status"] = "failed" if failed else "ok"
-        entry["reason"] = failed[0]["reason"] if failed else ""
+        failed = [f for f in self.record.run.failures if f.tool == tool and f.layout == key]
+        entry.status = "failed" if failed else "ok"
+        entry.reason = failed[0].reason if failed else ""
         self.record.settle(tool)
         self.record.save()
-        self.say(f"[bold]{tool}[/] ({key}): {entry['status']}")
+        self.say(f"[bold]{tool}[/] ({key}): {entry.status}")
 
     def retire(self, sandbox: Sandbox, what: str) -> None:
         """Done with SANDBOX: its logs come out now; its trees go after the removals queued
@@ -303,7 +304,7 @@ class Runner:
         if self.disk_watch is None:  # nothing known to estimate with, or no peak to keep apart
             return False
         where = self.backend.free_space()
-        estimate = ((self.record.data.get("mirror") or {}).get("estimate") or {}).get("needed_bytes")
+        estimate = ((self.record.run.mirror or {}).get("estimate") or {}).get("needed_bytes")
         return removals.room_to_defer(where and where[1], estimate)
 
     def adapter(self, tool: str) -> ToolAdapter:
@@ -311,7 +312,7 @@ class Runner:
 
     def unavailable(self, tool: str, layout: str, reason: str) -> None:
         entry = self.record.layout(tool, layout)
-        entry["status"], entry["reason"] = "unavailable", reason
+        entry.status, entry.reason = "unavailable", reason
         self.record.settle(tool)
         self.record.save()
         self.say(f"[bold]{tool}[/] ({layout}): unavailable: {reason}")
@@ -333,7 +334,7 @@ class Runner:
         tool = adapter.name
         entry = self.record.layout(tool, layout)
         cells = plan(self.scenario, tool, layout, lockable=adapter.lock_file is not None)
-        entry["states"] = list(states_of(adapter.lock_file is not None))
+        entry.states = list(states_of(adapter.lock_file is not None))
         measured_after = last_fleet_cell(cells)
         made: set[str] = set()
         unproved: set[str] = set()
@@ -405,7 +406,7 @@ class Runner:
         sandbox = self.measure.project_sandbox(sandbox, project)
         source = self.source_for(project)
         python = self.scenario.python_of(project)
-        asked = proof.asked_of(project, self.record.data.get("mirror"), python)
+        asked = proof.asked_of(project, self.record.run.mirror, python)
         files = adapter.project_files(project.name, asked, source, python)
         clear = tree_plan(cell, sandbox.project_dir(project.name), adapter.cache_dirs(sandbox), sandbox.home,
                           adapter.env_paths, adapter.lock_file, files)  # fmt: skip
@@ -425,10 +426,12 @@ class Runner:
         if before is not None:
             with self.timed("statvfs"):
                 spent = self.private.used() - before
-            self.record.layout(tool, cell.layout).setdefault("statvfs", {}).setdefault("cells", []).append(
+            unit = self.record.layout(tool, cell.layout)
+            unit.statvfs = unit.statvfs or {}
+            unit.statvfs.setdefault("cells", []).append(
                 {"project": project.name, "state": cell.state, "repetition": cell.repetition, "spent_bytes": spent})
         for step, result in zip(steps, results, strict=False):
-            self.record.layout(tool, cell.layout)["steps"].append(self.step_record(cell, step, result, span))
+            self.record.layout(tool, cell.layout).steps.append(self.step_record(cell, step, result, span))
             self.say(
                 f"  {tool} {cell.layout} r{cell.repetition} {project.name} {cell.state:<11} {step.operation:<7} "
                 f"{result.wall_s:7.2f} s" + ("" if result.ok else f"  [red]exit {result.exit_code}[/]")
@@ -440,27 +443,15 @@ class Runner:
         self.record.save()
         return len(results) == len(steps) and all(result.ok for result in results)
 
-    def step_record(self, cell, step, result: StepResult, span: list[float]) -> dict:
-        record = {
-            "tool": cell.tool,
-            "layout": cell.layout,
-            "project": cell.project.name,
-            "state": cell.state,
-            "fleet": cell.fleet,
-            "operation": step.operation,
-            "repetition": cell.repetition,
-            "argv": list(step.argv),
-            "exit_code": result.exit_code,
-            "wall_s": result.wall_s,
-            "user_s": result.user_s,
-            "sys_s": result.sys_s,
-            "max_rss_kib": result.max_rss_kib,
-            "log": os.path.relpath(result.log, self.record.out_dir.resolve()),
-            "span": span,  # the cell's host interval: no concurrent job may fall inside it
-        }
-        if not result.ok:
-            record["tail"] = result.tail
-        if result.left_running:  # killed after the step: their work is in no step's figures
-            record["left_running"] = list(result.left_running)
-        return record
+    def step_record(self, cell, step, result: StepResult, span: list[float]) -> StepRecord:
+        return StepRecord(
+            tool=cell.tool, layout=cell.layout, project=cell.project.name, state=cell.state, fleet=cell.fleet,
+            operation=step.operation, repetition=cell.repetition, argv=list(step.argv), exit_code=result.exit_code,
+            wall_s=result.wall_s, user_s=result.user_s, sys_s=result.sys_s, max_rss_kib=result.max_rss_kib,
+            log=os.path.relpath(result.log, self.record.out_dir.resolve()),
+            span=span,  # the cell's host interval: no concurrent job may fall inside it
+            tail=None if result.ok else result.tail,
+            # killed after the step: their work is in no step's figures
+            left_running=list(result.left_running) if result.left_running else None,
+        )  # fmt: skip
 

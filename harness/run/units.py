@@ -4,7 +4,7 @@ A unit is everything one tool does in one layout on one file system: its fleet, 
 that fleet and its time matrix. It is never cut in two, because its disk figures are taken on
 the trees its own cells made. run.json records a unit under its tool and key (`same-volume`, or
 `same-volume@xfs` on a private file system); a unit is finished when that entry has a final
-status (ok, failed, unavailable).
+status (ok, failed, unavailable: Unit.finished in harness/record/model.py).
 """
 
 from __future__ import annotations
@@ -14,8 +14,6 @@ from dataclasses import dataclass
 
 from harness.run.filesystems import ENGINE
 from harness.scenario.model import Scenario
-
-FINISHED = ("ok", "failed", "unavailable")
 
 
 class ShardError(ValueError):
