@@ -66,10 +66,10 @@ def lock_packages(path: Path) -> dict[str, str]:
 
 
 def resolved_at(run_dir: Path, run: Run) -> str:
-    record = run.mirror or {}
-    if record.get("resolved_at"):
-        return record["resolved_at"]
-    closure_json = Path(record.get("folder", "")) / "closure.json"
+    mirror = run.mirror
+    if mirror and mirror.resolved_at:
+        return mirror.resolved_at
+    closure_json = Path((mirror.folder if mirror else None) or "") / "closure.json"
     if closure_json.is_file():  # mirrors made before closure.json said when
         return datetime.fromtimestamp(closure_json.stat().st_mtime, UTC).isoformat(timespec="seconds")
     raise SystemExit(f"{run_dir}: the run's mirror does not say when it was resolved: give --exclude-newer")
@@ -97,7 +97,7 @@ def main() -> int:
     parser.add_argument("--exclude-newer", help="ISO time; default: when the run's mirror was resolved")
     args = parser.parse_args()
     run = load(args.run_dir)
-    scenario = scenarios.load(run.scenario["path"])
+    scenario = scenarios.load(run.scenario.path)
     project = scenario.projects[0]
     when = args.exclude_newer or resolved_at(args.run_dir, run)
     print(f"live lock of {scenario.name}/{project.name} from the indexes as of {when} ...", flush=True)

@@ -97,7 +97,7 @@ def main() -> int:
     table = Table(title="Harness time beside the steps' (s, and % of the steps)")
     table.add_column("part")
     for folder, run in runs:
-        table.add_column(f"{folder.name}\n{', '.join(run.scenario['tools'])}, {len(run.projects)} projects",
+        table.add_column(f"{folder.name}\n{', '.join(run.scenario.tools)}, {len(run.projects)} projects",
                          justify="right")  # fmt: skip
     names = list(dict.fromkeys(name for _, run in runs for name in parts_of(run.overhead or {})))
 

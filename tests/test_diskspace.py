@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+from harness.record.model import Mirror
 from harness.run.diskspace import ENV_OVERHEAD, RESERVE, DiskWatch, estimate
 from harness.scenario.model import Project
 
 
-def mirror() -> dict:
+def mirror() -> Mirror:
     """Two groups' install sets, as closure.json records them: a shared package and two builds."""
     files = [
         {"name": "common", "version": "1", "filename": "c.whl", "size": 100, "unpacked_bytes": 1_000, "source_bytes": 300},
@@ -19,7 +20,7 @@ def mirror() -> dict:
          "files": ["c.whl", "t-cpu.whl"], "python": ""},
         {"dependencies": ["common", "torch"], "sources": {"torch": "cuda"}, "installs": [["common", "1"], ["torch", "1"]]},
     ]  # fmt: skip
-    return {"files": files, "projects": projects}
+    return Mirror.from_json({"files": files, "projects": projects})
 
 
 def test_each_env_is_charged_its_own_install_set():

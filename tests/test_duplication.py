@@ -13,6 +13,7 @@ from dataclasses import replace
 import pytest
 
 from harness.packages.synth import SynthPackage, build_wheel
+from harness.record.model import MirrorFile
 from harness.record.run import load
 from harness.report import duplication
 from harness.report.claims import METRICS
@@ -93,7 +94,7 @@ def test_where_one_envs_bytes_go(measured):
     assert 0 <= cpu_bytes - wheel_bytes(CPU_BUILD) < 4096 and 0 <= gpu_bytes - wheel_bytes(GPU_BUILD) < 4096
     # Every generated payload embeds its version; only the dist-info's WHEEL (87 B) and
     # top_level.txt (9 B) are alike, under two dist-info names: content counts, not paths.
-    (builds,) = [b for b in run.mirror["builds"] if b["name"] == "torchish"]
+    (builds,) = [b for b in run.mirror.builds if b["name"] == "torchish"]
     assert (builds["identical_files"], builds["identical_bytes"]) == (2, 87 + 9)
     (env_rows,) = [t for t in duplication.duplication_tables(run) if t.title.endswith("where one env's bytes go")]
     assert next(r for r in env_rows.rows if r[0] == "torchish")[-1] == "0.0"  # 96 B, in MiB
@@ -124,9 +125,9 @@ def test_what_each_tool_shares_across_groups(measured):
     nvidia = (3 * 524288 + 2 * 262144) / MIB
     assert nvidia <= float(rows["uv"]["only in some groups: physical MiB"]) < nvidia + 0.2
     assert 2 * nvidia <= float(rows["pip-venv"]["only in some groups: physical MiB"]) < 2 * nvidia + 0.4
-    disk = {tool: {r["scope"]: r for r in run.tools[tool].layouts["same-volume"].disk["roots"]} for tool in rows}
+    disk = {tool: {r.scope: r for r in run.tools[tool].layouts["same-volume"].disk.roots} for tool in rows}
     for tool, row in rows.items():  # one env of each group, as du sees its project folder
-        assert row["one gpu env MiB (du)"] == f"{disk[tool]['gpu-01']['physical_bytes'] / MIB:,.1f}"
+        assert row["one gpu env MiB (du)"] == f"{disk[tool]['gpu-01'].physical_bytes / MIB:,.1f}"
         assert float(row["one gpu env MiB (du)"]) > float(row["one cpu env MiB (du)"]) > 0
     for row in rows.values():
         assert row["different builds: shared MiB"] == "0.0"
@@ -142,10 +143,9 @@ def test_what_each_tool_shares_across_groups(measured):
 
 def test_no_groups_no_section(measured):
     _, run = measured
-    one_group = replace(run, scenario={**run.scenario, "projects": [{**p, "group": "app"} for p in run.projects]})
+    one_group = replace(run, scenario=replace(run.scenario, projects=[replace(p, group="app") for p in run.projects]))
     assert duplication.project_groups(one_group) == {} and duplication.duplication_tables(one_group) == []
-    older = replace(run, scenario={**run.scenario, "projects": [{k: v for k, v in p.items() if k != "group"}
-                                                                for p in run.projects]})  # fmt: skip
+    older = replace(run, scenario=replace(run.scenario, projects=[replace(p, group=None) for p in run.projects]))
     assert duplication.duplication_tables(older) == []  # runs made before groups were recorded
 
 
@@ -162,7 +162,7 @@ def _wheel(path, files: dict[str, bytes]) -> dict:
             record.append(f"{name},sha256={digest},{len(data)}")
         record.append("pkg-1.0.dist-info/RECORD,,")
         archive.writestr("pkg-1.0.dist-info/RECORD", "\n".join(record) + "\n")
-    return {"name": "pkg", "filename": path.name, "index": path.parent.name, "sha256": path.name, "role": "install"}
+    return MirrorFile(name="pkg", filename=path.name, index=path.parent.name, sha256=path.name, role="install")
 
 
 def test_builds_hold_alike_what_their_records_hash_alike(tmp_path):
@@ -174,7 +174,7 @@ def test_builds_hold_alike_what_their_records_hash_alike(tmp_path):
         _wheel(tmp_path / "cpu" / "pkg-1.0+cpu-py3-none-any.whl", {"pkg/__init__.py": common, "pkg/_c.so": b"c" * 5000}),
         _wheel(tmp_path / "cuda" / "pkg-1.0-py3-none-any.whl",
                {"pkg/__init__.py": common, "pkg/_c.so": b"g" * 9000, "pkg/copy_of_init.py": common}),
-        {"name": "other", "filename": "other-1.whl", "index": "cpu", "sha256": "x", "role": "install"},  # one build only
+        MirrorFile(name="other", filename="other-1.whl", index="cpu", sha256="x", role="install"),  # one build only
     ]  # fmt: skip
     [found] = compare_builds(tmp_path, files)
     assert found["name"] == "pkg" and found["identical_files"] == 1  # one hash, listed twice in the CUDA wheel

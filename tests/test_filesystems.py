@@ -180,12 +180,14 @@ def test_a_claim_gets_a_verdict_per_file_system(measured):
 def test_link_mode_is_the_class_holding_most_bytes():
     """btrfs inlines files under 2 KiB in its metadata, out of any clone's reach: an env of small
     packages then has more copied files than clones, yet nearly all its bytes are clones."""
+    from harness.record.disk import DiskRoot
     from harness.record.links import observed_link_mode
 
     def env(unique, reflinked, hardlinked=(0, 0), symlinks=0):
         pair = lambda c, b: {"count": c, "bytes": b}  # noqa: E731
-        return {"links": {"unique": pair(*unique), "reflinked": pair(*reflinked), "hardlinked_cache": pair(*hardlinked),
-                          "hardlinked_roots": pair(0, 0), "symlinks_out": pair(symlinks, 0)}}  # fmt: skip
+        return DiskRoot.from_json({"links": {"unique": pair(*unique), "reflinked": pair(*reflinked),
+                                             "hardlinked_cache": pair(*hardlinked), "hardlinked_roots": pair(0, 0),
+                                             "symlinks_out": pair(symlinks, 0)}})  # fmt: skip
 
     # 180 files of one link: 79 clones holding 2.35 MB, 101 small copies holding 0.36 MB (uv, btrfs, smoke).
     assert observed_link_mode([env((180, 2_711_552), (79, 2_351_104))]) == ("clone", {"clone": 79, "copy": 101, "hardlink": 0,

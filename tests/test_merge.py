@@ -55,18 +55,18 @@ def test_merge_of_a_runs_parts_gives_its_tables():
     assert list(merged.tools) == names  # in envbench's tool order, whatever the parts' order
     assert comparable(merged) and comparable(merged) == comparable(whole)
     assert {info.part for info in merged.tools.values()} == {"part0", "part1", "part2"}
-    assert [p["tools"] for p in merged.parts] == [names[i::3] for i in range(3)]
+    assert [p.tools for p in merged.parts] == [names[i::3] for i in range(3)]
 
 
 def test_merge_refuses_other_scenarios_closures_and_repeated_tools():
     whole = json.loads((TRIO / "run.json").read_text())
     a, b = split(whole, ["uv"], "a"), split(whole, ["poetry"], "b")
-    other_scenario = replace(b, scenario={**b.scenario, "repetitions": 3})
+    other_scenario = replace(b, scenario=replace(b.scenario, repetitions=3))
     with pytest.raises(MergeError, match=r"^b: scenario trio \(hash \w+\) differs from a's"):
         merged_record([(Path("a"), a), (Path("b"), other_scenario)], Path("m"), [])
-    files = [dict(f) for f in b.mirror["files"]]
-    files[0]["sha256"] = "0" * 64
-    other_closure = replace(b, mirror={**b.mirror, "files": files})
+    files = [replace(f) for f in b.mirror.files]
+    files[0].sha256 = "0" * 64
+    other_closure = replace(b, mirror=replace(b.mirror, files=files))
     with pytest.raises(MergeError, match="^b: mirror closure .* differs from a's"):
         merged_record([(Path("a"), a), (Path("b"), other_closure)], Path("m"), [])
     with pytest.raises(MergeError, match=r"^b: tool uv \(same-volume\) is in a too"):
@@ -79,7 +79,7 @@ def test_merge_cli_refusal_is_one_line_exit_2(tmp_path, cli):
     for folder, tools, repetitions in ((a, ["uv"], 5), (b, ["pdm"], 4)):
         folder.mkdir()
         part = split(whole, tools, folder.name)
-        part.scenario = {**part.scenario, "repetitions": repetitions}
+        part.scenario = replace(part.scenario, repetitions=repetitions)
         (folder / "run.json").write_text(json.dumps(part.to_json()))
     status, out, err = cli("merge", a, b, "--out", tmp_path / "m")
     assert status == 2 and out == ""

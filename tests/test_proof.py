@@ -18,6 +18,7 @@ import pytest
 from uv import find_uv_bin
 
 from harness.packages import mirror, synth
+from harness.record.model import Mirror
 from harness.run import proof
 from harness.sandbox import FOLDER as SANDBOX
 from harness.sandbox import probe as probe_script
@@ -135,7 +136,7 @@ def test_build_requirements_of_the_mirror_do_not_judge_the_envs_seed_packages(tm
     record = {"files": [{"name": "plain", "version": "1.0", "role": "install"},
                         {"name": "setuptools", "version": "84.2.1", "role": "build"}],
               "projects": [{"dependencies": ["plain"], "sources": {}, "installs": [["plain", "1.0"]]}]}  # fmt: skip
-    expected = proof.expected_for(record, ["plain"], {})
+    expected = proof.expected_for(Mirror.from_json(record), ["plain"], {})
     assert "setuptools" not in expected.served
     report = {"packages": [{"name": "plain", "version": "1.0", "sha256": "x"}, {"name": "setuptools", "version": "66.1.1"}],
               "imports": {"plain": None}}  # fmt: skip
@@ -180,9 +181,9 @@ def test_a_constraint_on_an_installed_package_is_asked_of_every_tool():
 
     project = Project("ha", ("httpx==0.24.1", "pyopenssl==23.2.0"), constraints=("anyio==3.7.1", "pyOpenSSL>=23.1.0",
                       "numpy==1.23.2"))  # fmt: skip
-    record = {"files": [], "projects": [{"dependencies": list(project.dependencies), "sources": {}, "python": "",
-              "constraints": list(project.constraints), "installs": [["httpx", "0.24.1"], ["anyio", "3.7.1"],
-              ["pyopenssl", "23.2.0"]]}]}  # fmt: skip
+    record = Mirror.from_json({"files": [], "projects": [{"dependencies": list(project.dependencies), "sources": {}, "python": "",
+                               "constraints": list(project.constraints), "installs": [["httpx", "0.24.1"], ["anyio", "3.7.1"],
+                               ["pyopenssl", "23.2.0"]]}]})  # fmt: skip
     # anyio is installed: asked for; numpy is not: left out; pyOpenSSL's constraint narrows its dependency
     assert proof.asked_of(project, record, "3.11") == ("httpx==0.24.1", "pyopenssl==23.2.0,>=23.1.0", "anyio==3.7.1")
     assert proof.asked_of(Project("x", ("httpx",)), record, "3.11") == ("httpx",)  # no constraints: as given

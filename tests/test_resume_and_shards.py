@@ -176,7 +176,7 @@ def test_plan_prints_the_split_and_runs_nothing(cli, tmp_path, isolated_work):
 
 
 def test_a_resume_is_refused_when_tools_image_version_or_closure_changed(tmp_path):
-    from harness.record.model import Run
+    from harness.record.model import Mirror, Run
     from harness.record.run import RunRecord, closure_hash
     from harness.run import resume
 
@@ -189,8 +189,8 @@ def test_a_resume_is_refused_when_tools_image_version_or_closure_changed(tmp_pat
     resume.check_version(record, "uv", "0.13.9", {"uv": "0.13.9"})
     with pytest.raises(resume.ResumeRefused, match="uv is 0.14.0 now, the run began with 0.13.9"):
         resume.check_version(record, "uv", "0.14.0", {"uv": "0.13.9"})
-    files = {"files": [{"filename": "a-1-py3-none-any.whl", "sha256": "0" * 64}]}
+    files = Mirror.from_json({"files": [{"filename": "a-1-py3-none-any.whl", "sha256": "0" * 64}]})
     resume.check_closure(record, closure_hash(files), files)
-    other = {"files": [{"filename": "a-2-py3-none-any.whl", "sha256": "1" * 64}]}
+    other = Mirror.from_json({"files": [{"filename": "a-2-py3-none-any.whl", "sha256": "1" * 64}]})
     with pytest.raises(resume.ResumeRefused, match="the mirror closure changed since the run began"):
         resume.check_closure(record, closure_hash(files), other)

@@ -53,6 +53,34 @@ def test_tools_are_named_in_their_adapters_and_the_registry_only():
     assert places and all(place.startswith("harness/tools/") for place in places), places
 
 
+# Keys only run.json has (its records' fields): read by key, they bypass the typed records.
+RUN_JSON_KEYS = {"roots", "scope", "marginal_bytes", "exclusive_bytes", "statvfs", "fleet_bytes", "freed_bytes", "run_id",
+                 "disk", "steps", "envs", "layouts", "links", "growth", "parts", "proved", "wall_s"}  # fmt: skip
+
+
+def keyed(tree: ast.AST) -> list[tuple[int, str]]:
+    """(line, key) of each `x["key"]` and `x.get("key")` with a run.json key."""
+    found = []
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Subscript) and isinstance(node.slice, ast.Constant):
+            key = node.slice.value
+        elif isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute) and node.func.attr == "get" and node.args:
+            key = getattr(node.args[0], "value", None)
+        else:
+            continue
+        if key in RUN_JSON_KEYS:
+            found.append((node.lineno, key))
+    return found
+
+
+def test_run_json_is_read_through_its_records_only():
+    """Outside harness/record/ (the records) and harness/sandbox/ (scripts that write the plain
+    JSON the records read), nothing reads run.json's keys by string."""
+    found = [f"{path}:{line} [{key!r}]" for path, _, tree in modules() for line, key in keyed(tree)
+             if path.parts[1] not in ("record", "sandbox")]  # fmt: skip
+    assert found == []
+
+
 def test_every_check_here_can_fail():
     """Each rule above, on a module written to break it."""
     long_body = "\n".join(f"    x{i} = {i}" for i in range(MAX_FUNCTION_LINES))
@@ -61,3 +89,4 @@ def test_every_check_here_can_fail():
     assert function.end_lineno - function.lineno + 1 > MAX_FUNCTION_LINES
     assert any(isinstance(n, ast.ImportFrom) and n.module.startswith("harness.") for n in ast.walk(function))
     assert any(isinstance(n, ast.Constant) and n.value in NAMES for n in ast.walk(tree))
+    assert sorted(keyed(ast.parse('unit["disk"]["roots"]\nrun.get("parts")'))) == [(1, "disk"), (1, "roots"), (2, "parts")]

@@ -134,14 +134,14 @@ def test_freed_share_reads_statvfs_on_a_private_file_system_and_the_scan_elsewhe
     elsewhere the scanner's exclusive bytes, mean over projects."""
     run = load_run(ROOT / "results" / "seed-filesystems-20261202")
     unit = run.tools["uv"].layouts["same-volume@btrfs"]
-    delete = unit.statvfs["delete"]
-    deleted = next(r for r in unit.disk["roots"] if r["scope"] == delete["project"])
+    delete = unit.statvfs.delete
+    [deleted] = unit.disk.scoped(delete.project)
     share = claims.freed_share(run, "uv", layout="same-volume@btrfs")
-    assert share == delete["freed_bytes"] / deleted["physical_bytes"]
-    assert share != deleted["exclusive_bytes"] / deleted["physical_bytes"]  # not the scanner's figure
+    assert share == delete.freed_bytes / deleted.physical_bytes
+    assert share != deleted.exclusive_bytes / deleted.physical_bytes  # not the scanner's figure
     smoke = load_run(SMOKE)
     roots = smoke.tools["uv"].layouts["same-volume"].project_roots()
-    assert claims.freed_share(smoke, "uv") == sum(r["exclusive_bytes"] / r["physical_bytes"] for r in roots) / len(roots)
+    assert claims.freed_share(smoke, "uv") == sum(r.exclusive_bytes / r.physical_bytes for r in roots) / len(roots)
 
 
 def test_a_stand_in_gives_its_figure_and_never_a_verdict(tmp_path):

@@ -49,7 +49,7 @@ def stdout_console() -> Console:
 def print_main_table(run: Run) -> None:
     """The answer table: what each tool cost for the whole fleet, cheapest first."""
     answer = answer_table(run)
-    table = Table(title=f"envbench {run.scenario['name']}: {len(run.projects)} projects")
+    table = Table(title=f"envbench {run.scenario.name}: {len(run.projects)} projects")
     for header in answer.headers:
         table.add_column(header, justify="left" if header in ("tool", "layout") else "right")
     for row in answer.rows:

@@ -29,14 +29,14 @@ def command(args) -> int:
         print(f"envbench mirror: {exc}", file=sys.stderr)
         return EXIT_FAILED
     found = mirror.summary(folder)
-    roles = ", ".join(f"{count} {role}" for role, count in found["roles"].items())
-    title = f"{scenario.name}: {len(found['files'])} files ({roles}); the target installs {found['bytes'] / 2**20:,.1f} MiB"
+    roles = ", ".join(f"{count} {role}" for role, count in found.roles.items())
+    title = f"{scenario.name}: {len(found.files)} files ({roles}); the target installs {found.bytes / 2**20:,.1f} MiB"
     table = Table(title=title)
     for header in ("name", "version", "file", "role", "index", "MiB", "sha256"):
         table.add_column(header, justify="right" if header == "MiB" else "left")
-    for entry in found["files"]:
-        table.add_row(entry["name"], entry["version"], entry["filename"], entry["role"], entry["index"],
-                      tables.mib(entry["size"]), entry["sha256"][:16])  # fmt: skip
+    for entry in found.files:
+        table.add_row(entry.name, entry.version, entry.filename, entry.kind, entry.index, tables.mib(entry.size),
+                      entry.sha256[:16])  # fmt: skip
     stdout_console().print(table)
     print(f"mirror: {folder}")
     return EXIT_OK

@@ -10,6 +10,7 @@ import sys
 from rich.table import Table
 
 from harness.cli.common import EXIT_FAILED, EXIT_OK, UsageError, stdout_console
+from harness.record.disk import DiskReport
 from harness.report import tables
 from harness.sandbox import scan
 
@@ -26,6 +27,7 @@ def command(args) -> int:
     if missing:
         raise UsageError(f"{missing[0]}: no such file or directory")
     result = scan.scan(args.paths)
+    report = DiskReport.from_json(result)
     if args.json:
         print(json.dumps(result))
     else:
@@ -41,34 +43,32 @@ def command(args) -> int:
             "symlinks",
         ):
             table.add_column(header, justify="left" if header == "path" else "right")
-        for root in result["roots"]:
-            linked = sum(root["links"][k]["count"] for k in ("hardlinked_cache", "hardlinked_roots", "hardlinked_elsewhere"))
+        for root in report.roots:
             table.add_row(
-                root["path"],
-                tables.mib(root["physical_bytes"]),
-                tables.mib(root["apparent_bytes"]),
-                tables.mib(root["exclusive_bytes"]),
-                tables.mib(root["marginal_bytes"]),
-                f"{root['files']:,}",
-                f"{linked:,}",
-                f"{root['symlinks']:,}",
+                root.path,
+                tables.mib(root.physical_bytes),
+                tables.mib(root.apparent_bytes),
+                tables.mib(root.exclusive_bytes),
+                tables.mib(root.marginal_bytes),
+                f"{root.files:,}",
+                f"{root.links.hardlinked:,}",
+                f"{root.symlinks:,}",
             )
-        total = result["total"]
+        total = report.total
         table.add_row(
             "total (each inode once)",
-            tables.mib(total["physical_bytes"]),
-            tables.mib(total["apparent_bytes"]),
-            tables.mib(total["exclusive_bytes"]),
+            tables.mib(total.physical_bytes),
+            tables.mib(total.apparent_bytes),
+            tables.mib(total.exclusive_bytes),
             "",
-            f"{total['files']:,}",
-            f"{total['hardlinked_files']:,}",
-            f"{total['symlinks']:,}",
+            f"{total.files:,}",
+            f"{total.hardlinked_files:,}",
+            f"{total.symlinks:,}",
         )
         console = stdout_console()
         console.print(table)
-        console.print(
-            f"naive sum {tables.mib(total['naive_bytes'])} MiB; sharing ratio {total['sharing_ratio'] or 0:.2f}", highlight=False
-        )
-    for error in result["errors"]:
+        ratio = total.sharing_ratio or 0
+        console.print(f"naive sum {tables.mib(total.naive_bytes)} MiB; sharing ratio {ratio:.2f}", highlight=False)
+    for error in report.errors:
         print(f"envbench scan: {error}", file=sys.stderr)
-    return EXIT_FAILED if result["errors"] else EXIT_OK
+    return EXIT_FAILED if report.errors else EXIT_OK

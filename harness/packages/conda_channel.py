@@ -37,7 +37,7 @@ from packaging.requirements import Requirement
 from packaging.utils import canonicalize_name
 
 from harness.packages import closure
-from harness.packages.mirror import files_of
+from harness.record.model import Mirror, MirrorFile
 from harness.settings.home import envbench_home
 from harness.tools.conda_names import PYPI, STAND_IN, build_string, conda_name, extra_package, specs_for, subdir
 
@@ -360,23 +360,23 @@ def _no_site_packages(info: dict):
     return keep
 
 
-def channel_id(record: dict, folder: Path, interpreters: list[Interpreter]) -> str:
+def channel_id(record: Mirror, folder: Path, interpreters: list[Interpreter]) -> str:
     inputs = {"converter": CONVERTER, "subdir": subdir(), "pythons": sorted(i.digest for i in interpreters),
-              "installs": sorted({(f["index"], f["sha256"]) for f in _installed(record, folder)})}  # fmt: skip
+              "installs": sorted({(f.index, f.sha256) for f in _installed(record)})}  # fmt: skip
     return hashlib.sha256(json.dumps(inputs, sort_keys=True, default=list).encode()).hexdigest()[:12]
 
 
-def _installed(record: dict, folder: Path) -> list[dict]:
-    wanted = {name for s in record.get("projects", []) for name in s.get("files", [])}
-    return [f for f in files_of(record) if f.get("role", "install") == "install" and (not wanted or f["filename"] in wanted)]
+def _installed(record: Mirror) -> list[MirrorFile]:
+    wanted = {name for s in record.projects for name in s.files or []}
+    return [f for f in record.installed if not wanted or f.filename in wanted]
 
 
 def prepare(folder: Path, interpreters: list[Interpreter], say=lambda text: None) -> Path:
     """The channel of the mirror FOLDER's install sets for each of INTERPRETERS' Pythons (reused
     while its inputs match): subdir/*.conda, repodata.json, and channel.json saying what it holds."""
-    record = json.loads((folder / "closure.json").read_text())
+    record = Mirror.from_json(json.loads((folder / "closure.json").read_text()))
     root = envbench_home() / "channels"
-    target = root / f"{record.get('scenario', 'channel')}-{channel_id(record, folder, interpreters)}"
+    target = root / f"{record.scenario or 'channel'}-{channel_id(record, folder, interpreters)}"
     if (target / "channel.json").exists():
         return target
     building = target.with_name(target.name + ".partial")
@@ -389,12 +389,12 @@ def prepare(folder: Path, interpreters: list[Interpreter], say=lambda text: None
         say(f"conda channel: python {interpreter.info['version']} from {interpreter.info['executable']}")
         made = python_package(interpreter, out)
         pythons[python] = {"package": made.name, **_prefix_files(made)}
-    files = {f["filename"]: f for f in _installed(record, folder)}
-    for project_set in record.get("projects", []):
-        python = ".".join((project_set.get("python") or record.get("python", "")).split(".")[:2])
+    files = {f.filename: f for f in _installed(record)}
+    for project_set in record.projects:
+        python = ".".join((project_set.python or record.python or "").split(".")[:2])
         if python not in by_python:
             continue
-        for filename in project_set.get("files", []):
+        for filename in project_set.files or []:
             entry = files.get(filename)
             if entry is None or any(c["wheel"] == filename and c["python"] == python for c in converted):
                 continue
@@ -402,7 +402,7 @@ def prepare(folder: Path, interpreters: list[Interpreter], say=lambda text: None
                 skipped.append({"file": filename, "python": python, "why": "an sdist: the converter takes wheels only"})
                 continue
             say(f"conda channel: converting {filename} for Python {python}")
-            made = convert_wheel(folder / entry["index"] / filename, python, out, entry["index"])
+            made = convert_wheel(folder / entry.index / filename, python, out, entry.index)
             converted.append({"wheel": filename, "python": python, "packages": [p.name for p in made]})
     asyncio.run(_index_channel(building))
     manifest = {"schema": 1, "stand_in": STAND_IN, "description": DESCRIPTION, "converter": CONVERTER,

@@ -14,6 +14,8 @@ import io
 import zipfile
 from pathlib import Path
 
+from harness.record.model import MirrorFile
+
 
 def record_entries(wheel: Path) -> dict[str, int]:
     """sha256 entry of each file the wheel's RECORD lists -> its size (a hash listed twice, once)."""
@@ -27,22 +29,22 @@ def record_entries(wheel: Path) -> dict[str, int]:
     return found
 
 
-def compare_builds(folder: Path, files: list[dict]) -> list[dict]:
+def compare_builds(folder: Path, files: list[MirrorFile]) -> list[dict]:
     """Per distribution name with two or more installed wheels: the bytes and files every one of
     them holds identically, and each wheel's total (all from the mirror FOLDER's files)."""
-    wheels: dict[str, list[dict]] = {}
+    wheels: dict[str, list[MirrorFile]] = {}
     for entry in files:
-        if entry.get("role", "install") == "install" and entry["filename"].endswith(".whl"):
-            wheels.setdefault(entry["name"], []).append(entry)
+        if entry.installs and entry.filename.endswith(".whl"):
+            wheels.setdefault(entry.name, []).append(entry)
     builds = []
     for name, entries in sorted(wheels.items()):
-        if len({e["sha256"] for e in entries}) < 2:
+        if len({e.sha256 for e in entries}) < 2:
             continue
-        records = [record_entries(folder / e["index"] / e["filename"]) for e in entries]
+        records = [record_entries(folder / e.index / e.filename) for e in entries]
         shared = set(records[0]).intersection(*records[1:])
         builds.append({
             "name": name,
-            "files": [e["filename"] for e in entries],
+            "files": [e.filename for e in entries],
             "bytes": [sum(r.values()) for r in records],
             "identical_bytes": sum(records[0][h] for h in shared),
             "identical_files": len(shared),

@@ -27,6 +27,7 @@ from packaging.utils import canonicalize_name
 
 from harness.packages import closure, contents, synth
 from harness.packages.store import ROLES, Dist, MirrorError
+from harness.record.model import Mirror
 from harness.sandbox import probe
 from harness.scenario.model import Project, Scenario
 from harness.settings.home import envbench_home
@@ -138,30 +139,19 @@ def unpacked_bytes(wheel: Path) -> tuple[int, int]:
     return total, source
 
 
-def files_of(record: dict) -> list[dict]:
-    """The files of a closure.json or a run's mirror record, each with its role (older records
-    call them wheels, and leave the role out where it is install)."""
-    return [{**f, "role": f.get("role", "install")} for f in record.get("files") or record.get("wheels") or []]
-
-
-def summary(folder: Path) -> dict:
+def summary(folder: Path) -> Mirror:
     """What a laid-out mirror holds, as run.json records it: its files and install sets, their
     bytes, the count of each role, and what builds of one name hold alike."""
-    record = json.loads((folder / "closure.json").read_text())
-    files = files_of(record)
-    installed = [f for f in files if f["role"] == "install"]
-    return {
-        "folder": str(folder),
-        "resolved_at": record.get("resolved_at"),
-        "files": files,
-        "projects": record.get("projects", []),
-        "bytes": sum(f["size"] for f in installed),
-        "unpacked_bytes": sum(f.get("unpacked_bytes", f["size"]) for f in installed),
-        "source_bytes": sum(f.get("source_bytes", 0) for f in installed),
-        "roles": {role: n for role in ROLES if (n := sum(f["role"] == role for f in files))},
+    record = Mirror.from_json(json.loads((folder / "closure.json").read_text()))
+    installed = record.installed
+    return Mirror(
+        folder=str(folder), resolved_at=record.resolved_at, files=record.files, projects=record.projects,
+        bytes=sum(f.size for f in installed), unpacked_bytes=sum(f.unpacked for f in installed),
+        source_bytes=sum(f.source_bytes or 0 for f in installed),
+        roles={role: n for role in ROLES if (n := sum(f.kind == role for f in record.files))},
         # Builds of one name (torch CPU and CUDA; cp311 and cp313 wheels): what they hold alike.
-        "builds": contents.compare_builds(folder, files),
-    }
+        builds=contents.compare_builds(folder, record.installed),
+    )  # fmt: skip
 
 
 # -- serving ---------------------------------------------------------------------------------

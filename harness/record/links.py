@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from collections import Counter
 
+from harness.record.disk import DiskRoot
 from harness.record.model import Unit
 
 # Scan classes of env files -> the link mode they show.
@@ -20,7 +21,7 @@ LINK_CLASSES = {
 }
 
 
-def observed_link_mode(project_reports: list[dict]) -> tuple[str | None, dict[str, int]]:
+def observed_link_mode(project_roots: list[DiskRoot]) -> tuple[str | None, dict[str, int]]:
     """The link mode that holds most of the env files' bytes, and the file count behind each mode.
 
     By bytes, not files: btrfs keeps files under 2 KiB inline in its metadata, where no clone
@@ -29,16 +30,14 @@ def observed_link_mode(project_reports: list[dict]) -> tuple[str | None, dict[st
     """
     counts: Counter[str] = Counter()
     held: Counter[str] = Counter()
-    for report in project_reports:
+    for root in project_roots:
         for link_class, mode in LINK_CLASSES.items():
-            entry = report["links"].get(link_class)
-            if entry:
-                counts[mode] += entry["count"]
-                held[mode] += entry["bytes"]
+            if getattr(root.links, link_class):
+                counts[mode] += root.links.count(link_class)
+                held[mode] += root.links.bytes_of(link_class)
         # A clone is a file of one link too: the unique class holds the reflinked files as well.
-        reflinked = report["links"].get("reflinked") or {}
-        counts["copy"] -= min(counts["copy"], reflinked.get("count", 0))
-        held["copy"] -= min(held["copy"], reflinked.get("bytes", 0))
+        counts["copy"] -= min(counts["copy"], root.links.count("reflinked"))
+        held["copy"] -= min(held["copy"], root.links.bytes_of("reflinked"))
     if not counts:
         return None, {}
     files = {mode: n for mode, n in counts.items() if mode != "symlink"}

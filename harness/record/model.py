@@ -1,77 +1,96 @@
 """run.json as typed records: the run, each tool, each unit (a tool in one layout), each env and
 each step. They own reading and writing the file's JSON: nothing else reads run.json by key.
 
-`from_json` takes what any run.json since schema 1 holds (a key an older run lacks reads as its
-default: an optional key as None, and is left out again on writing, so an old run's record
-round-trips unchanged); keys a record does not name are kept in `extra` and written back.
-Sub-documents with schemas of their own stay plain JSON: the scanner's disk report
-(harness/sandbox/scan.py), the mirror's record (harness/packages/mirror.py), the machine's and
-the backend's facts.
+How a record reads and writes its JSON, and reads older runs: harness/record/base.py. The disk
+report's records: harness/record/disk.py; the scenario as read and a merged run's parts:
+harness/record/facts.py. Sub-documents that are facts rather than figures stay plain JSON: the
+machine's and the backend's, a private file system's options.
 """
 
 from __future__ import annotations
 
 from dataclasses import MISSING, dataclass, field, fields
 
+from harness.record.base import Record, nested, one, optional
+from harness.record.disk import DiskReport, DiskRoot, GrowthPoint, Statvfs
+from harness.record.facts import Part, ProjectCopy, ScenarioCopy
+
 SCHEMA = 1
 FINISHED = ("ok", "failed", "unavailable")  # a unit's final statuses
 
 
-def optional(default=None, **more):
-    """A key older runs may lack: None reads as absent and is not written."""
-    return field(default=default, metadata={"optional": True, **more})
+@dataclass
+class MirrorFile(Record):
+    """One file the mirror serves, by the role it plays (packages/closure.py)."""
+
+    name: str = ""
+    version: str = ""
+    filename: str = ""
+    sha256: str = ""
+    size: int = 0
+    index: str = ""
+    url: str = ""
+    role: str | None = optional()  # install | resolve | build | sdist-metadata; older records leave out install
+    record_digest: str | None = optional()  # an installed wheel's RECORD digest (sandbox/probe.py's)
+    unpacked_bytes: int | None = optional()
+    source_bytes: int | None = optional()  # of those, Python source (.py), which pip compiles once more
+
+    @property
+    def kind(self) -> str:
+        return self.role or "install"
+
+    @property
+    def installs(self) -> bool:
+        """Whether the target installs it (else lockers only read it, or builds need it)."""
+        return self.kind == "install"
+
+    @property
+    def unpacked(self) -> int:
+        """What it holds unpacked (its size where the record predates the figure)."""
+        return self.size if self.unpacked_bytes is None else self.unpacked_bytes
 
 
-def nested(kind: str, record: type, optional_key: bool = False):
-    """A list or dict (by name) of RECORDs."""
-    factory = list if kind == "list" else dict
-    return field(default_factory=factory, metadata={"nested": (kind, record), "optional": optional_key})
+@dataclass
+class InstallSet(Record):
+    """One distinct project's install set on the target: its releases and the file of each."""
+
+    dependencies: list = field(default_factory=list)
+    sources: dict = field(default_factory=dict)
+    python: str | None = optional()
+    installs: list = field(default_factory=list)  # [name, version]
+    files: list | None = optional()  # the file installed for each release, in the order of installs
+    constraints: list | None = optional()
 
 
-class Record:
-    """The generic part: JSON in and out, field by field, in declaration order."""
+@dataclass
+class Mirror(Record):
+    """The mirror a run installed from (packages/mirror.summary), or a mirror's closure.json."""
 
-    extra: dict
+    schema: int | None = optional()  # a closure.json's own keys: its schema, scenario and Python
+    scenario: str | None = optional()
+    python: str | None = optional()
+    folder: str | None = optional()
+    resolved_at: str | None = optional()
+    urls: dict | None = optional()  # index -> where the tools reach it
+    files: list[MirrorFile] = nested("list", MirrorFile)
+    projects: list[InstallSet] = nested("list", InstallSet, optional_key=True)
+    bytes: int | None = optional()
+    unpacked_bytes: int | None = optional()
+    source_bytes: int | None = optional()
+    roles: dict | None = optional()
+    builds: list | None = optional()  # what builds of one name hold alike (packages/contents.py)
+    estimate: dict | None = optional()  # the disk check before any tool ran (run/diskspace.py)
 
     @classmethod
     def from_json(cls, data: dict):
-        values, named = {}, set()
-        for f in fields(cls):
-            if f.name == "extra":
-                continue
-            named.add(f.name)
-            if f.name in data:
-                values[f.name] = _load(f, data[f.name])
-        return cls(**values, extra={k: v for k, v in data.items() if k not in named})
+        """Records before 2026-11-24 call the files `wheels`: read as files (and written so)."""
+        if "wheels" in data and "files" not in data:
+            data = {("files" if k == "wheels" else k): v for k, v in data.items()}
+        return super().from_json(data)
 
-    def to_json(self) -> dict:
-        out = {}
-        for f in fields(self):
-            if f.name == "extra":
-                continue
-            value = getattr(self, f.name)
-            if f.metadata.get("optional") and (value is None or (f.metadata.get("nested") and not value)):
-                continue
-            out[f.name] = _dump(f, value)
-        return {**out, **self.extra}
-
-
-def _load(f, value):
-    kind, record = f.metadata.get("nested", (None, None))
-    if kind == "list":
-        return [record.from_json(item) for item in value]
-    if kind == "dict":
-        return {key: record.from_json(item) for key, item in value.items()}
-    return value
-
-
-def _dump(f, value):
-    kind, _ = f.metadata.get("nested", (None, None))
-    if kind == "list":
-        return [item.to_json() for item in value]
-    if kind == "dict":
-        return {key: item.to_json() for key, item in value.items()}
-    return value
+    @property
+    def installed(self) -> list[MirrorFile]:
+        return [f for f in self.files if f.installs]
 
 
 @dataclass
@@ -95,11 +114,24 @@ class Step(Record):
     span: list | None = optional()  # the cell's host interval: no side-by-side job may fall inside it
     tail: str | None = optional()  # the output's last lines, for a failed step
     left_running: list | None = optional()  # what the command left running, killed after it
-    extra: dict = field(default_factory=dict)
 
     @property
     def ok(self) -> bool:
         return self.exit_code == 0
+
+
+@dataclass
+class InstalledDist(Record):
+    """One distribution the probe found in an env (sandbox/probe.py), with its RECORD's check."""
+
+    name: str = ""
+    version: str = ""
+    sha256: str = ""
+    installed_bytes: int = 0
+    record_files: int | None = optional()
+    record_bad: list | None = optional()  # files whose hash or size differ from RECORD's (the first few)
+    record_bad_count: int | None = optional()
+    record_clashes: list | None = optional()
 
 
 @dataclass
@@ -113,10 +145,9 @@ class Env(Record):
     clashes: dict | None = optional()  # file -> the packages that both ship it
     kept_seeds: dict | None = optional()  # a seeded package kept because it satisfies the request
     faults: list | None = optional()  # why the env is not what was asked
-    packages: list = field(default_factory=list)  # name, version, sha256, installed_bytes
+    packages: list[InstalledDist] = nested("list", InstalledDist)
     probe_timing: dict | None = optional()
     error: str | None = optional()
-    extra: dict = field(default_factory=dict)
 
 
 @dataclass
@@ -130,24 +161,23 @@ class Unit(Record):
     link_mode_files: dict = field(default_factory=dict)
     steps: list[Step] = nested("list", Step)
     envs: dict[str, Env] = nested("dict", Env)
-    disk: dict | None = None  # the scanner's report, with each root's scope
+    disk: DiskReport | None = one(DiskReport, optional_key=False)  # the scanner's, each root with its scope
     states: list | None = optional()
-    growth: list | None = optional()  # the disk after N projects (checkpoints)
+    growth: list[GrowthPoint] = nested("list", GrowthPoint, optional_key=True)  # the disk after N projects
     filesystem: dict | None = optional()  # a private file system's kind and options
-    statvfs: dict | None = optional()  # its own count of bytes: cells, fleet, one project deleted
+    statvfs: Statvfs | None = one(Statvfs)  # its own count of bytes: cells, fleet, one project deleted
     lock: str | None = optional()  # the first project's lock file, kept under locks/
     disk_peak_bytes: int | None = optional()
     disk_apart_bytes: int | None = optional()
     part: str | None = optional()  # the part of a merged run that measured it
-    extra: dict = field(default_factory=dict)
 
     @property
     def finished(self) -> bool:
         return self.status in FINISHED
 
-    def project_roots(self) -> list[dict]:
+    def project_roots(self) -> list[DiskRoot]:
         """The disk report's roots that are project folders (not the cache or HOME)."""
-        return [r for r in (self.disk or {}).get("roots", []) if r["scope"] not in ("cache", "home")]
+        return self.disk.project_roots() if self.disk else []
 
 
 @dataclass
@@ -162,7 +192,6 @@ class Tool(Record):
     variant: dict | None = optional()  # the tool a variant varies, and the variables it adds
     stand_in: str | None = optional()  # what its figures measure when they are a stand-in's
     part: str | None = optional()
-    extra: dict = field(default_factory=dict)
 
     def settle(self) -> None:
         """The tool's status from its units: failed in any, else ok in any, else unavailable."""
@@ -187,7 +216,6 @@ class Failure(Record):
     repetition: int | None = optional()
     tail: str | None = optional()
     part: str | None = optional()
-    extra: dict = field(default_factory=dict)
 
 
 @dataclass
@@ -200,20 +228,19 @@ class Run(Record):
     started: str | None = None
     finished: str | None = None
     status: str = "running"  # running | complete | interrupted | refused
-    scenario: dict = field(default_factory=dict)  # Scenario.to_json()
+    scenario: ScenarioCopy = field(default_factory=ScenarioCopy, metadata={"nested": ("one", ScenarioCopy)})
     machine: dict = field(default_factory=dict)
     backend: dict = field(default_factory=dict)
     tools: dict[str, Tool] = nested("dict", Tool)
     failures: list[Failure] = nested("list", Failure)
     overhead: dict = field(default_factory=dict)  # the harness's time (harness/record/overhead.py)
-    mirror: dict | None = optional()  # the mirror's closure (packages/mirror.summary) and the disk estimate
+    mirror: Mirror | None = one(Mirror)  # the mirror's closure and the disk estimate
     conda_channel: dict | None = optional()
     concurrent: list | None = optional()  # intervals of the jobs run side by side
     shard: dict | None = optional()
     resumes: list | None = optional()
     merged: str | None = optional()
-    parts: list | None = optional()
-    extra: dict = field(default_factory=dict)
+    parts: list[Part] = nested("list", Part, optional_key=True)  # of a merged run
 
     def units(self):
         """(tool, layout key, unit) for every unit of every tool, in run order."""
@@ -227,9 +254,13 @@ class Run(Record):
     def unit(self, tool: str, key: str) -> Unit:
         return self.tool(tool).layouts.setdefault(key, Unit())
 
+    def needed_bytes(self) -> int | None:
+        """The disk the run was estimated to need (its mirror's estimate), None when not known."""
+        return (self.mirror.estimate or {}).get("needed_bytes") if self.mirror else None
+
     @property
-    def projects(self) -> list[dict]:
-        return self.scenario.get("projects", [])
+    def projects(self) -> list[ProjectCopy]:
+        return self.scenario.projects
 
 
 def defaults_of(record: type) -> dict:

@@ -14,7 +14,8 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from harness import __version__
-from harness.record.model import SCHEMA, Failure, Run, Tool, Unit
+from harness.record.facts import ScenarioCopy
+from harness.record.model import SCHEMA, Failure, Mirror, Run, Tool, Unit
 
 
 def now() -> str:
@@ -66,8 +67,8 @@ class RunRecord:
 
     @classmethod
     def start(cls, out_dir: Path, run_id: str, command: list[str], scenario: dict, backend: dict) -> RunRecord:
-        run = Run(run_id=run_id, command=command, started=now(), scenario=scenario, machine=machine_facts(),
-                  backend=backend)  # fmt: skip
+        run = Run(run_id=run_id, command=command, started=now(), scenario=ScenarioCopy.from_json(scenario),
+                  machine=machine_facts(), backend=backend)  # fmt: skip
         record = cls(out_dir, run)
         record.save()
         return record
@@ -126,8 +127,7 @@ def scenario_hash(scenario_json: dict, with_tools: bool = True) -> str:
     return hashlib.sha256(json.dumps(scenario, sort_keys=True).encode()).hexdigest()[:16]
 
 
-def closure_hash(mirror_record: dict | None) -> str:
+def closure_hash(mirror: Mirror | None) -> str:
     """The mirror closure: every file's name, sha256, index and role."""
-    files = (mirror_record or {}).get("files") or []
-    keys = sorted((f["filename"], f["sha256"], f.get("index", ""), f.get("role", "install")) for f in files)
+    keys = sorted((f.filename, f.sha256, f.index, f.kind) for f in (mirror.files if mirror else []))
     return hashlib.sha256(json.dumps(keys).encode()).hexdigest()[:16]

@@ -66,39 +66,36 @@ def disk_rows(run: Run) -> list[dict]:
         disk = unit.disk
         if not disk:
             continue
-        total = disk["total"]
+        total = disk.total
         rows.append(
             {
                 "tool": tool,
                 "layout": layout,
                 "scope": "total",
-                "files": total["files"],
-                "apparent_bytes": total["apparent_bytes"],
-                "physical_bytes": total["physical_bytes"],
-                "naive_bytes": total["naive_bytes"],
-                "exclusive_bytes": total["exclusive_bytes"],
-                "hardlinked_files": total["hardlinked_files"],
-                "symlinked_files": total["symlinks"],
-                "copied_files": total["single_files"],
+                "files": total.files,
+                "apparent_bytes": total.apparent_bytes,
+                "physical_bytes": total.physical_bytes,
+                "naive_bytes": total.naive_bytes,
+                "exclusive_bytes": total.exclusive_bytes,
+                "hardlinked_files": total.hardlinked_files,
+                "symlinked_files": total.symlinks,
+                "copied_files": total.single_files,
             }
         )
-        for root in disk["roots"]:
-            links = root["links"]
+        for root in disk.roots:
             rows.append(
                 {
                     "tool": tool,
                     "layout": layout,
-                    "scope": root["scope"],
-                    "files": root["files"],
-                    "apparent_bytes": root["apparent_bytes"],
-                    "physical_bytes": root["physical_bytes"],
-                    "naive_bytes": root["physical_bytes"],
-                    "exclusive_bytes": root["exclusive_bytes"],
-                    "hardlinked_files": sum(
-                        links[k]["count"] for k in ("hardlinked_cache", "hardlinked_roots", "hardlinked_elsewhere")
-                    ),
-                    "symlinked_files": root["symlinks"],
-                    "copied_files": links["unique"]["count"],
+                    "scope": root.scope,
+                    "files": root.files,
+                    "apparent_bytes": root.apparent_bytes,
+                    "physical_bytes": root.physical_bytes,
+                    "naive_bytes": root.physical_bytes,
+                    "exclusive_bytes": root.exclusive_bytes,
+                    "hardlinked_files": root.links.hardlinked,
+                    "symlinked_files": root.symlinks,
+                    "copied_files": root.links.count("unique"),
                 }
             )
     return rows
@@ -111,7 +108,7 @@ def package_rows(run: Run) -> list[dict]:
     for tool, info in run.tools.items():
         made = next((unit for unit in info.layouts.values() if unit.envs), None)
         for project, env in (made.envs if made else {}).items():
-            rows += [{"tool": tool, "project": project, **package} for package in env.packages]
+            rows += [{"tool": tool, "project": project, **package.to_json()} for package in env.packages]
     return rows
 
 

@@ -32,7 +32,7 @@ def answers(run: Run) -> list[Answer]:
     for tool, layout, unit in run.units():
         projects = unit.project_roots()
         if projects:
-            freed[(tool, layout)] = sum(r["exclusive_bytes"] for r in projects) / len(projects)
+            freed[(tool, layout)] = sum(r.exclusive_bytes for r in projects) / len(projects)
     rows = []
     for s in summaries(run):
         rows.append(Answer(s, freed.get((s.tool, s.layout)) if s.total_bytes is not None else None))
@@ -94,23 +94,23 @@ def answer_table(run: Run) -> Table:
         )
     projects = len(run.projects)
     layout = "" if several or not found else f", {found[0].summary.layout} layout"
-    intro = f"{projects} projects of scenario **{run.scenario['name']}**, Python {run.scenario['python']}{layout}."
+    intro = f"{projects} projects of scenario **{run.scenario.name}**, Python {run.scenario.python}{layout}."
     if not_measured:
         intro += "\n\nNot measured: " + "; ".join(not_measured) + "."
     if notes(run):
         intro += "\n\n" + " ".join(notes(run))
-    inode_only = sorted({r["extents"] for _, _, unit in run.units() for r in (unit.disk or {}).get("roots", [])
-                         if str(r.get("extents", "")).startswith(("not supported", "unsupported"))})  # fmt: skip
+    inode_only = sorted({r.extents for _, _, unit in run.units() for r in (unit.disk.roots if unit.disk else [])
+                         if str(r.extents or "").startswith(("not supported", "unsupported"))})  # fmt: skip
     if inode_only:
         intro += "\n\nDisk figures are inode figures here, as `du`'s: " + "; ".join(inode_only) + "."
     # On a private file system: its own bookkeeping (XFS's inodes, btrfs's metadata) comes on top
     # of the files' blocks above, and statvfs says what the fleet really took.
     metadata = [(tool, layout, unit.statvfs) for tool, layout, unit in run.units()
-                if (unit.statvfs or {}).get("fleet_metadata_bytes")]  # fmt: skip
+                if unit.statvfs and unit.statvfs.fleet_metadata_bytes]  # fmt: skip
     if metadata:
-        said = "; ".join(f"{tool} ({layout}): {mib(truth['fleet_metadata_bytes'])} MiB of metadata, "
-                         f"{_gib(truth['fleet_bytes'])} GiB in all by statvfs, "
-                         f"{mib((truth.get('delete') or {}).get('freed_bytes'))} MiB freed on delete"
+        said = "; ".join(f"{tool} ({layout}): {mib(truth.fleet_metadata_bytes)} MiB of metadata, "
+                         f"{_gib(truth.fleet_bytes)} GiB in all by statvfs, "
+                         f"{mib(truth.delete.freed_bytes if truth.delete else None)} MiB freed on delete"
                          for tool, layout, truth in metadata)  # fmt: skip
         intro += ("\n\nThe disk figures are the files' blocks; on these file systems their own bookkeeping comes on "
                   f"top (the File systems table): {said}.")

@@ -65,9 +65,9 @@ def disk_chart(run: Run, folder: Path) -> Chart | None:
     several = len({a.summary.layout for a in measured}) > 1
     bars = []
     for a in reversed(measured):  # largest at the top
-        roots = run.tools[a.summary.tool].layouts[a.summary.layout].disk["roots"]
-        cache = sum(r["physical_bytes"] for r in roots if r["scope"] in ("cache", "home"))
-        exclusive = sum(r["marginal_bytes"] for r in roots if r["scope"] not in ("cache", "home"))
+        roots = run.tools[a.summary.tool].layouts[a.summary.layout].disk.roots
+        cache = sum(r.physical_bytes for r in roots if not r.is_project)
+        exclusive = sum(r.marginal_bytes for r in roots if r.is_project)
         shared = max(a.summary.total_bytes - cache - exclusive, 0)
         bars.append((a.summary.tool, _label(a.summary.tool, a.summary.layout, several), cache, shared, exclusive))
     fig, ax = plt.subplots(figsize=(9, 0.55 * len(bars) + 1.6))
@@ -82,7 +82,7 @@ def disk_chart(run: Run, folder: Path) -> Chart | None:
     ax.set_xlabel("physical disk, GiB (hard links counted once)")
     ax.set_xlim(0, max(sum(b[2:]) for b in bars) / GIB * 1.25)
     projects = len(run.projects)
-    ax.set_title(f"Disk for {projects} projects of '{run.scenario['name']}', per tool")
+    ax.set_title(f"Disk for {projects} projects of '{run.scenario.name}', per tool")
     legend = [
         plt.Rectangle((0, 0), 1, 1, facecolor="grey", alpha=0.35, hatch="//", edgecolor="black", label="tool cache"),
         plt.Rectangle((0, 0), 1, 1, facecolor="grey", alpha=0.65, edgecolor="black", label="shared between envs"),
@@ -101,8 +101,8 @@ def growth_chart(run: Run, folder: Path) -> Chart | None:
     fig, ax = plt.subplots(figsize=(9, 5))
     ticks = set()
     for i, (tool, layout, points) in enumerate(series):
-        xs = [p["projects"] for p in points]
-        ys = [(p.get("unique_physical_bytes") or p["physical_bytes"]) / GIB for p in points]
+        xs = [p.projects for p in points]
+        ys = [p.unique / GIB for p in points]
         ticks.update(xs)
         # Tools with the same figures draw on top of each other: markers and dashes keep both visible.
         ax.plot(xs, ys, marker="osD^v<>"[i % 7], linestyle=("-", "--", ":", "-.")[i % 4], markersize=7 - (i % 3),
@@ -110,7 +110,7 @@ def growth_chart(run: Run, folder: Path) -> Chart | None:
     ax.set_xticks(sorted(ticks))
     ax.set_xlabel("projects installed")
     ax.set_ylabel("physical disk, GiB (cache and envs)")
-    ax.set_title(f"How disk grows with the number of projects ('{run.scenario['name']}')")
+    ax.set_title(f"How disk grows with the number of projects ('{run.scenario.name}')")
     ax.grid(alpha=0.3)
     ax.set_ylim(bottom=0)
     ax.legend(fontsize=9, ncol=2)
@@ -150,7 +150,7 @@ def time_chart(run: Run, folder: Path) -> Chart | None:
     ax.yaxis.set_minor_formatter(FuncFormatter(lambda value, _: f"{value:g}" if narrow or f"{value:g}"[0] in "25" else ""))
     ax.set_ylabel("wall seconds to a ready env (log scale)")
     ax.set_xlabel("state (first project; error bars: stdev over repetitions)")
-    ax.set_title(f"Time to a ready env per state ('{run.scenario['name']}')")
+    ax.set_title(f"Time to a ready env per state ('{run.scenario.name}')")
     ax.grid(axis="y", alpha=0.3, which="both")
     ax.legend(fontsize=9, ncol=min(len(keys), 5), loc="upper center", bbox_to_anchor=(0.5, -0.13))
     return _save(fig, folder, "time", "Time to a ready env per state, mean ± stdev")
@@ -173,14 +173,14 @@ def duplication_chart(run: Run, folder: Path) -> Chart | None:
     height = 0.8 / len(groups)
     hatches = ("", "//", "..", "xx")
     for i, g in enumerate(groups):
-        total = sum(p["installed_bytes"] for p in first[g].packages) / GIB
+        total = sum(p.installed_bytes for p in first[g].packages) / GIB
         ys = [y - 0.4 + height * (i + 0.5) for y in range(len(labels))]
         ax.barh(ys, sizes[i], height, color=plt.get_cmap("tab10")(i), hatch=hatches[i % 4], edgecolor="black",
                 linewidth=0.4, label=f"{g}: one env, {total:,.2f} GiB in all")  # fmt: skip
     ax.set_yticks(range(len(labels)), labels, fontsize=9)
     ax.invert_yaxis()
     ax.set_xlabel(f"installed GiB in one env (the files each distribution's RECORD lists; {tool}'s envs)")
-    ax.set_title(f"Where one env's bytes go, per group ('{run.scenario['name']}')")
+    ax.set_title(f"Where one env's bytes go, per group ('{run.scenario.name}')")
     ax.grid(axis="x", alpha=0.3)
     ax.legend(fontsize=9, loc="lower right")
     return _save(fig, folder, "duplication", "One env of each group: what differs between them, and what is identical")

@@ -25,6 +25,7 @@ from pathlib import Path
 
 import yaml
 
+from harness.record.disk import DiskRoot
 from harness.record.model import Run
 from harness.report import duplication
 from harness.report.stats import GIB, MIB, matrix_samples, summaries
@@ -68,18 +69,18 @@ def _summary(run: Run, tool: str, layout: str = LAYOUT):
     return summary
 
 
-def _project_roots(run: Run, tool: str, layout: str = LAYOUT) -> list[dict]:
+def _project_roots(run: Run, tool: str, layout: str = LAYOUT) -> list[DiskRoot]:
     _summary(run, tool, layout)
     disk = run.tools[tool].layouts[layout].disk
     if not disk:
         raise NotMeasured(f"{tool} has no disk report in run {run.run_id}")
-    return [r for r in disk["roots"] if r["scope"] not in ("cache", "home")]
+    return disk.project_roots()
 
 
 def env_mib(run: Run, tool: str, layout: str = LAYOUT, **_) -> float:
     """What one project costs on top (its marginal bytes), mean over the projects, MiB."""
     roots = _project_roots(run, tool, layout)
-    return sum(r["marginal_bytes"] for r in roots) / len(roots) / MIB
+    return sum(r.marginal_bytes for r in roots) / len(roots) / MIB
 
 
 def total_mib(run: Run, tool: str, layout: str = LAYOUT, **_) -> float:
@@ -94,8 +95,8 @@ def sharing(run: Run, tool: str, layout: str = LAYOUT, **_) -> float:
 def cache_link_share(run: Run, tool: str, layout: str = LAYOUT, **_) -> float:
     """Share of the envs' files that are hard links into the tool's cache."""
     roots = _project_roots(run, tool, layout)
-    files = sum(r["files"] for r in roots)
-    linked = sum(r["links"]["hardlinked_cache"]["count"] for r in roots)
+    files = sum(r.files for r in roots)
+    linked = sum(r.links.count("hardlinked_cache") for r in roots)
     return linked / files if files else 0.0
 
 
@@ -103,8 +104,8 @@ def cache_reuse_share(run: Run, tool: str, layout: str = LAYOUT, **_) -> float:
     """Share of the envs' files that reuse another's data instead of a copy: hard-linked into the
     cache, or clones (shared extents, on btrfs and XFS)."""
     roots = _project_roots(run, tool, layout)
-    files = sum(r["files"] for r in roots)
-    reused = sum(r["links"]["hardlinked_cache"]["count"] + ((r["links"].get("reflinked") or {}).get("count", 0)) for r in roots)
+    files = sum(r.files for r in roots)
+    reused = sum(r.links.count("hardlinked_cache") + r.links.count("reflinked") for r in roots)
     return reused / files if files else 0.0
 
 
@@ -113,11 +114,12 @@ def freed_share(run: Run, tool: str, layout: str = LAYOUT, **_) -> float:
     system what statvfs saw freed when the last project was deleted (its metadata included),
     elsewhere the scanner's exclusive bytes (mean over projects)."""
     roots = _project_roots(run, tool, layout)
-    delete = (run.tools[tool].layouts[layout].statvfs or {}).get("delete")
-    deleted = next((r for r in roots if delete and r["scope"] == delete["project"]), None)
-    if deleted is not None and deleted["physical_bytes"]:
-        return delete["freed_bytes"] / deleted["physical_bytes"]
-    return sum(r["exclusive_bytes"] / r["physical_bytes"] for r in roots) / len(roots)
+    truth = run.tools[tool].layouts[layout].statvfs
+    delete = truth.delete if truth else None
+    deleted = next((r for r in roots if delete and r.scope == delete.project), None)
+    if deleted is not None and deleted.physical_bytes:
+        return delete.freed_bytes / deleted.physical_bytes
+    return sum(r.exclusive_bytes / r.physical_bytes for r in roots) / len(roots)
 
 
 def fleet_extra_gib(run: Run, tool: str, layout: str = LAYOUT, **_) -> float:
@@ -125,7 +127,7 @@ def fleet_extra_gib(run: Run, tool: str, layout: str = LAYOUT, **_) -> float:
     roots = _project_roots(run, tool, layout)
     if len(roots) < 2:
         raise NotMeasured(f"run {run.run_id} made one project of {tool}: a fleet needs two or more")
-    return sum(r["marginal_bytes"] for r in roots[1:]) / GIB
+    return sum(r.marginal_bytes for r in roots[1:]) / GIB
 
 
 def warm_env_s(run: Run, tool: str, layout: str = LAYOUT, **_) -> float:
@@ -173,7 +175,7 @@ TIMES = {"warm_env_s", "time"}  # compared only within one run
 # -- evaluating a claim -----------------------------------------------------------------------
 def _runs_of(runs: list[Run], scenario: str) -> list[Run]:
     """The runs of SCENARIO, newest first: a figure comes from the latest run that measured it."""
-    found = [r for r in runs if r.scenario["name"] == scenario]
+    found = [r for r in runs if r.scenario.name == scenario]
     if not found:
         raise NotMeasured(f"no run of scenario {scenario} among the runs given")
     return sorted(found, key=lambda r: r.finished or "", reverse=True)
@@ -370,7 +372,7 @@ def verdicts_for_run(run: Run, claim_files: list[Path]) -> list[Verdict]:
     verdicts = []
     for path in claim_files:
         source, claims = load_claims(path)
-        verdicts += [verify(claim, source, [run]) for claim in claims if claim.get("scenario") == run.scenario["name"]]
+        verdicts += [verify(claim, source, [run]) for claim in claims if claim.get("scenario") == run.scenario.name]
     return verdicts
 
 

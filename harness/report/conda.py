@@ -8,6 +8,7 @@ made on envbench's converted channel say so wherever they appear (`label`, `note
 
 from __future__ import annotations
 
+from harness.record.disk import CondaDist
 from harness.record.model import Run
 from harness.report.table import Table, mib
 
@@ -44,12 +45,13 @@ def notes(run: Run) -> list[str]:
     return [f"† **{tool}**: {info.stand_in}." for tool, info in run.tools.items() if info.stand_in]
 
 
-def _per_env(rows: list[dict]) -> dict:
+def _per_env(rows: list[CondaDist]) -> dict:
     """Each figure summed over ROWS, per env (None: a scan before that figure was recorded)."""
-    envs = max((row["envs"] for row in rows), default=0) or 1
+    envs = max((row.envs for row in rows), default=0) or 1
     keys = ("installed_bytes", "files", "linked_files", "linked_bytes", "prefix_files", "prefix_bytes", "physical_bytes",
             "linked_out_bytes")  # fmt: skip
-    return {key: sum(row[key] for row in rows) / envs if all(key in row for row in rows) else None for key in keys}
+    sums = {key: [getattr(row, key) for row in rows] for key in keys}
+    return {key: None if None in values else sum(values) / envs for key, values in sums.items()}
 
 
 def _count(value: float | None) -> str:
@@ -59,10 +61,10 @@ def _count(value: float | None) -> str:
 def interpreter_table(run: Run) -> Table | None:
     rows = []
     for tool, layout, unit in run.units():
-        scanned = (unit.disk or {}).get("conda_packages")
+        scanned = unit.disk.conda_packages if unit.disk else None
         if not scanned:
             continue
-        pythons = [row for row in scanned if row["name"] == "python"]
+        pythons = [row for row in scanned if row.name == "python"]
         if not pythons:
             continue
         python, everything = _per_env(pythons), _per_env(scanned)
@@ -71,7 +73,7 @@ def interpreter_table(run: Run) -> Table | None:
             share = python["linked_bytes"] / python["installed_bytes"] if python["installed_bytes"] else 0.0
             linked = f"{python['linked_files']:,.0f} ({share:.0%} of bytes)"
         rows.append((
-            label(run, tool), layout, ", ".join(row["version"] for row in pythons), mib(python["installed_bytes"]),
+            label(run, tool), layout, ", ".join(row.version for row in pythons), mib(python["installed_bytes"]),
             _count(python["files"]), linked,
             f"{python['prefix_files']:,.0f} ({python['prefix_bytes'] / 1024:,.1f} KiB)",
             mib(python["physical_bytes"] - python["linked_out_bytes"]),

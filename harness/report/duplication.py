@@ -18,6 +18,7 @@ from dataclasses import dataclass
 
 from packaging.utils import canonicalize_name
 
+from harness.record.disk import DiskReport
 from harness.record.model import Env, Run
 from harness.report.stats import GIB
 from harness.report.table import Table, mib
@@ -28,7 +29,7 @@ IDENTICAL, DIFFERENT, PARTIAL = "identical", "different builds", "only in some g
 
 def project_groups(run: Run) -> dict[str, str]:
     """Project -> group, when the scenario has two or more groups (older runs record none)."""
-    groups = {p["name"]: p.get("group", "") for p in run.projects}
+    groups = {p.name: p.group or "" for p in run.projects}
     return groups if len({g for g in groups.values() if g}) > 1 else {}
 
 
@@ -72,8 +73,8 @@ def held(first: dict[str, Env]) -> list[Held]:
     names: dict[str, dict[str, tuple[str, str, int]]] = {}
     for group, env in first.items():
         for package in env.packages:
-            key = canonicalize_name(package["name"])
-            names.setdefault(key, {})[group] = (package["version"], package["sha256"], int(package["installed_bytes"]))
+            key = canonicalize_name(package.name)
+            names.setdefault(key, {})[group] = (package.version, package.sha256, int(package.installed_bytes))
     rows = [Held(name, releases, len(first)) for name, releases in names.items()]
     return sorted(rows, key=lambda h: (-max(size for _, _, size in h.releases.values()), h.name))
 
@@ -82,17 +83,17 @@ def cause(run: Run) -> str:
     """What the groups differ by, from the scenario: the Python, an index, the dependencies."""
     groups: dict[str, dict] = {}
     for project in run.projects:
-        groups.setdefault(project.get("group", ""), project)
-    pythons = {g: p.get("python") or run.scenario["python"] for g, p in groups.items()}
+        groups.setdefault(project.group or "", project)
+    pythons = {g: p.python or run.scenario.python for g, p in groups.items()}
     said = []
     if len(set(pythons.values())) > 1:
         said.append("Python ABI (" + ", ".join(f"{g}: Python {v}" for g, v in pythons.items()) + ")")
-    sources = {g: p.get("sources", {}) for g, p in groups.items()}
+    sources = {g: p.sources for g, p in groups.items()}
     for package in sorted({name for s in sources.values() for name in s}):
         where = {g: s.get(package, "pypi") for g, s in sources.items()}
         if len(set(where.values())) > 1:
             said.append(f"the build of {package} (" + ", ".join(f"{g}: index {i}" for g, i in where.items()) + ")")
-    if len({tuple(p["dependencies"]) for p in groups.values()}) > 1:
+    if len({tuple(p.dependencies) for p in groups.values()}) > 1:
         said.append("their dependencies")
     return "; ".join(said) or "nothing the scenario names"
 
@@ -115,7 +116,7 @@ def env_table(run: Run) -> Table | None:
         return None
     tool, _, first = ref
     groups = list(first)
-    alike = {b["name"]: b for b in (run.mirror or {}).get("builds", [])}
+    alike = {b["name"]: b for b in (run.mirror.builds if run.mirror else None) or []}
     rows, same, same_bytes = [], 0, {g: 0 for g in groups}
     for h in held(first):
         if h.kind == IDENTICAL:
@@ -131,7 +132,7 @@ def env_table(run: Run) -> Table | None:
         rows.append((h.name, h.kind, *cells, mib(build["identical_bytes"]) if build else "-"))
     rows.append((f"identical in every group ({same} distribution{'s' if same != 1 else ''})", IDENTICAL,
                  *(c for g in groups for c in ("same", mib(same_bytes[g]))), "-"))  # fmt: skip
-    totals = {g: sum(p["installed_bytes"] for p in first[g].packages) for g in groups}
+    totals = {g: sum(p.installed_bytes for p in first[g].packages) for g in groups}
     rows.append(("one env in all", "", *(c for g in groups for c in ("", mib(totals[g]))), "-"))
     headers = ("distribution", "kind", *(c for g in groups for c in (f"{g}: release", f"{g}: installed MiB")),
                "byte-identical in every build MiB")  # fmt: skip
@@ -157,22 +158,22 @@ def share_table(run: Run) -> Table | None:
     groups = list(ref[2])
     rows = []
     for tool, layout, unit in run.units():
-        scanned = (unit.disk or {}).get("packages")
+        scanned = unit.disk.packages if unit.disk else None
         first = _first_envs(run, tool, layout)
-        if not scanned or not any("groups" in p for p in scanned) or first is None:
+        if not scanned or not any(p.cross_group_bytes is not None for p in scanned) or first is None:
             continue
         # Each tool's own envs: pip + venv's envs hold pip itself, identical in every group.
         kinds = {h.name: h.kind for h in held(first)}
         sums = {k: [0, 0] for k in (IDENTICAL, DIFFERENT, PARTIAL)}
         per_group = {g: 0 for g in groups}
         for p in scanned:
-            kind = kinds.get(canonicalize_name(p["name"]), PARTIAL)
-            sums[kind][0] += p["physical_bytes"]
-            sums[kind][1] += p.get("cross_group_bytes", 0)
+            kind = kinds.get(canonicalize_name(p.name), PARTIAL)
+            sums[kind][0] += p.physical_bytes
+            sums[kind][1] += p.cross_group_bytes or 0
             if kind == DIFFERENT:
-                for g, figures in (p.get("groups") or {}).items():
-                    per_group[g] = per_group.get(g, 0) + figures["physical_bytes"]
-        total = unit.disk["total"]["physical_bytes"]
+                for g, figures in p.groups.items():
+                    per_group[g] = per_group.get(g, 0) + figures.physical_bytes
+        total = unit.disk.total.physical_bytes
         one_env = _first_env_du(run, unit.disk)
         rows.append((tool, layout, *(mib(one_env.get(g)) for g in groups), f"{total / GIB:,.2f}", mib(sums[IDENTICAL][0]),
                      mib(sums[IDENTICAL][1]), *(mib(per_group[g]) for g in groups), mib(sums[DIFFERENT][1]),
@@ -185,14 +186,14 @@ def share_table(run: Run) -> Table | None:
     return Table.of("What each tool shares across groups", headers, rows, SHARE_LEGEND)
 
 
-def _first_env_du(run: Run, disk: dict) -> dict[str, int]:
+def _first_env_du(run: Run, disk: DiskReport) -> dict[str, int]:
     """Group -> what `du` says of its first project's folder (the env and the project's files)."""
     groups = project_groups(run)
     found: dict[str, int] = {}
-    for root in disk["roots"]:
-        group = groups.get(root["scope"])
+    for root in disk.roots:
+        group = groups.get(root.scope)
         if group and group not in found:
-            found[group] = root["physical_bytes"]
+            found[group] = root.physical_bytes
     return found
 
 
@@ -215,9 +216,10 @@ def build_bytes(run: Run, tool: str, layout: str, group: str) -> int | None:
 def cross_group_bytes(run: Run, tool: str, layout: str, distribution: str = "", kind: str = "") -> int | None:
     """Bytes that envs of different groups share, of DISTRIBUTION (every release of that name)
     or of every distribution of KIND (as the tool's own envs class them)."""
-    scanned = (run.tools[tool].layouts[layout].disk or {}).get("packages")
+    disk = run.tools[tool].layouts[layout].disk
+    scanned = disk.packages if disk else None
     first = _first_envs(run, tool, layout)
-    if not scanned or not any("groups" in p for p in scanned) or first is None:
+    if not scanned or not any(p.cross_group_bytes is not None for p in scanned) or first is None:
         return None
     kinds = {h.name: h.kind for h in held(first)}
     wanted = canonicalize_name(distribution) if distribution else None
@@ -226,7 +228,7 @@ def cross_group_bytes(run: Run, tool: str, layout: str, distribution: str = "", 
         name = canonicalize_name(name)
         return name == wanted or bool(kind) and kinds.get(name) == kind
 
-    return sum(p.get("cross_group_bytes", 0) for p in scanned if counted(p["name"]))
+    return sum(p.cross_group_bytes or 0 for p in scanned if counted(p.name))
 
 
 __all__ = ["build_bytes", "cross_group_bytes", "duplication_tables", "project_groups"]

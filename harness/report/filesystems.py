@@ -61,27 +61,27 @@ def configured(configured_mode: str | None, observed: str | None) -> str:
 def filesystem_table(run: Run) -> Table | None:
     rows = []
     for tool, _, entry in run.units():
-        truth, disk = entry.statvfs or {}, entry.disk
-        if entry.filesystem is None or not disk or "fleet_bytes" not in truth:
+        truth, disk = entry.statvfs, entry.disk
+        if entry.filesystem is None or not disk or truth is None or truth.fleet_bytes is None:
             continue
-        total = disk["total"]
-        occupies = total.get("unique_physical_bytes")
-        projects = [r for r in disk["roots"] if r["scope"] not in ("cache", "home")][1:]
-        marginal = sum(r["marginal_bytes"] for r in projects) / len(projects) if projects else None
+        total = disk.total
+        occupies = total.unique_physical_bytes
+        projects = disk.project_roots()[1:]
+        marginal = sum(r.marginal_bytes for r in projects) / len(projects) if projects else None
         # The file system's own bookkeeping (XFS's inodes, btrfs's metadata) beside the scanner's blocks.
-        metadata = truth.get("fleet_metadata_bytes")
-        fleet_ok = "-" if occupies is None else ("✓" if agrees(truth["fleet_bytes"], occupies + (metadata or 0)) else "✗")
-        delete = truth.get("delete") or {}
+        metadata = truth.fleet_metadata_bytes
+        fleet_ok = "-" if occupies is None else ("✓" if agrees(truth.fleet_bytes, occupies + (metadata or 0)) else "✗")
+        delete = truth.delete
         freed_ok = "-"
         predicted = None
         if delete:
-            predicted = delete["predicted_bytes"] + (delete.get("metadata_bytes") or 0)
-            freed_ok = "✓" if agrees(delete["freed_bytes"], predicted) else "✗"
+            predicted = delete.predicted_bytes + (delete.metadata_bytes or 0)
+            freed_ok = "✓" if agrees(delete.freed_bytes, predicted) else "✗"
         seen = link_mode_of(entry)
         said = configured(run.tools[tool].link_mode_configured, seen)
-        rows.append((tool, entry.filesystem["kind"], said, seen or "-", mib(total["physical_bytes"]),
-                     mib(occupies), mib(metadata), mib(truth["fleet_bytes"]), fleet_ok, mib(marginal),
-                     mib(predicted), mib(delete.get("freed_bytes")), freed_ok))  # fmt: skip
+        rows.append((tool, entry.filesystem["kind"], said, seen or "-", mib(total.physical_bytes),
+                     mib(occupies), mib(metadata), mib(truth.fleet_bytes), fleet_ok, mib(marginal),
+                     mib(predicted), mib(delete.freed_bytes if delete else None), freed_ok))  # fmt: skip
     if not rows:
         return None
     headers = ("tool", "file system", "configured link mode", "link mode seen", "du MiB", "occupies MiB", "FS metadata MiB",

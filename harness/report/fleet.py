@@ -40,9 +40,9 @@ env's copy. Then per tool the MiB of that distribution the envs of two or more g
 
 def _origins(run: Run) -> str:
     seen: dict[str, tuple[int, str]] = {}
-    for project in run.scenario["projects"]:
-        count, origin = seen.get(project["group"], (0, project.get("origin") or "dependencies listed"))
-        seen[project["group"]] = (count + 1, origin)
+    for project in run.projects:
+        count, origin = seen.get(project.group, (0, project.origin or "dependencies listed"))
+        seen[project.group] = (count + 1, origin)
     return "; ".join(f"**{g}**: {n} project{'s' if n != 1 else ''} ({origin})" for g, (n, origin) in seen.items())
 
 
@@ -51,13 +51,15 @@ def cost_table(run: Run) -> Table | None:
     pairs = list(combinations(groups, 2))
     rows = []
     for tool, layout, entry in run.units():
-        total = (entry.disk or {}).get("total") or {}
-        figures = total.get("groups")
+        if not entry.disk:
+            continue
+        total = entry.disk.total
+        figures = total.groups
         if not figures or set(figures) != set(groups):
             continue
-        per_group = [mib(figures[g][key]) for g in groups for key in ("physical_bytes", "marginal_bytes")]
-        between = [mib(figures[a]["shared_with"].get(b)) for a, b in pairs]
-        rows.append((tool, layout, *per_group, mib(total.get("cross_group_bytes")), *between, mib(total["physical_bytes"])))
+        per_group = [mib(value) for g in groups for value in (figures[g].physical_bytes, figures[g].marginal_bytes)]
+        between = [mib(figures[a].shared_with.get(b)) for a, b in pairs]
+        rows.append((tool, layout, *per_group, mib(total.cross_group_bytes), *between, mib(total.physical_bytes)))
     if not rows:
         return None
     headers = ("tool", "layout", *(c for g in groups for c in (f"{g} MiB", f"{g} on top MiB")), "shared between groups MiB",
@@ -77,10 +79,10 @@ def shared_packages_table(run: Run) -> Table | None:
     scanned = []  # (tool, layout, distribution -> bytes its envs of two or more groups share)
     for t, layout, entry in run.units():
         shared: dict[str, int] = {}
-        for p in (entry.disk or {}).get("packages") or []:
-            if "cross_group_bytes" in p:
-                key = canonicalize_name(p["name"])
-                shared[key] = shared.get(key, 0) + p["cross_group_bytes"]
+        for p in (entry.disk.packages if entry.disk else None) or []:
+            if p.cross_group_bytes is not None:
+                key = canonicalize_name(p.name)
+                shared[key] = shared.get(key, 0) + p.cross_group_bytes
         if shared:
             scanned.append((t, layout, shared))
     rows = []

@@ -13,6 +13,7 @@ from urllib.parse import unquote, urlparse
 
 from markdown_it import MarkdownIt
 
+from harness.record.facts import Part
 from harness.record.model import Run
 from harness.report.answer import answers
 from harness.report.charts import Chart
@@ -117,16 +118,14 @@ def claims_html(verdicts: list[Verdict]) -> str:
 
 
 def _facts(run: Run) -> str:
-    parts = run.parts or [
-        {"run_id": run.run_id, "machine": run.machine, "backend": run.backend, "tools": list(run.tools)}
-    ]
+    parts = run.parts or [Part(run_id=run.run_id, machine=run.machine, backend=run.backend, tools=list(run.tools))]
     blocks = []
     for part in parts:
-        rows = [("tools", ", ".join(part["tools"]))]
-        rows += [(f"machine: {k}", str(v)) for k, v in part["machine"].items()]
-        rows += [(f"backend: {k}", str(v)) for k, v in part["backend"].items() if not isinstance(v, (dict, list))]
+        rows = [("tools", ", ".join(part.tools))]
+        rows += [(f"machine: {k}", str(v)) for k, v in part.machine.items()]
+        rows += [(f"backend: {k}", str(v)) for k, v in part.backend.items() if not isinstance(v, (dict, list))]
         body = "".join(f"<tr>{_cell(k)}{_cell(v)}</tr>" for k, v in rows)
-        blocks.append(f"<h3>{html.escape(part['run_id'])}</h3><table><tbody>{body}</tbody></table>")
+        blocks.append(f"<h3>{html.escape(part.run_id)}</h3><table><tbody>{body}</tbody></table>")
     return '<section id="facts"><h2>Machine and engine</h2>' + "".join(blocks) + "</section>"
 
 
@@ -134,10 +133,9 @@ def _local_folders(run: Run) -> dict[str, set[str]]:
     """Index -> local folders its files came from. A named index served from a folder was set by
     ENVBENCH_INDEX_<NAME>; PyPI's files from a folder came from this host's pip find-links."""
     found: dict[str, set[str]] = {}
-    for f in (run.mirror or {}).get("files", []):
-        url = f.get("url", "")
-        if url.startswith("file://"):
-            found.setdefault(f["index"], set()).add(posixpath.dirname(unquote(urlparse(url).path)))
+    for f in run.mirror.files if run.mirror else []:
+        if f.url.startswith("file://"):
+            found.setdefault(f.index, set()).add(posixpath.dirname(unquote(urlparse(f.url).path)))
     return found
 
 
@@ -145,15 +143,16 @@ def _reproduce(run: Run, run_dir: str) -> str:
     folders = _local_folders(run)
     named = {index: sorted(found)[0] for index, found in folders.items() if index != "pypi"}
     env = " ".join(f"{index_variable(index)}={shlex.quote(folder)}" for index, folder in sorted(named.items()))
-    runs = [p["command"] for p in run.parts or []] or [run.command]
+    runs = [p.command for p in run.parts] or [run.command]
     commands = [f"{env} {shlex.join(c)}".strip() for c in runs]
     if run.parts:
         commands.append(shlex.join(run.command))
-    mirror = run.mirror or {}
+    mirror = run.mirror
     note = ""
-    if mirror.get("folder"):
-        note = (f"<p>Packages came from the local mirror {html.escape(str(mirror['folder']))} "
-                f"({len(mirror.get('files', []))} files, resolved {html.escape(str(mirror.get('resolved_at', '-')))}; "
+    if mirror and mirror.folder:
+        resolved = mirror.resolved_at if "resolved_at" in mirror.present or mirror.resolved_at else "-"
+        note = (f"<p>Packages came from the local mirror {html.escape(str(mirror.folder))} "
+                f"({len(mirror.files)} files, resolved {html.escape(str(resolved))}; "
                 "closure.json lists each file's sha256).</p>")  # fmt: skip
     if folders.get("pypi"):
         note += (f"<p>Some PyPI files came from this host's pip find-links folders "
@@ -178,13 +177,13 @@ def report_html(run: Run, tables: list[Table], charts: list[Chart], verdicts: li
     return f"""<!doctype html>
 <html lang="en"><head><meta charset="utf-8">
 <meta name="viewport" content="width=device-width, initial-scale=1">
-<title>envbench · {html.escape(scenario["name"])} · {html.escape(run.run_id)}</title>
+<title>envbench · {html.escape(scenario.name)} · {html.escape(run.run_id)}</title>
 <style>{STYLE}</style></head>
 <body>
-<header><h1>envbench: {html.escape(scenario["name"])}</h1>
-<p>Run {html.escape(run.run_id)} · {len(scenario["projects"])} projects · Python {html.escape(scenario["python"])} ·
+<header><h1>envbench: {html.escape(scenario.name)}</h1>
+<p>Run {html.escape(run.run_id)} · {len(scenario.projects)} projects · Python {html.escape(scenario.python)} ·
 status {html.escape(run.status)} · {html.escape(str(run.started))} – {html.escape(str(run.finished))}</p>
-<p>{html.escape(scenario["description"].strip())}</p></header>
+<p>{html.escape(scenario.description.strip())}</p></header>
 <p class="lead">{html.escape(headline(run))}</p>
 {table_html(answer, anchor="answer")}
 <section id="charts"><h2>Charts</h2>{figures or "<p>No chart: no tool was measured.</p>"}</section>

@@ -10,11 +10,12 @@ from __future__ import annotations
 
 import string
 
+from harness.record.facts import Part
 from harness.record.model import Run
 
 
-def kind_of(part: dict) -> tuple:
-    machine, backend = part.get("machine") or {}, part.get("backend") or {}
+def kind_of(part: Part) -> tuple:
+    machine, backend = part.machine, part.backend
     return (machine.get("cpu_model") or "unknown CPU", machine.get("cpus"), backend.get("name"),
             backend.get("engine_version") or "")  # fmt: skip
 
@@ -27,7 +28,7 @@ def describe(kind: tuple) -> str:
 def kinds(run: Run) -> tuple[dict[tuple[str, str], str], dict[str, str]]:
     """({(tool, layout): letter}, {letter: description}) when the run's parts ran on more than one
     kind of machine; two empty dicts otherwise."""
-    parts = {p["run_id"]: kind_of(p) for p in run.parts or []}
+    parts = {p.run_id: kind_of(p) for p in run.parts}
     if len(set(parts.values())) < 2:
         return {}, {}
     letters = {kind: string.ascii_uppercase[i] for i, kind in enumerate(dict.fromkeys(parts.values()))}

@@ -37,14 +37,14 @@ def package_table(run: Run, package_rows: list[dict]) -> Table | None:
         per_tool = envs.setdefault(key, {})
         per_tool[row["tool"]] = per_tool.get(row["tool"], 0) + 1
     columns = [(tool, layout, entry) for tool, layout, entry in run.units() if entry.envs]
-    if not any((entry.disk or {}).get("packages") is not None for _, _, entry in columns):
+    if not any(entry.disk and entry.disk.packages is not None for _, _, entry in columns):
         columns = []  # no tool's scan accounted per distribution: one note instead of a column each
     several = len({layout for _, layout, _ in columns}) > 1
     physical = {}
     for tool, layout, entry in columns:
-        scanned = (entry.disk or {}).get("packages")
+        scanned = entry.disk.packages if entry.disk else None
         if scanned is not None:
-            physical[(tool, layout)] = {(p["name"], p["version"]): p["physical_bytes"] for p in scanned}
+            physical[(tool, layout)] = {(p.name, p.version): p.physical_bytes for p in scanned}
     largest = sorted(sizes, key=lambda key: (-median(sizes[key]), key))[:LARGEST]
     rows = []
     for key in largest:

@@ -40,7 +40,7 @@ class Sample:
 
 def _first_project_cells(run: Run) -> dict[tuple, list[Step]]:
     """(tool, layout, state, repetition) -> the steps of that time-matrix cell (first project)."""
-    first = run.projects[0]["name"]
+    first = run.projects[0].name
     cells: dict[tuple, list[Step]] = defaultdict(list)
     for step in timing_rows(run):
         if step.project == first:
@@ -118,13 +118,13 @@ def summaries(run: Run) -> list[Summary]:
         if disk and complete:
             # What the trees really occupy: on btrfs or XFS the union of their extents (a clone
             # counted once), elsewhere the inodes (older scans have only the inode figure).
-            total = disk["total"].get("unique_physical_bytes") or disk["total"]["physical_bytes"]
-            naive = disk["total"]["naive_bytes"]
+            total = disk.total.unique
+            naive = disk.total.naive_bytes
             ratio = naive / total if total else None
-            cache = sum(r.get("unique_physical_bytes") or r["physical_bytes"] for r in disk["roots"] if r["scope"] == "cache")
+            cache = disk.cache_bytes(unique=True)
             projects = unit.project_roots()
             later = projects[1:] or projects
-            marginal = sum(r["marginal_bytes"] for r in later) / len(later) if later else None
+            marginal = sum(r.marginal_bytes for r in later) / len(later) if later else None
         times = env_times(unit) if complete else {}
         out.append(
             Summary(

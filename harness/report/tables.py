@@ -86,15 +86,13 @@ def link_table(run: Run) -> list[list[str]]:
             continue
         sums: dict[str, list[int]] = defaultdict(lambda: [0, 0])
         reflinks_checked = False
-        for root in info.disk["roots"]:
-            if root["scope"] in ("cache", "home"):
-                continue
-            for name, entry in root["links"].items():
+        for root in info.disk.project_roots():
+            for name, entry in root.links.classes():
                 if entry is None:
                     continue
                 reflinks_checked |= name == "reflinked"
-                sums[name][0] += entry["count"]
-                sums[name][1] += entry["bytes"]
+                sums[name][0] += entry.count
+                sums[name][1] += entry.bytes
 
         def cell(name: str, sums=sums, checked=reflinks_checked) -> str:
             if name == "reflinked" and not checked:
@@ -134,11 +132,6 @@ LINK_HEADERS = [
 ]
 
 
-def occupied(point: dict) -> int:
-    """A growth point's bytes: the extents' union where the scan had them (btrfs, XFS), else the inodes'."""
-    return point.get("unique_physical_bytes") or point["physical_bytes"]
-
-
 def growth_table(run: Run) -> list[list[str]]:
     """One row per checkpoint: the disk after the first N projects, and what each step added."""
     rows = []
@@ -147,16 +140,16 @@ def growth_table(run: Run) -> list[list[str]]:
         for point in entry.growth or []:
             added = "-"
             if previous is not None:
-                step = (occupied(point) - occupied(previous)) / (point["projects"] - previous["projects"])
+                step = (point.unique - previous.unique) / (point.projects - previous.projects)
                 added = mib(step)
             rows.append(
                 [
                     tool,
                     layout,
-                    str(point["projects"]),
-                    mib(occupied(point)),
-                    mib(point["cache_physical_bytes"]),
-                    mib(point["naive_bytes"]),
+                    str(point.projects),
+                    mib(point.unique),
+                    mib(point.cache_physical_bytes),
+                    mib(point.naive_bytes),
                     added,
                 ]
             )
@@ -223,8 +216,8 @@ def parts_table(run: Run) -> Table | None:
     if not parts:
         return None
     rows = [
-        (p["run_id"], ", ".join(p["tools"]), p["started"], p["finished"], p["machine"].get("platform", "-"),
-         f"{p['backend'].get('name', '-')} {p['backend'].get('engine_version', '')}".strip(), " ".join(p["command"]))
+        (p.run_id, ", ".join(p.tools), p.started, p.finished, p.machine.get("platform", "-"),
+         f"{p.backend.get('name', '-')} {p.backend.get('engine_version', '')}".strip(), " ".join(p.command))
         for p in parts
     ]  # fmt: skip
     headers = ("part", "tools", "started", "finished", "machine", "backend", "command")
@@ -242,7 +235,7 @@ without the reserve of 2 GB it adds. The estimate must stay above every peak.
 
 
 def disk_need_table(run: Run) -> Table | None:
-    estimate = (run.mirror or {}).get("estimate") or {}
+    estimate = (run.mirror.estimate if run.mirror else None) or {}
     peaks = [(tool, layout, unit.disk_peak_bytes) for tool, layout, unit in run.units() if unit.disk_peak_bytes is not None]
     if not peaks or "envs_bytes" not in estimate:
         return None
@@ -319,9 +312,9 @@ def heading(run: Run) -> str:
     return "\n".join(
         [
             f"# envbench run {run.run_id}\n",
-            f"Scenario **{scenario['name']}** ({len(scenario['projects'])} projects, Python {scenario['python']}): "
-            f"{scenario['description'].strip()}\n",
-            f"Backend: {run.backend['name']}; layouts: {', '.join(scenario.get('layouts', []))}; status: {run.status}; "
+            f"Scenario **{scenario.name}** ({len(scenario.projects)} projects, Python {scenario.python}): "
+            f"{scenario.description.strip()}\n",
+            f"Backend: {run.backend['name']}; layouts: {', '.join(scenario.layouts or [])}; status: {run.status}; "
             f"started {run.started}, finished {run.finished}.\n",
             *(f"{note}\n" for note in notes(run)),
         ]

@@ -15,7 +15,7 @@ import json
 from dataclasses import dataclass
 from pathlib import Path
 
-from harness.packages import mirror
+from harness.record.model import Mirror
 from harness.record.states import COLD, LOCKED
 from harness.run import diskspace
 from harness.run.filesystems import ENGINE
@@ -55,13 +55,12 @@ def project_sizes(scenario: Scenario, mirrors: Path | None = None) -> Sizes:
     candidates = sorted(folder.glob(f"{scenario.name}-*/closure.json"), key=lambda p: p.stat().st_mtime, reverse=True)
     wanted = {(tuple(p.dependencies), tuple(sorted(p.sources))) for p in scenario.projects}
     for path in candidates:
-        record = json.loads(path.read_text(encoding="utf-8"))
-        listed = {(tuple(s["dependencies"]), tuple(sorted(s["sources"].items()))) for s in record.get("projects", [])}
+        closure = Mirror.from_json(json.loads(path.read_text(encoding="utf-8")))
+        listed = {(tuple(s.dependencies), tuple(sorted(s.sources.items()))) for s in closure.projects}
         if wanted <= listed:
-            closure = {"files": mirror.files_of(record), "projects": record["projects"]}
             pythons = {p.name: scenario.python_of(p) for p in scenario.projects}
             sets = diskspace.install_sets(closure, scenario.projects, pythons)
-            unpacked = [sum(f.get("unpacked_bytes", f["size"]) for f in files) for files in sets]
+            unpacked = [sum(f.unpacked for f in files) for files in sets]
             return Sizes({p.name: size for p, size in zip(scenario.projects, unpacked, strict=True)}, str(path))
     return guessed_sizes(scenario)
 

@@ -23,6 +23,8 @@ import time
 from contextlib import contextmanager
 from dataclasses import asdict, dataclass
 
+from harness.record.model import Mirror, MirrorFile
+
 GB = 1e9
 RESERVE = 2 * 10**9  # left free besides the estimate: the engine, logs and scans need room too
 # An env beyond its packages: the installer itself (pip and its .pyc), metadata, scripts (a
@@ -54,20 +56,20 @@ class Estimate:
         )
 
 
-def install_sets(mirror: dict, projects, pythons: dict[str, str] | None = None) -> list[list[dict]]:
+def install_sets(mirror: Mirror, projects, pythons: dict[str, str] | None = None) -> list[list[MirrorFile]]:
     """Each of PROJECTS' (scenario Projects) install set: the mirror's file records it installs;
     pythons: project name -> its Python, where closure.json records install sets per Python.
     A project closure.json does not list (an older mirror) is charged the whole closure."""
     pythons = pythons or {}
-    installed = [f for f in mirror["files"] if f.get("role", "install") == "install"]
-    by_file = {f["filename"]: f for f in installed}
-    by_release = {(f["name"], f["version"]): f for f in installed}
+    installed = mirror.installed
+    by_file = {f.filename: f for f in installed}
+    by_release = {(f.name, f.version): f for f in installed}
     sets = {}
-    for s in mirror.get("projects", []):
-        names = s.get("files") or []
-        files = [by_file.get(n) for n in names] if names else [by_release.get(tuple(r)) for r in s["installs"]]
+    for s in mirror.projects:
+        names = s.files or []
+        files = [by_file.get(n) for n in names] if names else [by_release.get(tuple(r)) for r in s.installs]
         if all(files):
-            sets[(tuple(s["dependencies"]), tuple(sorted(s["sources"].items())), s.get("python", ""))] = files
+            sets[(tuple(s.dependencies), tuple(sorted(s.sources.items())), s.python or "")] = files
     found = []
     for project in projects:
         key = (tuple(project.dependencies), tuple(sorted(project.sources)))
@@ -75,12 +77,11 @@ def install_sets(mirror: dict, projects, pythons: dict[str, str] | None = None) 
     return found
 
 
-def estimate(mirror: dict, projects, pythons: dict[str, str] | None = None) -> Estimate:
+def estimate(mirror: Mirror, projects, pythons: dict[str, str] | None = None) -> Estimate:
     """One tool's worst case for PROJECTS from the run's mirror record (see install_sets)."""
-    installed = [f for f in mirror["files"] if f.get("role", "install") == "install"]
-    sizes = [sum(f.get("unpacked_bytes", f["size"]) + f.get("source_bytes", 0) for f in files) + ENV_OVERHEAD
+    sizes = [sum(f.unpacked + (f.source_bytes or 0) for f in files) + ENV_OVERHEAD
              for files in install_sets(mirror, projects, pythons)]  # fmt: skip
-    cache = sum(f.get("unpacked_bytes", f["size"]) + f["size"] for f in installed)
+    cache = sum(f.unpacked + f.size for f in mirror.installed)
     return Estimate(sum(sizes) + cache + RESERVE, sum(sizes), cache, len(sizes), max(sizes, default=0))
 
 

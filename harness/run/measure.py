@@ -12,29 +12,15 @@ from pathlib import PurePosixPath
 from packaging.requirements import Requirement
 
 from harness.backends.base import Backend
+from harness.record.disk import Deleted, DiskReport, GrowthPoint, Statvfs
 from harness.record.links import observed_link_mode
-from harness.record.model import Env
+from harness.record.model import Env, InstalledDist
 from harness.record.run import RunRecord
 from harness.run import proof
 from harness.run.concurrent import Concurrent
 from harness.scenario.model import Scenario
 from harness.settings.target import target_environment
 from harness.tools.base import Sandbox, ToolAdapter
-
-
-def growth_point(projects: int, report: dict) -> dict:
-    """One point of the growth curve: totals after PROJECTS projects, the cache apart."""
-    total = report["total"]
-    return {
-        "projects": projects,
-        "physical_bytes": total["physical_bytes"],
-        "apparent_bytes": total["apparent_bytes"],
-        "naive_bytes": total["naive_bytes"],
-        "files": total["files"],
-        "cache_physical_bytes": sum(r["physical_bytes"] for r in report["roots"] if r["scope"] == "cache"),
-        # btrfs, XFS: the union of the extents (a clone counted once); elsewhere the inode figure
-        "unique_physical_bytes": total.get("unique_physical_bytes"),
-    }
 
 
 class Measurer:
@@ -78,13 +64,14 @@ class Measurer:
         expected = proof.expected_for(self.record.run.mirror, project.dependencies, dict(project.sources),
                                       self.scenario.python_of(project), project.constraints)  # fmt: skip
         verdict = proof.judge(probe, wanted, expected)
+        packages = [InstalledDist.from_json(p) for p in probe.get("packages", [])]
         env = Env(proved=verdict.proved, python=probe.get("python"), imports=probe.get("imports", {}),
                   import_needs=verdict.import_needs, clashes=verdict.clashes, kept_seeds=verdict.kept_seeds or None,
-                  faults=verdict.faults, packages=probe.get("packages", []), probe_timing=probe.get("timing"),
+                  faults=verdict.faults, packages=packages, probe_timing=probe.get("timing"),
                   error=probe.get("error"))  # fmt: skip
         return env, ([] if verdict.proved else verdict.faults)
 
-    def scan(self, adapter: ToolAdapter, sandbox: Sandbox, projects, packages: bool = True) -> dict:
+    def scan(self, adapter: ToolAdapter, sandbox: Sandbox, projects, packages: bool = True) -> DiskReport:
         """Disk report of the tool's cache, its home and PROJECTS, each root with its scope;
         without PACKAGES, the totals and roots only (no RECORD read)."""
         scopes = {path: "cache" for path in adapter.cache_dirs(sandbox)}
@@ -98,8 +85,9 @@ class Measurer:
         if len(set(groups.values())) < 2:
             groups = {}
         report = self.backend.scan(sandbox, roots, cache_roots, {r: g for r, g in groups.items() if r in roots}, packages)
-        for root in report["roots"]:
-            root["scope"] = scopes[root["path"]]
+        report = DiskReport.from_json(report)
+        for root in report.roots:
+            root.scope = scopes[root.path]
         return report
 
     def checkpoint(self, adapter: ToolAdapter, sandbox: Sandbox, layout: str, count: int) -> None:
@@ -107,9 +95,9 @@ class Measurer:
         A growth point needs the totals only: the packages' figures are the final scan's."""
         report = self.scan(adapter, sandbox, self.scenario.projects[:count], packages=False)
         unit = self.record.layout(adapter.name, layout)
-        unit.growth = [*(unit.growth or []), growth_point(count, report)]
+        unit.growth = [*unit.growth, GrowthPoint.of(count, report)]
         self.record.save()
-        self.say(f"  {adapter.name} {layout}: {count} projects take {report['total']['physical_bytes'] / 2**20:,.1f} MiB")
+        self.say(f"  {adapter.name} {layout}: {count} projects take {report.total.physical_bytes / 2**20:,.1f} MiB")
 
     def keep_lock(self, adapter: ToolAdapter, sandbox: Sandbox, layout: str) -> None:
         """The first project's lock file, kept as RUN_DIR/locks/TOOL/LAYOUT/FILE: what the tool locked."""
@@ -129,22 +117,21 @@ class Measurer:
         prediction (its exclusive_bytes), and what the whole fleet really spent beside its total."""
         entry = self.record.layout(adapter.name, layout)
         last = self.scenario.projects[-1].name
-        root = next((r for r in entry.disk["roots"] if r["scope"] == last), None) if entry.disk else None
-        entry.statvfs = truth = entry.statvfs or {}
-        truth["fleet_bytes"] = private.used() - truth["start_bytes"]
+        root = next(iter(entry.disk.scoped(last)), None) if entry.disk else None
+        entry.statvfs = truth = entry.statvfs or Statvfs()
+        truth.fleet_bytes = private.used() - truth.start_bytes
         # The file system's own bookkeeping, which no file's blocks show: XFS's inodes (isize each),
         # btrfs's metadata (its own count); ext4's inode tables were written by mkfs.
         held_metadata = private.metadata()
-        truth["fleet_metadata_bytes"] = _metadata(private, entry.disk["total"].get("inodes") if entry.disk else None,
-                                                  truth.get("start_metadata_bytes"), held_metadata)  # fmt: skip
+        truth.fleet_metadata_bytes = _metadata(private, entry.disk.total.inodes if entry.disk else None,
+                                               truth.start_metadata_bytes, held_metadata)  # fmt: skip
         if root is None:
             return
         held = private.used()
         self.backend.prepare(sandbox, {"remove": [sandbox.project_dir(last)]})
         freed = held - private.used()
-        metadata = _metadata(private, root.get("exclusive_inodes"), private.metadata(), held_metadata)
-        truth["delete"] = {"project": last, "freed_bytes": freed, "predicted_bytes": root["exclusive_bytes"],
-                           "metadata_bytes": metadata}  # fmt: skip
+        metadata = _metadata(private, root.exclusive_inodes, private.metadata(), held_metadata)
+        truth.delete = Deleted(project=last, freed_bytes=freed, predicted_bytes=root.exclusive_bytes, metadata_bytes=metadata)
         self.record.save()
 
     def measure_disk(self, adapter: ToolAdapter, sandbox: Sandbox, layout: str, disk_watch=None) -> None:
@@ -154,7 +141,7 @@ class Measurer:
         report = self.scan(adapter, sandbox, self.scenario.projects)
         entry.disk = report
         if self.scenario.checkpoints:
-            entry.growth = [*(entry.growth or []), growth_point(len(self.scenario.projects), report)]
+            entry.growth = [*entry.growth, GrowthPoint.of(len(self.scenario.projects), report)]
         entry.link_mode, entry.link_mode_files = observed_link_mode(entry.project_roots())
         self.record.save()
 

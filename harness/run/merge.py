@@ -16,6 +16,7 @@ from pathlib import Path
 
 from harness.record import logs
 from harness.record import run as results
+from harness.record.facts import Part, ScenarioCopy
 from harness.record.model import Run, Tool
 from harness.record.overhead import share_of
 from harness.record.run import load, now, write_atomic
@@ -28,29 +29,30 @@ class MergeError(Exception):
 
 
 def scenario_hash(run: Run) -> str:
-    return results.scenario_hash(run.scenario, with_tools=False)
+    return results.scenario_hash(run.scenario.to_json(), with_tools=False)
 
 
 def closure_hash(run: Run) -> str:
     return results.closure_hash(run.mirror)
 
 
-def units_of_json(scenario: dict):
+def units_of_json(scenario: ScenarioCopy):
     """The unit keys of a run's scenario record, in run order (one tool suffices for the keys)."""
-    return [Unit("", layout, fs) for layout in scenario.get("layouts", ["same-volume"])
-            for fs in scenario.get("filesystems", ["engine"])]  # fmt: skip
+    layouts = ["same-volume"] if scenario.layouts is None else scenario.layouts
+    return [Unit("", layout, fs) for layout in layouts
+            for fs in (["engine"] if scenario.filesystems is None else scenario.filesystems)]  # fmt: skip
 
 
-def _parts_of(run: Run, run_dir: Path) -> list[dict]:
+def _parts_of(run: Run, run_dir: Path) -> list[Part]:
     """A run's parts: itself, or the parts it was merged from."""
     if run.parts:
         return run.parts
-    part = {"run_id": run.run_id, "dir": str(run_dir), "command": run.command, "started": run.started,
-            "finished": run.finished, "status": run.status, "machine": run.machine, "backend": run.backend,
-            "tools": list(run.tools),
-            # A shard's units (tool and key), so the report can say which part measured what.
-            "units": [f"{tool} {key}" for tool, key, _ in run.units()]}  # fmt: skip
-    return [{**part, "shard": run.shard["shard"]} if run.shard else part]
+    part = Part(run_id=run.run_id, dir=str(run_dir), command=run.command, started=run.started, finished=run.finished,
+                status=run.status, machine=run.machine, backend=run.backend, tools=list(run.tools),
+                # A shard's units (tool and key), so the report can say which part measured what.
+                units=[f"{tool} {key}" for tool, key, _ in run.units()],
+                shard=run.shard["shard"] if run.shard else None)  # fmt: skip
+    return [part]
 
 
 def _check_same(runs: list[tuple[Path, Run]]) -> None:
@@ -58,7 +60,7 @@ def _check_same(runs: list[tuple[Path, Run]]) -> None:
     for run_dir, run in others:
         if scenario_hash(run) != scenario_hash(first):
             raise MergeError(
-                f"{run_dir}: scenario {run.scenario['name']} (hash {scenario_hash(run)}) differs from {first_dir}'s "
+                f"{run_dir}: scenario {run.scenario.name} (hash {scenario_hash(run)}) differs from {first_dir}'s "
                 f"(hash {scenario_hash(first)}): only runs of one scenario merge"
             )
         if closure_hash(run) != closure_hash(first):
@@ -118,7 +120,7 @@ def merged_record(runs: list[tuple[Path, Run]], out: Path, command: list[str]) -
     return Run(run_id=out.name, command=command, started=min(run.started for _, run in runs),
                finished=max(run.finished or now() for _, run in runs), merged=now(),
                status="complete" if statuses == {"complete"} else sorted(statuses - {"complete"})[0],
-               scenario={**first.scenario, "tools": list(tools)}, machine=first.machine,  # each part's own facts: parts
+               scenario=replace(first.scenario, tools=list(tools)), machine=first.machine,  # each part's own facts: parts
                backend=first.backend, mirror=first.mirror, tools=tools, failures=failures, overhead=overhead,
                concurrent=concurrent, parts=parts)  # fmt: skip
 

@@ -20,6 +20,8 @@ from dataclasses import dataclass, field
 from packaging.requirements import Requirement
 from packaging.utils import canonicalize_name
 
+from harness.record.model import Mirror
+
 # What `python -m venv` (and virtualenv) put in an env before any tool installs: a project that
 # asks for one of them (Home Assistant asks for pip>=21.3.1) is served by the seeded copy when
 # it satisfies the request, as pip leaves a satisfied requirement alone; the mirror's newer
@@ -58,33 +60,32 @@ class Verdict:
         self.faults.append(text)
 
 
-def expected_for(mirror_record: dict | None, dependencies, sources, python: str = "", constraints=()) -> Expected | None:
+def expected_for(mirror: Mirror | None, dependencies, sources, python: str = "", constraints=()) -> Expected | None:
     """The install set the mirror resolved for a project with these dependencies, sources and
     Python (None: unknown)."""
-    if not mirror_record:
+    if mirror is None:
         return None
-    files = mirror_record.get("files") or mirror_record.get("wheels") or []
     served: dict[str, set[str]] = {}
     digests: dict[tuple[str, str], str | None] = {}
     by_file: dict[str, str | None] = {}
-    for entry in files:
+    for entry in mirror.files:
         # Build requirements are for the tools' build envs: an env's own setuptools (the one
         # venv seeds) at another version is not a package from elsewhere.
-        if entry.get("role") != "build":
-            served.setdefault(entry["name"], set()).add(entry["version"])
-        if entry.get("role", "install") == "install":
-            digests[(entry["name"], entry["version"])] = entry.get("record_digest")
-            if "filename" in entry:
-                by_file[entry["filename"]] = entry.get("record_digest")
-    default_python = mirror_record.get("python", "")
-    for project in mirror_record.get("projects", []):
-        same_python = not python or (project.get("python") or default_python) in ("", python)
-        same_input = list(project["dependencies"]) == list(dependencies) and dict(project["sources"]) == dict(sources)
-        if same_input and list(project.get("constraints", [])) == list(constraints) and same_python:
-            chosen = project.get("files") or [None] * len(project["installs"])
+        if entry.kind != "build":
+            served.setdefault(entry.name, set()).add(entry.version)
+        if entry.installs:
+            digests[(entry.name, entry.version)] = entry.record_digest
+            if entry.filename:
+                by_file[entry.filename] = entry.record_digest
+    default_python = mirror.python or ""  # a closure.json's own Python
+    for project in mirror.projects:
+        same_python = not python or (project.python or default_python) in ("", python)
+        same_input = list(project.dependencies) == list(dependencies) and dict(project.sources) == dict(sources)
+        if same_input and list(project.constraints or []) == list(constraints) and same_python:
+            chosen = project.files or [None] * len(project.installs)
             # Two Pythons install two wheels of one release (cp311, cp313): the digest of this one's.
             releases = {name: (version, by_file[filename] if filename in by_file else digests.get((name, version)))
-                        for (name, version), filename in zip(project["installs"], chosen, strict=True)}  # fmt: skip
+                        for (name, version), filename in zip(project.installs, chosen, strict=True)}  # fmt: skip
             return Expected(releases, served)
     return Expected({}, served)  # a mirror from before install sets: versions only
 
@@ -136,7 +137,7 @@ def judge(probe: dict, dependencies, expected: Expected | None) -> Verdict:
     return verdict
 
 
-def asked_of(project, mirror_record: dict | None, python: str) -> tuple[str, ...]:
+def asked_of(project, mirror: Mirror | None, python: str) -> tuple[str, ...]:
     """What a tool is asked to install for PROJECT: its dependencies, with each of its constraints
     on a package its install set holds made a requirement (narrowing the dependency that names it).
 
@@ -147,7 +148,7 @@ def asked_of(project, mirror_record: dict | None, python: str) -> tuple[str, ...
     install asks for nothing and is left out."""
     if not project.constraints:
         return tuple(project.dependencies)
-    expected = expected_for(mirror_record, project.dependencies, dict(project.sources), python, project.constraints)
+    expected = expected_for(mirror, project.dependencies, dict(project.sources), python, project.constraints)
     held = set(expected.releases) if expected else set()
     constraints = {canonicalize_name(Requirement(c).name): Requirement(c) for c in project.constraints}
     asked = []

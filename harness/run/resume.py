@@ -18,7 +18,7 @@ import json
 import shlex
 from pathlib import Path
 
-from harness.record.model import Run
+from harness.record.model import Mirror, Run
 from harness.record.run import RunRecord, closure_hash, now, read, scenario_hash
 from harness.run.units import Unit
 
@@ -42,7 +42,7 @@ def open_run(run_dir: Path) -> RunRecord:
 
 def check_same(record: RunRecord, scenario_json: dict, shard: str | None) -> None:
     """Refuse when the scenario or the shard differ from what the run began with."""
-    old, scenario_json = record.run.scenario, json.loads(json.dumps(scenario_json))  # as run.json holds it
+    old, scenario_json = record.run.scenario.to_json(), json.loads(json.dumps(scenario_json))  # as run.json holds it
     if scenario_hash(old) != scenario_hash(scenario_json):
         changed = sorted(k for k in set(old) | set(scenario_json) if k != "path" and old.get(k) != scenario_json.get(k))
         raise ResumeRefused(
@@ -73,11 +73,11 @@ def check_version(record: RunRecord, tool: str, version: str | None, began_with:
         )
 
 
-def check_closure(record: RunRecord, began_with: str | None, mirror_record: dict) -> None:
-    if began_with is not None and closure_hash(mirror_record) != began_with:
+def check_closure(record: RunRecord, began_with: str | None, mirror: Mirror) -> None:
+    if began_with is not None and closure_hash(mirror) != began_with:
         raise ResumeRefused(
             f"--resume {record.out_dir}: the mirror closure changed since the run began ({began_with} → "
-            f"{closure_hash(mirror_record)}): the packages were resolved differently; start a new run"
+            f"{closure_hash(mirror)}): the packages were resolved differently; start a new run"
         )
 
 

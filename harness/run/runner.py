@@ -12,13 +12,14 @@ import os
 import time
 from collections import Counter
 from contextlib import ExitStack, contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from rich.console import Console
 
 from harness.backends.base import Backend, BackendError, StepResult, ToolUnavailable
 from harness.packages import mirror
 from harness.record import overhead
+from harness.record.disk import CellSpent, Statvfs
 from harness.record.model import Step as StepRecord
 from harness.record.run import RunRecord, exit_status, now
 from harness.record.states import LOCKED, WARM_LOCKED, states_of
@@ -170,12 +171,12 @@ class Runner:
         except (mirror.MirrorError, BackendError) as exc:
             return {"*": f"the mirror could not be made: {exc}"}
         self.record.run.backend.update(self.backend.describe())  # serving changed its network
-        found = {**mirror.summary(folder), "urls": self.urls}
+        served = replace(mirror.summary(folder), urls=self.urls)
         if self.resumed:
-            resume.check_closure(self.record, self.resumed.closure, found)
-        self.record.run.mirror = found
-        roles = ", ".join(f"{count} {role}" for role, count in found["roles"].items())
-        self.say(f"mirror: {len(found['files'])} files ({roles}) served at {', '.join(self.urls.values())}")
+            resume.check_closure(self.record, self.resumed.closure, served)
+        self.record.run.mirror = served
+        roles = ", ".join(f"{count} {role}" for role, count in served.roles.items())
+        self.say(f"mirror: {len(served.files)} files ({roles}) served at {', '.join(self.urls.values())}")
         self.record.save()
         if self.channel is None and self.conda_tools():
             pythons = list(dict.fromkeys(self.scenario.python_of(p) for p in self.scenario.projects))
@@ -202,7 +203,7 @@ class Runner:
         path, free = where
         pythons = {p.name: self.scenario.python_of(p) for p in self.scenario.projects}
         estimate = diskspace.estimate(closure, self.scenario.projects, pythons)
-        closure["estimate"] = {**estimate.to_json(), "free_bytes": free, "path": path}
+        closure.estimate = {**estimate.to_json(), "free_bytes": free, "path": path}
         self.record.save()
         if free < estimate.needed_bytes:
             raise diskspace.NotEnoughDisk(estimate.refusal(self.scenario.path, path, free))
@@ -221,7 +222,7 @@ class Runner:
             self._run_tool(tool, layout, layout, blocked)
             return
         key = f"{layout}@{filesystem}"
-        size = ((self.record.run.mirror or {}).get("estimate") or {}).get("needed_bytes", 0)
+        size = self.record.run.needed_bytes() or 0
         try:
             with self.timed("setup"), filesystems.private(filesystem, f"{self.record.run.run_id}-{tool}-{filesystem}",
                                                           size) as private:  # fmt: skip
@@ -258,7 +259,7 @@ class Runner:
                     sandbox = dataclasses.replace(sandbox, python_version=self.scenario.python)
                     self.backend.reset(sandbox)
                     if self.private:  # empty trees: what the file system holds before any tool runs
-                        entry.statvfs = {"start_bytes": self.private.used(), "start_metadata_bytes": self.private.metadata()}
+                        entry.statvfs = Statvfs(start_bytes=self.private.used(), start_metadata_bytes=self.private.metadata())
                     version_step = adapter.version_step(sandbox)
                     version = self.backend.run(sandbox, version_step, f"{tool}/{key}/version")
             except (ToolUnavailable, BackendError) as exc:
@@ -304,7 +305,7 @@ class Runner:
         if self.disk_watch is None:  # nothing known to estimate with, or no peak to keep apart
             return False
         where = self.backend.free_space()
-        estimate = ((self.record.run.mirror or {}).get("estimate") or {}).get("needed_bytes")
+        estimate = self.record.run.needed_bytes()
         return removals.room_to_defer(where and where[1], estimate)
 
     def adapter(self, tool: str) -> ToolAdapter:
@@ -427,9 +428,9 @@ class Runner:
             with self.timed("statvfs"):
                 spent = self.private.used() - before
             unit = self.record.layout(tool, cell.layout)
-            unit.statvfs = unit.statvfs or {}
-            unit.statvfs.setdefault("cells", []).append(
-                {"project": project.name, "state": cell.state, "repetition": cell.repetition, "spent_bytes": spent})
+            unit.statvfs = unit.statvfs or Statvfs()
+            unit.statvfs.cells.append(CellSpent(project=project.name, state=cell.state, repetition=cell.repetition,
+                                                spent_bytes=spent))  # fmt: skip
         for step, result in zip(steps, results, strict=False):
             self.record.layout(tool, cell.layout).steps.append(self.step_record(cell, step, result, span))
             self.say(

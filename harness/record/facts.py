@@ -1,0 +1,63 @@
+"""What a run was asked and where it ran, as run.json records it: the scenario as the run read it
+(`ScenarioCopy`, harness/scenario/model.py's Scenario.to_json) and, for a merged run, each part
+it was merged from (`Part`). The machine's and the backend's facts stay plain dicts: facts to
+show, whose keys differ by backend, not figures anything computes with.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from harness.record.base import Record, nested, optional
+
+
+@dataclass
+class ProjectCopy(Record):
+    """One project as the run read it."""
+
+    name: str = ""
+    group: str | None = optional()
+    python: str | None = optional()
+    dependencies: list[str] = field(default_factory=list)
+    sources: dict[str, str] = field(default_factory=dict)
+    constraints: list[str] | None = optional()
+    hashes: dict | None = optional()
+    origin: str | None = optional()  # the user's file an ad-hoc scenario was made from
+
+
+@dataclass
+class ScenarioCopy(Record):
+    """The scenario as the run read it: every key, so that a resume or a merge can tell it changed."""
+
+    path: str | None = optional()
+    name: str = ""
+    description: str = ""
+    python: str = ""
+    tools: list[str] = field(default_factory=list)
+    repetitions: int | None = optional()
+    indexes: dict | None = optional()
+    wheelhouse: str | None = optional()
+    layouts: list[str] | None = optional()
+    source: str | None = optional()
+    synthetic: list | None = optional()
+    checkpoints: list | None = optional()
+    variants: dict | None = optional()
+    filesystems: list[str] | None = optional()
+    projects: list[ProjectCopy] = nested("list", ProjectCopy)
+
+
+@dataclass
+class Part(Record):
+    """One run a merged run was made from: its command, time, machine and backend, and its tools."""
+
+    run_id: str = ""
+    dir: str = ""
+    command: list[str] = field(default_factory=list)
+    started: str = ""
+    finished: str | None = None
+    status: str = ""
+    machine: dict = field(default_factory=dict)
+    backend: dict = field(default_factory=dict)
+    tools: list[str] = field(default_factory=list)
+    units: list[str] | None = optional()  # a shard's units ("tool key"), for which part measured what
+    shard: str | None = optional()
