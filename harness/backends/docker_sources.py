@@ -1,6 +1,7 @@
 """What the docker backend serves its tool containers: the mirror on an internal network with no
-route out, the conda channel and a wheel folder as read-only volumes, and an image's interpreter
-read out for the converted channel. DockerBackend (docker.py) is one of these."""
+route out (its link shaped where the scenario says so: harness/backends/shaping.py), the conda
+channel and a wheel folder as read-only volumes, and an image's interpreter read out for the
+converted channel. DockerBackend (docker.py) is one of these."""
 
 from __future__ import annotations
 
@@ -12,12 +13,18 @@ from pathlib import Path
 
 from docker.types import Mount
 
+from harness.backends import shaping
 from harness.backends.base import BackendError
 from harness.backends.engine import LABEL
 from harness.backends.images import UID
 from harness.packages import mirror
 from harness.packages.conda_channel import INFO_SCRIPT, Interpreter, combine_archives
+from harness.settings.network import NetworkSpec
 
+SCRIPTS = "/opt/envbench"  # the sandbox scripts in the tools image
+UPSTREAM_PORT = 8081  # a shaped mirror: the index server behind the latency proxy, on loopback
+PROBE_PORT = 8090  # a shaped mirror: GET /bytes/N over the same link (harness/sandbox/latency.py)
+PROBE_BYTES, PROBE_SECONDS = 50_000_000, 8  # the throughput probe: 50 MB, or 8 s at the cap if less
 WHEELS = "/wheels"
 CHANNEL = "/channel"  # the converted conda channel, read-only
 
@@ -78,6 +85,47 @@ class DockerSources:
         self._channel = self._volume_from(folder, "conda-channel")
         return f"file://{CHANNEL}"
 
+    urls: dict[str, str] | None = None  # index -> URL, once served
+    link: NetworkSpec | None = None  # the scenario's network, once shape() accepted it
+    latency_by: str | None = None  # netem or proxy (harness/settings/network.py)
+
+    def shape(self, network: NetworkSpec | None) -> str | None:
+        """Shape the mirror's link as NETWORK says, from serve() on; why it cannot be, or None."""
+        if network is None:
+            return None
+        why = shaping.refused(network)
+        if why is None:
+            self.link, self.latency_by = network, shaping.mechanism(network)
+        return why
+
+    def shaped_by(self) -> str | None:
+        """What shapes the link: the latency's mechanism and the bandwidth's."""
+        if self.link is None:
+            return None
+        parts = [f"{self.latency_by} (latency)"] if self.latency_by else []
+        return ", ".join(parts + (["tbf (bandwidth)"] if self.link.bandwidth_mbit else [])) or "nothing"
+
+    def _server_argv(self, index: str) -> list[str]:
+        """The index server's command: pypiserver, behind the latency proxy when the link is shaped."""
+        if self.link is None:
+            return mirror.server_argv("/opt/tools/pypiserver/bin", f"/mirror/{index}")
+        inner = mirror.server_argv("/opt/tools/pypiserver/bin", f"/mirror/{index}", port=UPSTREAM_PORT, host="127.0.0.1")
+        rtt = self.link.rtt_ms if self.latency_by == shaping.PROXY else 0
+        return ["python3", "-I", f"{SCRIPTS}/latency.py", "--listen", f"0.0.0.0:{mirror.SERVER_PORT}",
+                "--upstream", f"127.0.0.1:{UPSTREAM_PORT}", "--rtt-ms", f"{rtt:g}", "--probe", f"0.0.0.0:{PROBE_PORT}",
+                "--", *inner]  # fmt: skip
+
+    def measure_link(self, sandbox) -> dict:
+        """The round trip and throughput a tool container gets from the mirror (sandbox/netprobe.py)."""
+        index_url = next(iter(self.urls.values()))
+        probe_url = index_url.replace(f":{mirror.SERVER_PORT}/simple/", f":{PROBE_PORT}/bytes/")
+        cap = self.link.bandwidth_mbit * 1e6 / 8 * PROBE_SECONDS if self.link.bandwidth_mbit else PROBE_BYTES
+        argv = ["python3", "-I", f"{SCRIPTS}/netprobe.py", index_url, probe_url, str(int(min(PROBE_BYTES, cap)))]
+        code, out, err = self._exec(sandbox, argv)
+        if code != 0:
+            raise BackendError(f"netprobe.py failed in the container (exit {code}): {err.decode(errors='replace')[-300:]}")
+        return json.loads(out)
+
     def serve(self, folder: Path, python: str) -> dict[str, str]:
         """Serve a laid-out mirror on an internal network (no route out): {index: simple URL}.
 
@@ -95,7 +143,7 @@ class DockerSources:
             alias = f"mirror-{index}".lower()
             server = self.client.containers.run(
                 self.image,
-                mirror.server_argv("/opt/tools/pypiserver/bin", f"/mirror/{index}"),
+                self._server_argv(index),
                 name=name, detach=True, labels=labels, network=network.name,
                 networking_config={network.name: self.client.api.create_endpoint_config(aliases=[alias])},
                 mounts=[Mount("/mirror", volume, type="volume", read_only=True)],
@@ -105,8 +153,12 @@ class DockerSources:
             urls[index] = f"http://{alias}:{mirror.SERVER_PORT}/simple/"
         for server, name in servers:  # every server started before the first is waited for: they start side by side
             self._wait_until_served(server, name)
+            if self.link is not None:
+                server.reload()
+                shaping.apply(server.attrs["State"]["Pid"], self.link, self.latency_by)
         # From now on tool containers see only the mirror: no route out, no proxy, no CA needed.
         self.network, self.passed, self.ca_bundle = network.name, {}, ""
+        self.urls = urls
         return urls
 
     def _wait_until_served(self, server, name: str, timeout: float = 60) -> None:

@@ -30,6 +30,7 @@ from harness.sandbox import FOLDER as SANDBOX
 from harness.sandbox import cell, tree
 from harness.sandbox import scan as scanner
 from harness.settings.home import PinnedVenvError, envbench_home, host_ca_bundle, pinned_venv
+from harness.settings.network import NetworkSpec
 from harness.settings.pythons import NoPython, find_python
 from harness.tools.base import Sandbox, Step, ToolAdapter
 
@@ -220,6 +221,18 @@ class LocalBackend:
     def scan(self, sandbox: Sandbox, roots: list[str], cache_roots: list[str], groups: dict[str, str] | None = None,
              packages: bool = True) -> dict:  # fmt: skip
         return scanner.scan(roots, cache_roots, groups=groups, skip_missing=True, with_packages=packages)
+
+    def shape(self, network: NetworkSpec | None) -> str | None:
+        """The tools here share the host's network: nothing of it is the run's own to shape."""
+        if network is None:
+            return None
+        return "network: the local backend has no network namespace of its own to shape; use --backend docker"
+
+    def shaped_by(self) -> str | None:
+        return None
+
+    def measure_link(self, sandbox: Sandbox) -> dict:
+        raise BackendError("the local backend shapes no link")
 
     def serve(self, folder: Path, python: str) -> dict[str, str]:
         """Serve each index folder of a laid-out mirror on loopback: {index: simple URL}."""

@@ -185,6 +185,9 @@ def command(args) -> int:
     run_hash = hashlib.sha256(plan.run_id.encode()).hexdigest()[:12]
     work_dir = Path(os.environ.get("ENVBENCH_WORK") or envbench_home() / "work") / f"run-{run_hash}"
     backend, reason, image_s = choose_backend(args.backend, plan.scenario, plan.run_id, work_dir, plan.out_dir / "logs", console)
+    refused = backend.shape(plan.scenario.network)  # never a run unshaped under a network's name
+    if refused:
+        raise UsageError(refused)
     record, resumed = open_record(plan, backend, reason, ["envbench", *map(str, args.argv)], console)
     again = resume.resume_command(args.scenario, plan.out_dir, backend.name)
     previous = signal.signal(signal.SIGTERM, _interrupt)

@@ -44,6 +44,28 @@ class ScenarioCopy(Record):
     variants: dict | None = optional()
     filesystems: list[str] | None = optional()
     projects: list[ProjectCopy] = nested("list", ProjectCopy)
+    network: dict | None = optional()  # the link configured (harness/settings/network.py)
+
+
+@dataclass
+class LinkMeasured(Record):
+    """What a tool container measured of its link to the index (sandbox/netprobe.py)."""
+
+    connect_ms: float = 0.0
+    first_byte_ms: float = 0.0  # the first request on a new connection
+    rtt_ms: float = 0.0  # least time to the first byte on a kept-alive connection
+    bandwidth_mbit: float | None = None
+    bytes: int = 0  # fetched to measure the bandwidth
+
+
+@dataclass
+class Network(Record):
+    """The link the run's tools fetched over: as configured, what shaped it, and per unit
+    ("tool key") what a tool container measured at the unit's start."""
+
+    configured: dict = field(default_factory=dict)  # rtt_ms, bandwidth_mbit[, loss_percent]
+    mechanism: str | None = None  # e.g. "proxy (latency), tbf (bandwidth)"
+    measured: dict[str, LinkMeasured] = nested("dict", LinkMeasured)
 
 
 @dataclass

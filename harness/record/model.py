@@ -13,7 +13,7 @@ from dataclasses import MISSING, dataclass, field, fields
 
 from harness.record.base import Record, nested, one, optional
 from harness.record.disk import DiskReport, DiskRoot, GrowthPoint, Statvfs
-from harness.record.facts import Part, ProjectCopy, ScenarioCopy
+from harness.record.facts import Network, Part, ProjectCopy, ScenarioCopy
 
 SCHEMA = 1
 FINISHED = ("ok", "failed", "unavailable")  # a unit's final statuses
@@ -241,6 +241,7 @@ class Run(Record):
     resumes: list | None = optional()
     merged: str | None = optional()
     parts: list[Part] = nested("list", Part, optional_key=True)  # of a merged run
+    network: Network | None = one(Network)  # where the scenario shapes the link (harness/settings/network.py)
 
     def units(self):
         """(tool, layout key, unit) for every unit of every tool, in run order."""

@@ -19,6 +19,7 @@ from harness.report.matrix import matrix_tables
 from harness.report.packages import package_table
 from harness.report.stats import MIB, summaries
 from harness.report.table import Table, markdown, mib, seconds
+from harness.settings.network import NetworkSpec
 
 MAIN_HEADERS = [
     "tool",
@@ -316,9 +317,24 @@ def heading(run: Run) -> str:
             f"{scenario.description.strip()}\n",
             f"Backend: {run.backend['name']}; layouts: {', '.join(scenario.layouts or [])}; status: {run.status}; "
             f"started {run.started}, finished {run.finished}.\n",
+            *([f"{link_line(run)}\n"] if run.network else []),
             *(f"{note}\n" for note in notes(run)),
         ]
     )
+
+
+def link_line(run: Run) -> str:
+    """The network the tools fetched over: as configured, what shaped it, what they measured."""
+    network = run.network
+    configured = NetworkSpec(**network.configured).describe()
+    measured = list(network.measured.values())
+    seen = "not measured"
+    if measured:
+        rtts = [m.rtt_ms for m in measured]
+        rates = [m.bandwidth_mbit for m in measured if m.bandwidth_mbit]
+        seen = f"{min(rtts):,.1f}–{max(rtts):,.1f} ms round trip" + (
+            f", {min(rates):,.1f}–{max(rates):,.1f} Mbit/s" if rates else "")
+    return f"Network: {configured} configured, shaped by {network.mechanism}; measured from the tools' containers: {seen}."
 
 
 def tables_markdown(run: Run, package_rows: list[dict]) -> str:

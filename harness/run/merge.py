@@ -117,12 +117,16 @@ def merged_record(runs: list[tuple[Path, Run]], out: Path, command: list[str]) -
     order = {name: i for i, name in enumerate(TOOL_NAMES)}
     tools = dict(sorted(tools.items(), key=lambda item: order.get(item[0], len(order))))
     statuses = {run.status for _, run in runs}
+    network = None
+    if first.network:  # the parts share the scenario, so its network: what each part's units measured
+        measured = {unit: m for _, run in runs if run.network for unit, m in run.network.measured.items()}
+        network = replace(first.network, measured=measured)
     return Run(run_id=out.name, command=command, started=min(run.started for _, run in runs),
                finished=max(run.finished or now() for _, run in runs), merged=now(),
                status="complete" if statuses == {"complete"} else sorted(statuses - {"complete"})[0],
                scenario=replace(first.scenario, tools=list(tools)), machine=first.machine,  # each part's own facts: parts
                backend=first.backend, mirror=first.mirror, tools=tools, failures=failures, overhead=overhead,
-               concurrent=concurrent, parts=parts)  # fmt: skip
+               concurrent=concurrent, parts=parts, network=network)  # fmt: skip
 
 
 def _copy_tool_files(run_dir: Path, out: Path, tool: str) -> None:

@@ -20,6 +20,7 @@ from harness.backends.base import Backend, BackendError, StepResult, ToolUnavail
 from harness.packages import mirror
 from harness.record import overhead
 from harness.record.disk import CellSpent, Statvfs
+from harness.record.facts import LinkMeasured, Network
 from harness.record.model import Step as StepRecord
 from harness.record.run import RunRecord, exit_status, now
 from harness.record.states import LOCKED, WARM_LOCKED, states_of
@@ -171,6 +172,9 @@ class Runner:
         except (mirror.MirrorError, BackendError) as exc:
             return {"*": f"the mirror could not be made: {exc}"}
         self.record.run.backend.update(self.backend.describe())  # serving changed its network
+        if self.scenario.network:  # a resumed run keeps what its finished units measured
+            kept = self.record.run.network.measured if self.record.run.network else {}
+            self.record.run.network = Network(self.scenario.network.to_json(), self.backend.shaped_by(), kept)
         served = replace(mirror.summary(folder), urls=self.urls)
         if self.resumed:
             resume.check_closure(self.record, self.resumed.closure, served)
@@ -258,6 +262,10 @@ class Runner:
                     sandbox = self.backend.sandbox(adapter, self.python(), layout, place)
                     sandbox = dataclasses.replace(sandbox, python_version=self.scenario.python)
                     self.backend.reset(sandbox)
+                    if self.record.run.network and self.urls:  # what this unit's tools will get
+                        measured = LinkMeasured.from_json(self.backend.measure_link(sandbox))
+                        self.record.run.network.measured[f"{tool} {key}"] = measured
+                        self.say(f"  link: {measured.rtt_ms:,.1f} ms round trip, {measured.bandwidth_mbit or 0:,.1f} Mbit/s")
                     if self.private:  # empty trees: what the file system holds before any tool runs
                         entry.statvfs = Statvfs(start_bytes=self.private.used(), start_metadata_bytes=self.private.metadata())
                     version_step = adapter.version_step(sandbox)

@@ -12,6 +12,7 @@ from packaging.version import InvalidVersion, Version
 
 from harness.scenario.model import SynthPackage, Variant
 from harness.scenario.yamlnodes import Reader, describe, scalar_value
+from harness.settings.network import NetworkSpec
 from harness.tools.registry import NAMES as TOOL_NAMES
 
 NAME_RE = re.compile(r"^[a-z0-9-]+$")
@@ -131,6 +132,31 @@ def read_requirements(reader: Reader, node, field: str) -> list[str]:
         seen.add(canonicalize_name(req.name))
         requirements.append(str(req))
     return requirements
+
+
+NETWORK_KEYS = {"rtt_ms", "bandwidth_mbit", "loss_percent"}
+
+
+def read_network(reader: Reader, node) -> NetworkSpec | None:
+    """`none`, or {rtt_ms, bandwidth_mbit, loss_percent} (at least one of the first two)."""
+    if isinstance(node, yaml.ScalarNode) and scalar_value(node) in ("none", None):
+        return None
+    if isinstance(node, yaml.ScalarNode):
+        reader.fail(node, "network", f"{node.value!r}: give none or {{rtt_ms, bandwidth_mbit, loss_percent}} "
+                                     "(named profiles are not shipped yet)")  # fmt: skip
+    keys = reader.mapping(node, "network", NETWORK_KEYS)
+    if not keys.keys() & {"rtt_ms", "bandwidth_mbit"}:
+        reader.fail(node, "network", "give rtt_ms, bandwidth_mbit or both (or none)")
+    figures = {}
+    for key, (_, value_node) in keys.items():
+        value = scalar_value(value_node) if isinstance(value_node, yaml.ScalarNode) else None
+        if type(value) not in (int, float):
+            reader.fail(value_node, f"network.{key}", f"must be a number, not {describe(value_node)}")
+        low, high = {"rtt_ms": (0, 10_000), "bandwidth_mbit": (0.01, 100_000), "loss_percent": (0, 50)}[key]
+        if not low <= value <= high:
+            reader.fail(value_node, f"network.{key}", f"must be between {low:g} and {high:g}, not {value:g}")
+        figures[key] = float(value)
+    return NetworkSpec(**figures)
 
 
 def read_choice(reader: Reader, top: dict, key: str, known: tuple[str, ...], what: str, default: tuple[str, ...]):

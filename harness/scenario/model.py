@@ -8,6 +8,8 @@ from dataclasses import dataclass
 
 from packaging.utils import canonicalize_name
 
+from harness.settings.network import NetworkSpec
+
 # mirror: tools install from envbench's local mirror of the scenario's closure (reproducible);
 # live: from the real indexes. A `wheelhouse` makes tools read that folder directly instead.
 KNOWN_SOURCES = ("mirror", "live")
@@ -95,6 +97,7 @@ class Scenario:
     checkpoints: tuple[int, ...] = ()  # ascending project counts, each below len(projects)
     variants: tuple[Variant, ...] = ()
     filesystems: tuple[str, ...] = ("engine",)
+    network: NetworkSpec | None = None  # None: the engine's link as it is (harness/settings/network.py)
 
     def variant(self, name: str) -> Variant | None:
         return next((v for v in self.variants if v.name == name), None)
@@ -146,4 +149,4 @@ class Scenario:
                 | ({"origin": p.origin} if p.origin else {})
                 for p in self.projects
             ],
-        }
+        } | ({"network": self.network.to_json()} if self.network else {})  # absent: as runs before the key

@@ -16,6 +16,7 @@ from harness.scenario.fields import (
     read_checkpoints,
     read_choice,
     read_name,
+    read_network,
     read_python,
     read_synthetic,
     read_variants,
@@ -33,7 +34,7 @@ from harness.tools.registry import NAMES as TOOL_NAMES
 
 TOP_KEYS = {
     "name", "description", "python", "tools", "repetitions", "indexes", "projects", "wheelhouse", "layouts", "source",
-    "synthetic", "checkpoints", "variants", "filesystems",
+    "synthetic", "checkpoints", "variants", "filesystems", "network",
 }  # fmt: skip
 # synthetic: packages envbench generates (harness/packages/synth.py) and serves from its mirror;
 # checkpoints: project counts after which the disk is scanned too, to show how cost grows.
@@ -90,13 +91,17 @@ def parse(text: str, path: str = "<scenario>", base_dir: Path | None = None) -> 
     projects = read_projects(reader, required("projects"), indexes, base_dir or Path.cwd(), python)
     synthetic = tuple(read_synthetic(reader, top["synthetic"][1])) if "synthetic" in top else ()
     checkpoints = tuple(read_checkpoints(reader, top["checkpoints"][1], len(projects))) if "checkpoints" in top else ()
+    network = read_network(reader, top["network"][1]) if "network" in top else None
+    if network and (source == "live" or wheelhouse):
+        why = "source: live (the tools fetch from the Internet)" if source == "live" else "a wheelhouse (no index)"
+        reader.fail(top["network"][0], "network", f"shapes the link to the mirror; there is none with {why}")
     if synthetic and (source == "live" or wheelhouse):
         why = "source: live" if source == "live" else "a wheelhouse"
         reader.fail(top["synthetic"][0], "synthetic", f"synthetic packages are served by the mirror, not with {why}")
     return Scenario(path=path, name=name, description=description, python=python, tools=tools, repetitions=repetitions,
                     indexes=tuple(indexes.items()), projects=tuple(projects), wheelhouse=wheelhouse, layouts=layouts,
                     source="wheelhouse" if wheelhouse else source, synthetic=synthetic, checkpoints=checkpoints,
-                    variants=variants, filesystems=filesystems)  # fmt: skip
+                    variants=variants, filesystems=filesystems, network=network)  # fmt: skip
 
 
 def _source(reader: Reader, top: dict) -> str:
