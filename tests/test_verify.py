@@ -159,3 +159,22 @@ def test_a_stand_in_gives_its_figure_and_never_a_verdict(tmp_path):
     assert "stand-in: converted channel" in verdict.why
     lenient = claims.verify({**claim, "expect": {"at_least": 1}}, SOURCE, [run])
     assert lenient.verdict == "not measured" and "which would confirm it" in lenient.why
+
+
+def test_committed_claims_md_is_what_the_committed_runs_give():
+    """results/claims.md, as `envbench verify results/*/ --out results/claims.md` writes it, is
+    what the committed runs and claims/ give now: not a table older than the runs it reads."""
+    runs = [load_run(p.parent) for p in sorted((ROOT / "results").glob("*/run.json"))]
+    files = claims.published_files(ROOT / "claims")
+    assert claims.markdown(claims.verify_all(files, runs)) == (ROOT / "results" / "claims.md").read_text()
+
+
+def test_verify_takes_the_fullest_run_not_the_newest():
+    """The seed's claims are judged on the seed run (20 projects, 3 repetitions, 9 tools), not on
+    the newer harness-time experiment of the same scenario (2 tools, 1 repetition)."""
+    runs = [load_run(ROOT / "results" / name) for name in ("seed-20261201", "overhead-seed-20261206-after")]
+    assert runs[1].finished > runs[0].finished
+    [claim] = [c for c in yaml.safe_load((ROOT / "claims" / "seed.yaml").read_text())["claims"]
+               if c["id"] == "seed-uv-faster-than-pip"]  # fmt: skip
+    verdict = claims.verify(claim, SOURCE, runs)
+    assert verdict.runs == ("seed-20261201",) and verdict.ratio is None  # no figure was published: no ratio

@@ -173,12 +173,20 @@ TIMES = {"warm_env_s", "time"}  # compared only within one run
 
 
 # -- evaluating a claim -----------------------------------------------------------------------
+def fullness(run: Run) -> tuple:
+    """How fully a run measured its scenario: projects, then repetitions, then tools that ran."""
+    measured = sum(info.status == "ok" for info in run.tools.values())
+    return len(run.projects), run.scenario.repetitions or 0, measured, run.finished or ""
+
+
 def _runs_of(runs: list[Run], scenario: str) -> list[Run]:
-    """The runs of SCENARIO, newest first: a figure comes from the latest run that measured it."""
+    """The runs of SCENARIO, the fullest first (newest among equals): a figure comes from the
+    fullest run that measured it, never from a narrower experiment because it is newer (a
+    harness-time run of two tools, one repetition; a scenario cut to two projects)."""
     found = [r for r in runs if r.scenario.name == scenario]
     if not found:
         raise NotMeasured(f"no run of scenario {scenario} among the runs given")
-    return sorted(found, key=lambda r: r.finished or "", reverse=True)
+    return sorted(found, key=fullness, reverse=True)
 
 
 def _one(runs: list[Run], spec: dict) -> tuple[float | str, str]:
