@@ -274,3 +274,16 @@ def test_a_copy_is_compared_with_a_verified_copy_and_a_changed_one_still_breaks_
     report = probe(fourth, "heavy", scratch=scratch)
     assert proof.judge(report, ["heavy"], wanted).proved
     assert report["timing"]["compared_bytes"] == 0, report["timing"]
+
+
+def test_the_probe_counts_the_bytecode_a_tool_compiled_into_the_env(tmp_path, wheels):
+    """uv compiles nothing by default; compileall over the env stands for a tool that compiles:
+    the count is of .pyc files in site-packages, and the probe's own imports add none."""
+    python = make_env(tmp_path / "env", wheels, "plain==1.0")
+    assert probe(python, "plain")["bytecode"] == {"pyc_files": 0, "pyc_bytes": 0}
+    site = next((tmp_path / "env").glob("lib/python*/site-packages"))
+    subprocess.run([str(python), "-m", "compileall", "-q", str(site)], check=True)
+    compiled = [p for p in site.rglob("*.pyc")]
+    assert compiled
+    found = probe(python, "plain")["bytecode"]
+    assert found == {"pyc_files": len(compiled), "pyc_bytes": sum(p.stat().st_size for p in compiled)}

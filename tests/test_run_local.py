@@ -93,6 +93,16 @@ def test_uv_shares_what_pip_venv_copies(finished_run):
     assert uv["disk"]["total"]["sharing_ratio"] > 1.5 > pip["disk"]["total"]["sharing_ratio"]
 
 
+def test_each_env_records_the_bytecode_its_tool_compiled(finished_run):
+    """pip compiles at install by default, uv does not: every env says how many .pyc it holds."""
+    _, out, _ = finished_run
+    run = json.loads((out / "run.json").read_text())
+    pip, uv = (run["tools"][tool]["layouts"]["same-volume"]["envs"] for tool in ("pip-venv", "uv"))
+    assert all(env["pyc_files"] > 0 and env["pyc_bytes"] > 0 for env in pip.values())
+    assert all(env["pyc_files"] == 0 and env["pyc_bytes"] == 0 for env in uv.values())
+    assert "## Bytecode in the envs" in (out / "tables.md").read_text()
+
+
 def test_outputs_have_the_contract_columns(finished_run):
     _, out, _ = finished_run
     fields, tools = read_csv(out / "tools.csv")

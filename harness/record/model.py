@@ -147,6 +147,8 @@ class Env(Record):
     faults: list | None = optional()  # why the env is not what was asked
     packages: list[InstalledDist] = nested("list", InstalledDist)
     probe_timing: dict | None = optional()
+    pyc_files: int | None = optional()  # the .pyc files the tool compiled into the env, each inode once
+    pyc_bytes: int | None = optional()
     error: str | None = optional()
 
 

@@ -247,6 +247,26 @@ def disk_need_table(run: Run) -> Table | None:
                     DISK_NEED_LEGEND, intro)  # fmt: skip
 
 
+BYTECODE_LEGEND = """**.pyc per env**: the bytecode files the tool compiled into each env's
+site-packages at install (each inode once; the probe writes none), mean over the envs;
+**MiB per env**: their bytes. uv compiles none unless asked; pip compiles by default."""
+
+
+def bytecode_table(run: Run) -> Table | None:
+    """Per unit: the .pyc files its envs hold (runs before the figure was recorded: no table)."""
+    rows = []
+    for tool, layout, unit in run.units():
+        counted = [env for env in unit.envs.values() if env.pyc_files is not None]
+        if counted:
+            files = sum(env.pyc_files for env in counted) / len(counted)
+            rows.append((tool, layout, f"{files:,.0f}", mib(sum(env.pyc_bytes for env in counted) / len(counted)),
+                         str(len(counted))))  # fmt: skip
+    if not rows:
+        return None
+    headers = ("tool", "layout", ".pyc per env", "MiB per env", "envs")
+    return Table.of("Bytecode in the envs", headers, rows, BYTECODE_LEGEND)
+
+
 def report_tables(run: Run, package_rows: list[dict]) -> list[Table]:
     """Every table a person reads, in reading order: the answer first."""
     tables = [
@@ -263,6 +283,9 @@ def report_tables(run: Run, package_rows: list[dict]) -> list[Table]:
     largest = package_table(run, package_rows)
     if largest:
         tables.append(largest)
+    bytecode = bytecode_table(run)
+    if bytecode:
+        tables.append(bytecode)
     interpreter = interpreter_table(run)
     if interpreter:
         tables.append(interpreter)

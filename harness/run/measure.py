@@ -68,6 +68,7 @@ class Measurer:
         env = Env(proved=verdict.proved, python=probe.get("python"), imports=probe.get("imports", {}),
                   import_needs=verdict.import_needs, clashes=verdict.clashes, kept_seeds=verdict.kept_seeds or None,
                   faults=verdict.faults, packages=packages, probe_timing=probe.get("timing"),
+                  pyc_files=probe.get("bytecode", {}).get("pyc_files"), pyc_bytes=probe.get("bytecode", {}).get("pyc_bytes"),
                   error=probe.get("error"))  # fmt: skip
         return env, ([] if verdict.proved else verdict.faults)
 

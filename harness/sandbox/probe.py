@@ -30,6 +30,7 @@ import os
 import re
 import stat
 import sys
+import sysconfig
 import time
 
 INSTALLER_FILES = {"RECORD", "INSTALLER", "REQUESTED", "direct_url.json", "uv_cache.json", "uv_build.json"}
@@ -287,6 +288,21 @@ def top_level_modules(dist):
     return sorted(n for n in names if n and n.isidentifier() and n not in ("test", "tests"))
 
 
+def bytecode_in(folders):
+    """The .pyc files under FOLDERS (the env's site-packages) and their bytes: the bytecode the
+    tool compiled at install (the probe itself writes none into an env), each inode once."""
+    seen, size = set(), 0
+    for top in dict.fromkeys(folders):
+        for folder, _, names in os.walk(top):
+            for name in names:
+                if name.endswith(".pyc"):
+                    st = os.lstat(os.path.join(folder, name))
+                    if (st.st_dev, st.st_ino) not in seen:
+                        seen.add((st.st_dev, st.st_ino))
+                        size += st.st_size
+    return {"pyc_files": len(seen), "pyc_bytes": size}
+
+
 def share_bytecode(folder):
     """Let envs hard-linked from one cache share the bytecode of the sources they share.
 
@@ -342,6 +358,7 @@ def main(scratch, requested):
     # so a container's backend reads it without a second round trip.
     report_fd = os.dup(1)
     os.dup2(2, 1)
+    compiled = bytecode_in(sysconfig.get_paths()[key] for key in ("purelib", "platlib"))
     share_bytecode(os.path.join(os.path.abspath(scratch), "probe-pycache"))
     dists = {}
     for dist in metadata.distributions():
@@ -384,6 +401,7 @@ def main(scratch, requested):
             "compared_bytes": known.compared_bytes,
         },
         "python": sys.version.split()[0],
+        "bytecode": compiled,
         "packages": packages,
         "imports": imports,
         "modules": modules_of,
