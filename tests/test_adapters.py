@@ -6,8 +6,9 @@ import dataclasses
 import tomllib
 from pathlib import PurePosixPath
 
+from harness.scenario.parse import parse
 from harness.tools.base import PackageSource, Sandbox
-from harness.tools.registry import ADAPTERS, NAMES
+from harness.tools.registry import ADAPTERS, NAMES, adapter_for
 
 SANDBOX = Sandbox(root="/bench/uv", python="/usr/bin/python3.11", tool_bin="/tools/uv/bin", ca_bundle="/etc/ca.pem")
 PIP_SANDBOX = Sandbox(root="/bench/pip-venv", python="/usr/bin/python3.11", ca_bundle="/etc/ca.pem")
@@ -339,3 +340,19 @@ def test_the_mirror_resolves_with_the_uv_the_adapter_measures():
 
     pins = tomllib.loads((Path(__file__).parent.parent / "pyproject.toml").read_text())["project"]["dependencies"]
     assert f"uv=={VERSION}" in pins
+
+
+def test_bytecode_modes_reach_each_install_step_or_say_there_is_no_option():
+    text = 'name: s\npython: "3.11"\nprojects:\n  - name: app\n    dependencies: [six]\n'
+    source = PackageSource(index_url="http://mirror/simple/")
+    expected = {("uv", "compile"): "--compile-bytecode", ("pip-venv", "skip"): "--no-compile",
+                ("pip-tools", "skip"): "--no-compile", ("poetry", "compile"): "--compile",
+                ("uv-project", "compile"): "--compile-bytecode"}  # fmt: skip
+    for (tool, mode), flag in expected.items():
+        adapter = adapter_for(parse(text + f"bytecode: {mode}\n"), tool)
+        install = next(s for s in adapter.install_steps(SANDBOX, "app", ("six",), source) if s.operation == "install")
+        assert flag in install.argv, (tool, mode, install.argv)
+        default = next(s for s in ADAPTERS[tool].install_steps(SANDBOX, "app", ("six",), source) if s.operation == "install")
+        assert flag not in default.argv  # the registry's own adapter is untouched
+    pdm = adapter_for(parse(text + "bytecode: compile\n"), "pdm")
+    assert pdm.bytecode_setting() == "compile: no option in pdm, its default used"

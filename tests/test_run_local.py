@@ -103,6 +103,25 @@ def test_each_env_records_the_bytecode_its_tool_compiled(finished_run):
     assert "## Bytecode in the envs" in (out / "tables.md").read_text()
 
 
+def test_the_bytecode_key_turns_each_tools_own_option(finished_run, tmp_path, wheelhouse, isolated_work, cli):
+    """bytecode: compile makes uv compile (--compile-bytecode), skip makes pip not compile
+    (--no-compile): fewer .pyc than pip's default, where only the seeded pip's own remain."""
+    _, default_out, _ = finished_run
+    default = json.loads((default_out / "run.json").read_text())["tools"]["pip-venv"]["layouts"]["same-volume"]["envs"]
+    found = {}
+    for mode, tool in (("compile", "uv"), ("skip", "pip-venv")):
+        scenario = write(tmp_path / f"{mode}.yaml", scenario_text(wheelhouse, extra=f"bytecode: {mode}"))
+        status, _, err = cli("run", scenario, "--backend", "local", "--tools", tool, "--quick", "--out", tmp_path / mode)
+        assert status == 0, err
+        run = json.loads((tmp_path / mode / "run.json").read_text())
+        found[mode] = run["tools"][tool]
+    assert found["compile"]["bytecode"] == "compile: --compile-bytecode"
+    assert all(env["pyc_files"] > 0 for env in found["compile"]["layouts"]["same-volume"]["envs"].values())
+    assert found["skip"]["bytecode"] == "skip: --no-compile"
+    skipped = found["skip"]["layouts"]["same-volume"]["envs"]
+    assert max(env["pyc_files"] for env in skipped.values()) < min(env["pyc_files"] for env in default.values())
+
+
 def test_outputs_have_the_contract_columns(finished_run):
     _, out, _ = finished_run
     fields, tools = read_csv(out / "tools.csv")

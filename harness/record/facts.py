@@ -45,6 +45,7 @@ class ScenarioCopy(Record):
     filesystems: list[str] | None = optional()
     projects: list[ProjectCopy] = nested("list", ProjectCopy)
     network: dict | None = optional()  # the link configured (harness/settings/network.py)
+    bytecode: str | None = optional()  # compile | skip (absent: each tool's default)
 
 
 @dataclass

@@ -192,6 +192,7 @@ class Tool(Record):
     link_mode_configured: str | None = None
     layouts: dict[str, Unit] = nested("dict", Unit)
     variant: dict | None = optional()  # the tool a variant varies, and the variables it adds
+    bytecode: str | None = optional()  # the scenario's bytecode mode and what carried it out
     stand_in: str | None = optional()  # what its figures measure when they are a stand-in's
     part: str | None = optional()
 

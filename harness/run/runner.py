@@ -244,6 +244,8 @@ class Runner:
         adapter = self.adapter(tool)
         if adapter.variant_of:
             info.variant = {"of": adapter.variant_of, "env": adapter.variant_env}
+        if adapter.bytecode != "default":
+            info.bytecode = adapter.bytecode_setting()
         reason = adapter.unavailable(self.source_for(self.scenario.projects[0]), dict(os.environ))
         channel = self.record.run.conda_channel or {}
         if reason and adapter.conda_channel and "error" in channel:

@@ -98,6 +98,7 @@ class Scenario:
     variants: tuple[Variant, ...] = ()
     filesystems: tuple[str, ...] = ("engine",)
     network: NetworkSpec | None = None  # None: the engine's link as it is (harness/settings/network.py)
+    bytecode: str = "default"  # default | compile | skip: each tool's own option (harness/tools/base.py)
 
     def variant(self, name: str) -> Variant | None:
         return next((v for v in self.variants if v.name == name), None)
@@ -149,4 +150,5 @@ class Scenario:
                 | ({"origin": p.origin} if p.origin else {})
                 for p in self.projects
             ],
-        } | ({"network": self.network.to_json()} if self.network else {})  # absent: as runs before the key
+        } | ({"network": self.network.to_json()} if self.network else {}) | (  # absent: as runs before the keys
+            {"bytecode": self.bytecode} if self.bytecode != "default" else {})

@@ -34,8 +34,9 @@ from harness.tools.registry import NAMES as TOOL_NAMES
 
 TOP_KEYS = {
     "name", "description", "python", "tools", "repetitions", "indexes", "projects", "wheelhouse", "layouts", "source",
-    "synthetic", "checkpoints", "variants", "filesystems", "network",
-}  # fmt: skip
+    "synthetic", "checkpoints", "variants", "filesystems", "network", "bytecode",
+}
+BYTECODE_MODES = ("default", "compile", "skip")  # fmt: skip
 # synthetic: packages envbench generates (harness/packages/synth.py) and serves from its mirror;
 # checkpoints: project counts after which the disk is scanned too, to show how cost grows.
 
@@ -92,6 +93,9 @@ def parse(text: str, path: str = "<scenario>", base_dir: Path | None = None) -> 
     synthetic = tuple(read_synthetic(reader, top["synthetic"][1])) if "synthetic" in top else ()
     checkpoints = tuple(read_checkpoints(reader, top["checkpoints"][1], len(projects))) if "checkpoints" in top else ()
     network = read_network(reader, top["network"][1]) if "network" in top else None
+    bytecode = reader.scalar(top["bytecode"][1], "bytecode", str) if "bytecode" in top else "default"
+    if bytecode not in BYTECODE_MODES:
+        reader.fail(top["bytecode"][1], "bytecode", f"{bytecode!r}: one of {', '.join(BYTECODE_MODES)}")
     if network and (source == "live" or wheelhouse):
         why = "source: live (the tools fetch from the Internet)" if source == "live" else "a wheelhouse (no index)"
         reader.fail(top["network"][0], "network", f"shapes the link to the mirror; there is none with {why}")
@@ -101,7 +105,7 @@ def parse(text: str, path: str = "<scenario>", base_dir: Path | None = None) -> 
     return Scenario(path=path, name=name, description=description, python=python, tools=tools, repetitions=repetitions,
                     indexes=tuple(indexes.items()), projects=tuple(projects), wheelhouse=wheelhouse, layouts=layouts,
                     source="wheelhouse" if wheelhouse else source, synthetic=synthetic, checkpoints=checkpoints,
-                    variants=variants, filesystems=filesystems, network=network)  # fmt: skip
+                    variants=variants, filesystems=filesystems, network=network, bytecode=bytecode)  # fmt: skip
 
 
 def _source(reader: Reader, top: dict) -> str:

@@ -146,6 +146,21 @@ class ToolAdapter:
     variant_env: dict[str, str] = {}  # noqa: RUF012 (never mutated: variants get their own dict)
     env_paths: tuple[str, ...] = (".venv",)  # what deleting the env removes, relative to the project
     conda_channel: bool = False  # installs from a conda channel (envbench converts one from the mirror)
+    # Bytecode at install (scenario key bytecode): the arguments each mode adds to the install
+    # step, from the pinned tool's own help; a mode left out is one the tool has no option for.
+    bytecode_options: dict[str, tuple[str, ...]] = {}  # noqa: RUF012 (never mutated)
+    bytecode: str = "default"  # the mode asked: default | compile | skip
+
+    def bytecode_args(self) -> tuple[str, ...]:
+        """What the install step adds for the mode asked (nothing where the tool has no option)."""
+        return self.bytecode_options.get(self.bytecode, ())
+
+    def bytecode_setting(self) -> str:
+        """The mode asked and what carried it out, for run.json."""
+        if self.bytecode not in self.bytecode_options:
+            return f"{self.bytecode}: no option in {self.name}, its default used"
+        args = self.bytecode_args()
+        return f"{self.bytecode}: {' '.join(args)}" if args else f"{self.bytecode}: {self.name}'s default"
 
     def venv_name(self) -> str:
         """Whose pinned venv the tool runs from (a variant runs its base tool's)."""

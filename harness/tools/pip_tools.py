@@ -21,6 +21,9 @@ class PipTools(ToolAdapter):
     name = "pip-tools"
     requirements = (f"pip-tools=={VERSION}", f"pip=={PIP}")
     lock_file = "requirements.txt"
+    # pip-sync passes --pip-args to pip install; pip compiles by default (`pip install --help`:
+    # "--no-compile  Do not compile Python source files to bytecode").
+    bytecode_options = {"compile": (), "skip": ("--pip-args", "--no-compile")}  # noqa: RUF012
 
     def env(self, sandbox: Sandbox) -> dict[str, str]:
         return PipVenv().env(sandbox)  # pip's cache, no pip.conf, the CA bundle: as for pip-venv
@@ -45,7 +48,8 @@ class PipTools(ToolAdapter):
         cache = ["--cache-dir", str(PurePosixPath(sandbox.cache, "pip-tools"))]
         compile_argv = [sandbox.tool("pip-compile"), "--quiet", "--strip-extras", *cache, *sources,
                         "--output-file", self.lock_file, "requirements.in"]  # fmt: skip
-        sync_argv = [sandbox.tool("pip-sync"), "--python-executable", self.env_python(sandbox, project), *sources, self.lock_file]
+        sync_argv = [sandbox.tool("pip-sync"), "--python-executable", self.env_python(sandbox, project), *self.bytecode_args(),
+                     *sources, self.lock_file]  # fmt: skip
         return [
             self.step(sandbox, "venv", [sandbox.python, "-m", "venv", self.env_dir(sandbox, project)], cwd),
             self.step(sandbox, "lock", compile_argv, cwd),

@@ -13,6 +13,9 @@ from harness.tools.base import PackageSource, Sandbox, Step, ToolAdapter
 
 class PipVenv(ToolAdapter):
     name = "pip-venv"
+    # pip compiles at install by default; `pip install --help`: "--no-compile  Do not compile
+    # Python source files to bytecode".
+    bytecode_options = {"compile": (), "skip": ("--no-compile",)}  # noqa: RUF012
 
     def env(self, sandbox: Sandbox) -> dict[str, str]:
         env = {
@@ -66,7 +69,8 @@ class PipVenv(ToolAdapter):
             self.step(
                 sandbox,
                 "install",
-                [self.env_python(sandbox, project), "-m", "pip", "install", *self.source_args(source), *requirements],
+                [self.env_python(sandbox, project), "-m", "pip", "install", *self.bytecode_args(), *self.source_args(source),
+                 *requirements],  # fmt: skip
                 cwd,
             ),
         ]

@@ -20,6 +20,9 @@ class Poetry(ToolAdapter):
     name = "poetry"
     requirements = (f"poetry=={VERSION}",)
     lock_file = "poetry.lock"
+    # `poetry install --help` (2.5.1): "--compile  Compile Python source files to bytecode"; without
+    # it Poetry's wheel installer compiles nothing.
+    bytecode_options = {"compile": ("--compile",), "skip": ()}  # noqa: RUF012
 
     def env(self, sandbox: Sandbox) -> dict[str, str]:
         return {
@@ -65,5 +68,5 @@ class Poetry(ToolAdapter):
         return [
             self.step(sandbox, "venv", [poetry, "env", "use", sandbox.python], cwd),
             self.step(sandbox, "lock", [poetry, "lock"], cwd),
-            self.step(sandbox, "install", [poetry, "install"], cwd),
+            self.step(sandbox, "install", [poetry, "install", *self.bytecode_args()], cwd),
         ]

@@ -8,6 +8,7 @@ charts all read this list: adding a tool is one adapter file and one entry here.
 
 from __future__ import annotations
 
+import copy
 from dataclasses import dataclass
 
 from harness.tools.base import ToolAdapter
@@ -84,9 +85,11 @@ def adapter_for(scenario, name: str) -> ToolAdapter:
     """The adapter of a scenario's tool name: a declared variant of a tool, or the tool's own
     (scenario validation admits no other name)."""
     declared = scenario.variant(name)
-    if declared:
-        return variant(declared.name, ADAPTERS[declared.tool], dict(declared.env))
-    return ADAPTERS[name]
+    adapter = variant(declared.name, ADAPTERS[declared.tool], dict(declared.env)) if declared else ADAPTERS[name]
+    if scenario.bytecode != "default":  # a copy: the registry's adapters stay as they are
+        adapter = copy.copy(adapter)
+        adapter.bytecode = scenario.bytecode
+    return adapter
 
 
 def cost_of(adapter: ToolAdapter) -> ToolCost:

@@ -19,6 +19,9 @@ VERSION = "0.13.9"
 class Uv(ToolAdapter):
     name = "uv"
     requirements = (f"uv=={VERSION}",)
+    # `uv help pip install` (0.13.9): "--compile-bytecode  Compile Python files to bytecode after
+    # installation"; uv compiles none by default.
+    bytecode_options = {"compile": ("--compile-bytecode",), "skip": ()}  # noqa: RUF012
 
     def env(self, sandbox: Sandbox) -> dict[str, str]:
         return {
@@ -58,7 +61,8 @@ class Uv(ToolAdapter):
             self.step(
                 sandbox,
                 "install",
-                [uv, "pip", "install", "--python", self.env_python(sandbox, project), *self.source_args(source), *requirements],
+                [uv, "pip", "install", "--python", self.env_python(sandbox, project), *self.bytecode_args(),
+                 *self.source_args(source), *requirements],  # fmt: skip
                 cwd,
             ),
         ]

@@ -41,5 +41,5 @@ class UvProject(Uv):
         uv = sandbox.tool("uv")
         return [
             self.step(sandbox, "lock", [uv, "lock", "--python", sandbox.python], cwd),
-            self.step(sandbox, "install", [uv, "sync", "--locked", "--python", sandbox.python], cwd),
+            self.step(sandbox, "install", [uv, "sync", "--locked", "--python", sandbox.python, *self.bytecode_args()], cwd),
         ]
