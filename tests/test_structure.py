@@ -55,7 +55,8 @@ def test_tools_are_named_in_their_adapters_and_the_registry_only():
 
 # Keys only run.json has (its records' fields): read by key, they bypass the typed records.
 RUN_JSON_KEYS = {"roots", "scope", "marginal_bytes", "exclusive_bytes", "statvfs", "fleet_bytes", "freed_bytes", "run_id",
-                 "disk", "steps", "envs", "layouts", "links", "growth", "parts", "proved", "wall_s"}  # fmt: skip
+                 "disk", "steps", "envs", "layouts", "links", "growth", "parts", "proved", "wall_s", "total_s",
+                 "steps_s", "share"}  # fmt: skip
 
 
 def keyed(tree: ast.AST) -> list[tuple[int, str]]:

@@ -30,6 +30,27 @@ def share_of(overhead: dict) -> float | None:
     return (overhead["total_s"] - steps) / steps
 
 
+def combined(accounts: list[dict], once: tuple[str, ...] = ()) -> dict[str, float]:
+    """ACCOUNTS added up part by part (the keys in ONCE taken from the first only), the share
+    recomputed from the sums; {} when every account is empty."""
+    out: dict[str, float] = {}
+    for i, spent in enumerate(accounts):
+        for key, value in spent.items():
+            if key != "share" and not (i and key in once):
+                out[key] = out.get(key, 0.0) + value
+    return {**out, "share": share_of(out) or 0.0} if out else {}
+
+
+def steps_of(overhead: dict) -> float:
+    """The tools' steps' seconds (0 where no step ran)."""
+    return overhead.get("steps_s") or 0.0
+
+
+def total_of(overhead: dict) -> float | None:
+    """The run's wall seconds, None for runs recorded before the total was."""
+    return overhead.get("total_s")
+
+
 def parts_of(overhead: dict) -> dict[str, float]:
     """The harness's parts in seconds, largest first (steps, total and share left out)."""
     parts = {k.removesuffix("_s"): v for k, v in overhead.items() if k.endswith("_s") and k not in ("total_s", "steps_s")}

@@ -319,15 +319,16 @@ def report_tables(run: Run, package_rows: list[dict]) -> list[Table]:
 
 def overhead_table(spent: dict) -> Table:
     """The steps, each harness part largest first, and the harness in all, as shares of the steps."""
-    steps = spent.get("steps_s") or 0.0
+    steps = overhead.steps_of(spent)
 
     def row(name: str, seconds: float) -> list[str]:
         return [name, f"{seconds:.2f}", f"{100 * seconds / steps:.1f} %" if steps else "-"]
 
     rows = [row("steps", steps), *(row(name, seconds) for name, seconds in overhead.parts_of(spent).items())]
-    if "total_s" in spent:
-        rows.append(row("harness in all", spent["total_s"] - steps))
-        rows.append(row("total", spent["total_s"]))
+    total = overhead.total_of(spent)
+    if total is not None:
+        rows.append(row("harness in all", total - steps))
+        rows.append(row("total", total))
     return Table.of("Where the run's time went", ["part", "s", "share of steps"], rows, OVERHEAD_LEGEND)
 
 

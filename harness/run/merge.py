@@ -18,7 +18,7 @@ from harness.record import logs
 from harness.record import run as results
 from harness.record.facts import Part, ScenarioCopy
 from harness.record.model import Run, Tool
-from harness.record.overhead import share_of
+from harness.record.overhead import combined
 from harness.record.run import load, now, write_atomic
 from harness.run.units import Unit
 from harness.tools.registry import NAMES as TOOL_NAMES
@@ -99,16 +99,12 @@ def merged_record(runs: list[tuple[Path, Run]], out: Path, command: list[str]) -
     _check_same(runs)
     first = runs[0][1]
     tools = _merge_tools(runs)
-    failures, parts, overhead, concurrent = [], [], {}, []
+    failures, parts, concurrent = [], [], []
     for run_dir, run in runs:
         failures += [replace(f, part=f.part or run.run_id) for f in run.failures]
         parts += _parts_of(run, run_dir)
-        for key, value in run.overhead.items():
-            if key != "share":  # a ratio: recomputed from the sums below
-                overhead[key] = overhead.get(key, 0.0) + value
         concurrent += run.concurrent or []
-    if overhead:
-        overhead["share"] = share_of(overhead) or 0.0
+    overhead = combined([run.overhead for _, run in runs])  # the share, a ratio, recomputed from the sums
     unit_order = {u.key: i for i, u in enumerate(units_of_json(first.scenario))}
     for info in tools.values():
         info.layouts = dict(sorted(info.layouts.items(), key=lambda item: unit_order.get(item[0], len(unit_order))))

@@ -118,10 +118,7 @@ class Runner:
             steps = sum(s.wall_s for _, _, unit in self.record.run.units() for s in unit.steps)
             spent = overhead.account(total, steps, self.timers)
             if self.resumed:  # steps_s counts every kept step already; the rest adds up over sittings
-                for name, value in self.resumed.overhead.items():
-                    if name not in ("steps_s", "share"):
-                        spent[name] = spent.get(name, 0.0) + value
-                spent["share"] = overhead.share_of(spent) or 0.0
+                spent = overhead.combined([spent, self.resumed.overhead], once=("steps_s",))
             run = self.record.run
             run.overhead, run.status, run.finished = spent, status, now()
             self.record.save(readable=True)
