@@ -208,6 +208,8 @@ def test_mirror_network_has_no_route_out(tmp_path, offline_host_pip, docker_clie
     client, image = docker_client, tools_image
     folder = mirror.prepare(load(mirror_scenario(tmp_path)))
     backend = DockerBackend(client, image, "test-mirror-net", tmp_path / "logs", None, {})
+    # what a hard-killed earlier sitting of the same run id leaves: a network of the same name
+    client.networks.create("envbench-test-mirror-net-mirror", internal=True, labels={engine.LABEL: "test-mirror-net"})
     try:
         urls = backend.serve(folder, "")
         sandbox = backend.sandbox(ADAPTERS["uv"], backend.python("3.11"), "same-volume")

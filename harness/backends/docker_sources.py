@@ -15,7 +15,7 @@ from docker.types import Mount
 
 from harness.backends import shaping
 from harness.backends.base import BackendError
-from harness.backends.engine import LABEL
+from harness.backends.engine import LABEL, clean
 from harness.backends.images import UID
 from harness.packages import mirror
 from harness.packages.conda_channel import INFO_SCRIPT, Interpreter, combine_archives
@@ -132,6 +132,9 @@ class DockerSources:
         Tool containers started afterwards join that network and no other.
         """
         labels = {LABEL: self.run_id}
+        # An earlier sitting of this run id (a resume after a hard kill) may have left its mirror
+        # behind: the engine admits two networks of one name, and then neither can be joined.
+        clean(self.client, self.run_id, images=False)
         network = self.client.networks.create(f"envbench-{self.run_id}-mirror".lower(), internal=True, labels=labels)
         volume = self._volume_from(folder, "mirror")
         urls, servers = {}, []
