@@ -101,3 +101,43 @@ def test_every_tool_in_containers(tmp_path, private_index, docker_client, tools_
     status, _, err = cli("run", write(tmp_path / "s.yaml", SCENARIO), "--backend", "docker", "--out", tmp_path / "out")
     assert status == 0, err
     check_every_tool(tmp_path / "out", "docker")
+    check_index_traffic(tmp_path / "out")
+
+
+def check_index_traffic(out) -> None:
+    """What each step fetched, from the mirror's access log: a cold install at least the wheels
+    it installs; a cold lock by uv only pages and PEP 658 metadata, far less than the wheels."""
+    run = json.loads((out / "run.json").read_text())
+    assert {"pep691-json", "pep658-core-metadata", "https"} <= set(run["mirror"]["server"]["features"])
+    installed = [f for f in run["mirror"]["files"] if f["filename"].endswith(".whl") and f.get("role", "install") == "install"]
+    wheels = sum(f["size"] for f in installed)
+    with open(out / "timings.csv", newline="") as f:
+        rows = [r for r in csv.DictReader(f) if r["layout"] == "same-volume" and r["project"] == "app-01"]
+    assert rows and all(r["requests"] != "" and r["fetched_bytes"] != "" for r in rows if r["tool"] != "rattler")
+    fetched = {(r["tool"], r["state"], r["operation"]): int(r["fetched_bytes"] or 0) for r in rows}
+    for tool in set(RUNNABLE) - {"rattler"}:  # rattler installs from the converted channel, not the index
+        assert fetched[(tool, "cold", "install")] >= wheels or fetched.get((tool, "cold", "lock"), 0) >= wheels, tool
+    assert 0 < fetched[("uv-project", "cold", "lock")] < wheels / 5, (fetched[("uv-project", "cold", "lock")], wheels)
+
+
+COMPILING = ("pip-venv", "virtualenv", "pip-tools", "uv", "uv-project", "poetry")  # the tools with an option
+
+
+def test_bytecode_compile_and_skip_turn_every_tools_own_option(tmp_path, private_index, tool_venvs, isolated_work, cli):
+    """bytecode: compile gives every env more .pyc than bytecode: skip, for each tool that has an
+    option (what is left under skip is the seeded pip's own bytecode, which no option reaches)."""
+    pyc, said = {}, {}
+    for mode in ("compile", "skip"):
+        scenario = write(tmp_path / f"{mode}.yaml", SCENARIO + f"bytecode: {mode}\n")
+        status, _, err = cli("run", scenario, "--backend", "local", "--tools", ",".join(COMPILING), "--quick",
+                             "--projects", "1", "--out", tmp_path / mode)  # fmt: skip
+        assert status == 0, err
+        run = json.loads((tmp_path / mode / "run.json").read_text())
+        for tool in COMPILING:
+            envs = run["tools"][tool]["layouts"]["same-volume"]["envs"].values()
+            pyc[(tool, mode)] = [env["pyc_files"] for env in envs]
+            said[(tool, mode)] = run["tools"][tool]["bytecode"]
+    for tool in COMPILING:
+        assert min(pyc[(tool, "compile")]) > max(pyc[(tool, "skip")]), (tool, pyc[(tool, "compile")], pyc[(tool, "skip")])
+        assert said[(tool, "compile")].startswith("compile: ") and "no option" not in said[(tool, "compile")], tool
+        assert said[(tool, "skip")].startswith("skip: ") and "no option" not in said[(tool, "skip")], tool

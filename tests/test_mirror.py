@@ -221,6 +221,65 @@ def test_mirror_network_has_no_route_out(tmp_path, offline_host_pip, docker_clie
     assert not client.networks.list(filters={"label": f"{engine.LABEL}=test-mirror-net"})
 
 
+# Run in a tool container: what a client of the mirror sees, checked against its own trust store.
+CLIENT_VIEW = """
+import hashlib, json, sys, urllib.request
+index = sys.argv[1]
+def get(url, **headers):
+    with urllib.request.urlopen(urllib.request.Request(url, headers=headers), timeout=10) as answer:
+        return answer.status, answer.headers, answer.read()
+JSON = "application/vnd.pypi.simple.v1+json, application/vnd.pypi.simple.v1+html;q=0.2, text/html;q=0.01"
+_, head, body = get(index, Accept=JSON)
+listing = json.loads(body)
+_, head_page, body = get(index + "alpha/", Accept=JSON)
+page = json.loads(body)
+wheel = next(f for f in page["files"] if f["filename"].endswith(".whl"))
+url = urllib.parse.urljoin(index + "alpha/", wheel["url"])
+_, _, metadata = get(url + ".metadata")
+_, _, html = get(index + "alpha/")
+status, range_head, part = get(url, Range="bytes=0-99")
+print(json.dumps({"type": head["Content-Type"], "api": listing["meta"]["api-version"],
+                  "projects": sorted(p["name"] for p in listing["projects"]), "file": wheel,
+                  "metadata_sha256": hashlib.sha256(metadata).hexdigest(), "metadata": metadata.decode(),
+                  "html": html.decode(), "range": [status, len(part), range_head["Content-Range"]],
+                  "versions": page["versions"], "vary": head_page["Vary"]}))
+"""
+
+
+@pytest.mark.docker
+def test_mirror_speaks_what_pypi_speaks(tmp_path, offline_host_pip, docker_client, tools_image):
+    """PEP 691 JSON by Accept, PEP 658/714 core metadata whose hash the page gives, PEP 700 size
+    and upload time, a 206 to a range request, over HTTPS a tool container verifies."""
+    from harness.backends.docker import DockerBackend
+    from harness.packages import mirror
+    from harness.scenario.parse import load
+    from harness.tools.registry import ADAPTERS
+
+    folder = mirror.prepare(load(mirror_scenario(tmp_path)))
+    backend = DockerBackend(docker_client, tools_image, "test-mirror-pep", tmp_path / "logs", None, {})
+    try:
+        urls = backend.serve(folder, "")
+        assert urls["pypi"].startswith("https://")
+        sandbox = backend.sandbox(ADAPTERS["uv"], backend.python("3.11"), "same-volume")
+        code, out, err = backend._exec(sandbox, [sandbox.python, "-c", CLIENT_VIEW, urls["pypi"]])
+        assert code == 0, err.decode()[-600:]
+        seen = json.loads(out)
+        facts = backend.index_facts()
+    finally:
+        backend.close()
+    wheel = seen["file"]
+    stored = closure(folder)["alpha"]
+    assert seen["type"] == "application/vnd.pypi.simple.v1+json" and seen["api"] == "1.1" and seen["vary"] == "Accept"
+    assert "alpha" in seen["projects"] and seen["versions"] == [stored["version"]]
+    assert wheel["hashes"]["sha256"] == stored["sha256"] and wheel["size"] == stored["size"]
+    assert wheel["core-metadata"] == {"sha256": seen["metadata_sha256"]}
+    assert seen["metadata"].startswith("Metadata-Version:") and "Name: alpha" in seen["metadata"]
+    assert wheel["upload-time"].endswith("Z")
+    assert f'data-core-metadata="sha256={seen["metadata_sha256"]}"' in seen["html"]
+    assert seen["range"] == [206, 100, f"bytes 0-99/{stored['size']}"]
+    assert facts["server"].startswith("nginx/") and "pep691-json" in facts["features"]
+
+
 SYNTHETIC = """
 name: synth
 python: "3.11"

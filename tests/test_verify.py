@@ -8,6 +8,7 @@ from pathlib import Path
 import pytest
 import yaml
 
+from harness.record import conditions
 from harness.record.run import load as load_run
 from harness.report import claims
 
@@ -19,7 +20,8 @@ SMOKE = sorted(
     p.parent for p in (ROOT / "results").glob("smoke-*/run.json")
     if (run := json.loads(p.read_text()))["scenario"]["name"] == "smoke" and EVERY_PIP_TOOL <= set(run["tools"])
 )[-1]
-SOURCE = {"title": "A test source", "url": "https://example.invalid/post", "date": "2026-11"}
+SOURCE = {"title": "A test source", "url": "https://example.invalid/post", "date": "2026-11",
+          "conditions": {"stated": "none stated"}}
 
 
 def write_claims(path: Path, items: list[dict]) -> Path:
@@ -28,6 +30,7 @@ def write_claims(path: Path, items: list[dict]) -> Path:
 
 
 LINKS = {"metric": "cache_link_share", "tool": "uv"}
+SOURCE_WITHOUT_CONDITIONS = {"title": "t", "url": "https://example.invalid/x", "date": "2026"}
 TIME = {"metric": "time", "state": "warm+locked", "operation": "install"}
 
 
@@ -77,8 +80,8 @@ def test_cli_writes_claims_md(cli, claims_file, tmp_path):
     status, stdout, _ = cli("verify", SMOKE, "--claims", claims_file, "--out", out)
     assert status == 0
     text = out.read_text(encoding="utf-8")
-    assert "6 claims: 2 confirmed, 1 refuted, 3 not measured" in text
-    assert "| links-none | [A test source](https://example.invalid/post) (2026-11) |" in text
+    assert "6 claims: 2 confirmed, 1 refuted, 0 differs in conditions, 3 not measured." in text
+    assert "| links-none | [A test source](https://example.invalid/post) (2026-11) |  (none stated) |" in text
     assert "claims.md" in stdout
 
 
@@ -91,6 +94,12 @@ def test_cli_writes_claims_md(cli, claims_file, tmp_path):
          "claims[0] (a): expect: one of"),
         ({"id": "a", "quote": "q", "published": "p", "scenario": "s"}, "needs measure and expect"),
         ({"id": "a", "quote": "q", "scenario": "s", "not_measurable": "x"}, "claims[0]: missing published"),
+        ({"id": "a", "quote": "q", "published": "p", "scenario": "s", "measure": LINKS, "expect": {"at_least": 1},
+          "conditions": {"os": "beos"}}, "claims[0] (a): conditions: os: 'beos' is not one of linux, macos, windows"),
+        ({"id": "a", "quote": "q", "published": "p", "scenario": "s", "measure": LINKS, "expect": {"at_least": 1},
+          "conditions": {"weather": "fine"}}, "claims[0] (a): conditions: unknown condition weather"),
+        ({"id": "a", "quote": "q", "published": "p", "scenario": "s", "measure": LINKS, "expect": {"at_least": 1},
+          "source": SOURCE_WITHOUT_CONDITIONS}, "claims[0] (a): source.conditions: missing"),
     ],
 )  # fmt: skip
 def test_bad_claims_file_exits_2_naming_file_and_claim(cli, tmp_path, claim, message):
@@ -178,3 +187,45 @@ def test_verify_takes_the_fullest_run_not_the_newest():
                if c["id"] == "seed-uv-faster-than-pip"]  # fmt: skip
     verdict = claims.verify(claim, SOURCE, runs)
     assert verdict.runs == ("seed-20261201",) and verdict.ratio is None  # no figure was published: no ratio
+
+
+def test_a_claim_is_refuted_only_where_the_conditions_it_states_are_met():
+    """The same measured figure: refuted on a run that meets what the source states, "differs in
+    conditions" (with what differs) on one that does not; a condition that cannot move the kind
+    of figure (the network, for a disk figure) is not held against it."""
+    run = load_run(SMOKE)  # Linux, a local mirror with no added latency, PEP 503 over HTTP
+    links_none = {"id": "links-none", "quote": "q", "published": "none", "scenario": "smoke", "measure": LINKS,
+                  "expect": {"at_most": 0.01}}  # fmt: skip
+    on_linux = claims.verify({**links_none, "conditions": {"os": "linux", "network": "internet"}}, SOURCE, [run])
+    assert on_linux.verdict == "refuted" and not on_linux.differs
+    on_macos = claims.verify({**links_none, "conditions": {"os": "macos"}}, SOURCE, [run])
+    assert on_macos.verdict == "differs in conditions" and on_macos.measured == on_linux.measured
+    assert on_macos.differs == ("os: source macos, run Linux",) and on_macos.why.startswith("does not hold")
+    slower = {"id": "poetry-slower", "quote": "q", "published": "17x", "figure": 17, "scenario": "smoke",
+              "measure": {"ratio": [{**TIME, "tool": "poetry"}, {**TIME, "tool": "uv-project"}]}, "expect": {"at_least": 100},
+              "conditions": {"network": "internet", "index": "pypi", "python": "3.12", "machines": "one per tool"}}  # fmt: skip
+    timed = claims.verify(slower, SOURCE, [run])
+    assert timed.verdict == "differs in conditions" and [d.split(":")[0] for d in timed.differs] == ["network", "index"]
+    assert [n.split(":")[0] for n in timed.named] == ["machines", "python"]  # named, not held against it
+    assert "Differs: network: source internet" in claims.markdown([timed])
+
+
+def test_verify_takes_the_run_that_meets_the_conditions_before_the_fuller_one():
+    from harness.record.facts import LinkMeasured, Network
+    from harness.record.model import Run
+
+    run = load_run(SMOKE)
+    shaped = Run.from_json(run.to_json())
+    shaped.run_id, shaped.scenario.repetitions = "shaped", 1  # narrower than the run it copies
+    shaped.network = Network({"rtt_ms": 40, "bandwidth_mbit": 100}, "proxy (latency), tbf (bandwidth)",
+                             {"uv same-volume": LinkMeasured(rtt_ms=42.5, bandwidth_mbit=95.2)})  # fmt: skip
+    claim = {"id": "c", "quote": "q", "published": "p", "scenario": "smoke", "expect": {"at_least": 1},
+             "measure": {"ratio": [{**TIME, "tool": "poetry"}, {**TIME, "tool": "uv-project"}]}}  # fmt: skip
+    shaped.mirror.server = {"server": "nginx/1.22.1", "features": ["pep503-html", "pep691-json", "pep658-core-metadata"]}
+    like_pypi = {"network": "internet", "index": "pypi"}
+    over_internet = claims.verify({**claim, "conditions": like_pypi}, SOURCE, [run, shaped])
+    assert over_internet.runs == ("shaped",) and not over_internet.differs and over_internet.verdict == "confirmed"
+    assert conditions.recorded(shaped)["network"]["said"].startswith("an emulated link (40 ms, 100 Mbit/s, measured 42 ms")
+    on_the_fuller = claims.verify({**claim, "conditions": like_pypi}, SOURCE, [run])
+    assert [d.split(":")[0] for d in on_the_fuller.differs] == ["network", "index"]
+    assert claims.verify(claim, SOURCE, [run, shaped]).runs == (run.run_id,)  # no condition stated: the fullest

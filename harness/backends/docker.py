@@ -26,7 +26,8 @@ from harness.backends.cell_driver import CellDriver
 from harness.backends.docker_sources import CHANNEL, WHEELS, DockerSources
 from harness.backends.engine import LABEL, clean, facts
 from harness.backends.images import UID
-from harness.settings.home import host_ca_bundle
+from harness.sandbox import walk
+from harness.settings.home import envbench_home, host_ca_bundle
 from harness.tools.base import Sandbox, Step, ToolAdapter
 
 BENCH = "/bench"
@@ -43,8 +44,6 @@ def _bench_on(place: Path) -> str:
         folder.mkdir(parents=True, exist_ok=True)
         os.chown(folder, UID, UID)
     return str(bench)
-
-
 
 
 @dataclass
@@ -109,6 +108,7 @@ class DockerBackend(DockerSources):
             "network": self.network,
             "user": f"{UID}:{UID}",
             **facts(self.client),
+            **({"volumes_fs": walk.mount_fs_type(space[0])} if (space := self.free_space()) else {}),
         }
 
     def free_space(self) -> tuple[str, int] | None:
@@ -256,8 +256,9 @@ class DockerBackend(DockerSources):
         self._drivers.clear()
         self.boxes.clear()
         self._retired.clear()
-        self._copies = {}
+        self._copies, self.servers, self._log_read = {}, [], {}
         clean(self.client, self.run_id, images=False)
+        shutil.rmtree(envbench_home() / "tls" / self.run_id, ignore_errors=True)  # the run's CA and key
 
     # -- commands inside ----------------------------------------------------------------------
     def _exec(self, sandbox: Sandbox, argv: list[str], env: dict | None = None, cwd: str = BENCH) -> tuple[int, bytes, bytes]:

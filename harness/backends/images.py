@@ -37,10 +37,13 @@ REGISTRY_BASE = "python:3.11-slim-bookworm"
 # What tools need to build sdists with C code (pyuwsgi in scenarios/sentry.yaml), as a
 # developer's machine has it: a C compiler, libc's headers, Python's headers.
 BUILD_PACKAGES = ["gcc", "libc6-dev", "python3-dev"]
+# The mirror's web server (harness/packages/site.py): HTTPS, keep-alive, range requests and an
+# access log with each answer's bytes, as PyPI's CDN serves; -light is its smallest build with TLS.
+SERVER_PACKAGES = ["nginx-light"]
 DEBOOTSTRAP = {
     "suite": "bookworm",
     "variant": "minbase",
-    "include": ["python3", "python3-venv", "ca-certificates", *BUILD_PACKAGES],
+    "include": ["python3", "python3-venv", "ca-certificates", *BUILD_PACKAGES, *SERVER_PACKAGES],
     "mirror": "http://deb.debian.org/debian",
 }
 
@@ -80,7 +83,7 @@ def base_image(client, say, python: str = DEFAULT_PYTHON) -> str:
 
     spec = debootstrap_spec(python)
     registry_base = REGISTRY_BASE if spec is DEBOOTSTRAP else f"python:{python}-slim-{spec['suite']}"
-    pulled_tag = f"envbench-base:{_hash({'from': registry_base, 'build': ['gcc', 'libc6-dev']})}"
+    pulled_tag = f"envbench-base:{_hash({'from': registry_base, 'build': ['gcc', 'libc6-dev', *SERVER_PACKAGES]})}"
     built_tag = f"envbench-base:{_hash({'debootstrap': spec})}"
     for tag in (pulled_tag, built_tag):
         if _exists(client, tag):
@@ -89,7 +92,8 @@ def base_image(client, say, python: str = DEFAULT_PYTHON) -> str:
         say(f"base image: pulling {registry_base}")
         client.images.pull(registry_base)
         # python:*-slim has Python's headers in /usr/local but no compiler: Debian's, as above.
-        install = "apt-get install -y --no-install-recommends gcc libc6-dev && rm -rf /var/lib/apt/lists/*"
+        packages = " ".join(["gcc", "libc6-dev", *SERVER_PACKAGES])
+        install = f"apt-get install -y --no-install-recommends {packages} && rm -rf /var/lib/apt/lists/*"
         dockerfile = f"FROM {registry_base}\nRUN apt-get update && {install}\nLABEL {LABEL}=base\n"
         _build(client, {"Dockerfile": dockerfile.encode()}, pulled_tag, "base", network=True)
         return pulled_tag

@@ -24,6 +24,7 @@ from pathlib import Path
 
 from harness.backends.base import BACKGROUND_NICE, PASSED_THROUGH, SYSTEM_PATH, BackendError, StepResult, ToolUnavailable
 from harness.backends.images import SERVER_REQUIREMENTS
+from harness.backends.web import PYPISERVER_FEATURES
 from harness.packages import mirror
 from harness.packages.conda_channel import host_interpreter
 from harness.sandbox import FOLDER as SANDBOX
@@ -233,6 +234,12 @@ class LocalBackend:
 
     def measure_link(self, sandbox: Sandbox) -> dict:
         raise BackendError("the local backend shapes no link")
+
+    def index_facts(self) -> dict:
+        return {"server": SERVER_REQUIREMENTS[0].replace("==", " "), "features": list(PYPISERVER_FEATURES)}
+
+    def traffic(self, windows: list[tuple[float, float]]) -> None:
+        return None  # pypiserver's log holds no answer sizes
 
     def serve(self, folder: Path, python: str) -> dict[str, str]:
         """Serve each index folder of a laid-out mirror on loopback: {index: simple URL}."""

@@ -11,6 +11,7 @@ is not capped: it is a few KB per request.
 
 from __future__ import annotations
 
+import functools
 import shutil
 import subprocess
 
@@ -25,6 +26,7 @@ def _run(argv: list[str]) -> subprocess.CompletedProcess:
     return subprocess.run(argv, capture_output=True, text=True, timeout=30)
 
 
+@functools.cache  # the kernel's modules do not change within a run: asked once, not per check
 def netem_missing() -> str | None:
     """Why the kernel cannot delay with netem (tried in a network namespace of its own), or None."""
     done = _run(["unshare", "--net", "tc", "qdisc", "add", "dev", "lo", "root", "netem", "delay", "1ms"])

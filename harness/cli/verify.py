@@ -45,13 +45,13 @@ def command(args) -> int:
     text = claims.markdown(verdicts)
     out = Path(args.out) if args.out else (Path(args.run_dirs[0]) / "claims.md" if len(args.run_dirs) == 1 else Path("claims.md"))
     write_atomic(out, text)
-    table = Table(title=text.splitlines()[2])
+    table = Table(title=claims.counts_line(verdicts))
     for header in ("claim", "published", "measured", "measured / published", "verdict", "why"):
         table.add_column(header, overflow="fold")
-    colours = {"confirmed": "green", "refuted": "red", "not measured": "yellow"}
+    colours = {"confirmed": "green", "refuted": "red", "differs in conditions": "magenta", "not measured": "yellow"}
     for v in verdicts:
         table.add_row(v.claim["id"], str(v.claim["published"]), claims.show(v.measured), claims.show(v.ratio),
-                      f"[{colours[v.verdict]}]{v.verdict}[/]", v.why[:200])  # fmt: skip
+                      f"[{colours[v.verdict]}]{v.verdict}[/]", v.explained(runs=False)[:300])  # fmt: skip
     stdout_console().print(table)
     print(f"claims: {out}")
     return EXIT_OK

@@ -25,7 +25,7 @@ from pathlib import Path
 from packaging.requirements import Requirement
 from packaging.utils import canonicalize_name
 
-from harness.packages import closure, contents, synth
+from harness.packages import closure, contents, site, synth
 from harness.packages.store import ROLES, Dist, MirrorError
 from harness.record.model import Mirror
 from harness.sandbox import probe
@@ -171,7 +171,7 @@ def server_argv(bin_dir: str, folder: str, port: int = SERVER_PORT, host: str = 
 
 def indexes_of(folder: Path) -> list[str]:
     """The index folders a laid-out mirror holds (pypi and the scenario's named indexes)."""
-    return sorted(p.name for p in folder.iterdir() if p.is_dir())
+    return sorted(p.name for p in folder.iterdir() if p.is_dir() and not p.name.startswith("."))
 
 
 def _interpreters(scenario: Scenario) -> dict[str, str]:
@@ -193,4 +193,6 @@ def prepare(scenario: Scenario, say=lambda text: None) -> Path:
     dists, sets = closure.resolve(scenario, sources_for(scenario, synthetic), home / "wheels", say, _interpreters(scenario))
     if synthetic is not None:
         _check_synthetic(dists, synthetic)
-    return lay_out(dists, sets, home / "wheels", home / "mirrors", scenario)
+    folder = lay_out(dists, sets, home / "wheels", home / "mirrors", scenario)
+    site.build(folder, indexes_of(folder))  # the pages the docker backend's web server serves
+    return folder

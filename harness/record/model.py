@@ -72,6 +72,7 @@ class Mirror(Record):
     folder: str | None = optional()
     resolved_at: str | None = optional()
     urls: dict | None = optional()  # index -> where the tools reach it
+    server: dict | None = optional()  # what serves it and which parts of the simple API it speaks
     files: list[MirrorFile] = nested("list", MirrorFile)
     projects: list[InstallSet] = nested("list", InstallSet, optional_key=True)
     bytes: int | None = optional()
@@ -114,6 +115,8 @@ class Step(Record):
     span: list | None = optional()  # the cell's host interval: no side-by-side job may fall inside it
     tail: str | None = optional()  # the output's last lines, for a failed step
     left_running: list | None = optional()  # what the command left running, killed after it
+    requests: int | None = optional()  # what the index server answered during the step (None: not logged)
+    fetched_bytes: int | None = optional()
 
     @property
     def ok(self) -> bool:
@@ -245,6 +248,7 @@ class Run(Record):
     merged: str | None = optional()
     parts: list[Part] = nested("list", Part, optional_key=True)  # of a merged run
     network: Network | None = one(Network)  # where the scenario shapes the link (harness/settings/network.py)
+    conditions: dict | None = optional()  # what the run was measured under (harness/record/conditions.py)
 
     def units(self):
         """(tool, layout key, unit) for every unit of every tool, in run order."""

@@ -47,6 +47,8 @@ TIMING_FIELDS = [
     "sys_s",
     "max_rss_kib",
     "exit_code",
+    "requests",
+    "fetched_bytes",
 ]
 PACKAGE_FIELDS = ["tool", "project", "name", "version", "sha256", "installed_bytes"]
 TOOL_FIELDS = ["tool", "version", "link_mode", "status", "reason"]

@@ -25,6 +25,7 @@ from pathlib import Path
 
 import yaml
 
+from harness.record import conditions
 from harness.record.disk import DiskRoot
 from harness.record.model import Run
 from harness.report import duplication
@@ -44,9 +45,23 @@ class Verdict:
     claim: dict
     source: dict
     measured: float | str | None
-    verdict: str  # confirmed | refuted | not measured
+    verdict: str  # confirmed | refuted | differs in conditions | not measured
     why: str
     runs: tuple[str, ...] = ()
+    differs: tuple[str, ...] = ()  # the source's conditions the run does not meet
+    named: tuple[str, ...] = ()  # other differences, named only (versions, Python, machines)
+
+    def explained(self, runs: bool = True) -> str:
+        """The why, with what differs from the source's conditions (and the runs used)."""
+        why = self.why.rstrip() + ("." if self.why.strip() and not self.why.rstrip().endswith(".") else "")
+        why += f" Differs: {'; '.join(self.differs)}." if self.differs else ""
+        why += f" Also: {'; '.join(self.named)}." if self.named else ""
+        return why + (f" (runs: {', '.join(self.runs)})" if runs and self.runs else "")
+
+    @property
+    def stated(self) -> str:
+        """The source's conditions, in a line."""
+        return conditions_text(stated_conditions(self.claim, self.source))
 
     @property
     def ratio(self) -> float | None:
@@ -179,14 +194,29 @@ def fullness(run: Run) -> tuple:
     return len(run.projects), run.scenario.repetitions or 0, measured, run.finished or ""
 
 
-def _runs_of(runs: list[Run], scenario: str) -> list[Run]:
-    """The runs of SCENARIO, the fullest first (newest among equals): a figure comes from the
-    fullest run that measured it, never from a narrower experiment because it is newer (a
-    harness-time run of two tools, one repetition; a scenario cut to two projects)."""
+def _runs_of(runs: list[Run], scenario: str, stated: dict | None = None, kind: str = "disk") -> list[Run]:
+    """The runs of SCENARIO, those that meet most of the STATED conditions first, then the
+    fullest (newest among equals): a figure comes from the run closest to its source's setup,
+    never from a narrower experiment because it is newer (a harness-time run of two tools, one
+    repetition; a scenario cut to two projects)."""
     found = [r for r in runs if r.scenario.name == scenario]
     if not found:
         raise NotMeasured(f"no run of scenario {scenario} among the runs given")
-    return sorted(found, key=fullness, reverse=True)
+    by_fullness = sorted(found, key=fullness, reverse=True)
+    return sorted(by_fullness, key=lambda run: len(conditions.differences(stated or {}, run, kind)[0]))
+
+
+def kind_of(spec: dict) -> str:
+    """time: the claim's figure is a time ratio (network, index, cache move it); disk otherwise."""
+    items = spec.get("ratio") or spec.get("order") or [spec]
+    return "time" if any(item.get("metric") in TIMES for item in items) else "disk"
+
+
+def stated_conditions(claim: dict, source: dict) -> dict:
+    """The conditions a claim's figure was measured under: its own where it states them (a
+    headline of a README is not measured under its benchmark's setup), else its source's."""
+    own = claim.get("conditions")
+    return own if own is not None else (claim.get("source") or source).get("conditions") or {}
 
 
 def _one(runs: list[Run], spec: dict) -> tuple[float | str, str]:
@@ -243,8 +273,9 @@ def verify(claim: dict, source: dict, runs: list[Run]) -> Verdict:
     source = claim.get("source", source)
     if claim.get("not_measurable"):
         return Verdict(claim, source, None, "not measured", claim["not_measurable"])
+    stated, kind = stated_conditions(claim, source), kind_of(claim["measure"])
     try:
-        chosen = _runs_of(runs, claim["scenario"])
+        chosen = _runs_of(runs, claim["scenario"], stated, kind)
     except NotMeasured as exc:
         return Verdict(claim, source, None, "not measured", str(exc))
     try:
@@ -254,7 +285,12 @@ def verify(claim: dict, source: dict, runs: list[Run]) -> Verdict:
             return _on_stand_in(claim, source, chosen, str(exc))
         return Verdict(claim, source, None, "not measured", str(exc))
     holds = expectation_holds(value, claim["expect"])
-    return Verdict(claim, source, value, "confirmed" if holds else "refuted", claim.get("why", ""), used)
+    run = next(r for r in chosen if r.run_id == used[0])
+    differs, named = conditions.differences(stated, run, kind)
+    if differs:  # refuted only where the source's conditions are met: here, what it would say
+        why = f"{'holds' if holds else 'does not hold'} under this run's conditions; " + claim.get("why", "")
+        return Verdict(claim, source, value, "differs in conditions", why, used, tuple(differs), tuple(named))
+    return Verdict(claim, source, value, "confirmed" if holds else "refuted", claim.get("why", ""), used, (), tuple(named))
 
 
 def _with_tools(spec, tools: dict[str, str]):
@@ -284,7 +320,7 @@ def _on_stand_in(claim: dict, source: dict, runs: list[Run], reason: str) -> Ver
 
 # -- files and the table ----------------------------------------------------------------------
 CLAIM_KEYS = {"id", "quote", "published", "figure", "scenario", "measure", "expect", "not_measurable", "why", "note", "source",
-              "stand_in"}  # fmt: skip
+              "stand_in", "conditions"}  # fmt: skip
 EXPECTATIONS = {"at_least", "at_most", "between", "near", "descending"}
 
 
@@ -317,9 +353,11 @@ def load_claims(path: Path) -> tuple[dict, list[dict]]:
         raise ClaimsError(f"{path}: not a readable YAML file: {exc}") from None
     if not isinstance(data, dict) or not isinstance(data.get("source"), dict) or not isinstance(data.get("claims"), list):
         raise ClaimsError(f"{path}: must hold `source` (title, url, date) and a list `claims`")
-    for key in ("title", "url", "date"):
+    for key in ("title", "url", "date", "conditions"):
         if key not in data["source"]:
-            raise ClaimsError(f"{path}: source.{key}: missing")
+            hint = " (what the source measured under; `stated:` quotes where it says so, or that it does not)"
+            raise ClaimsError(f"{path}: source.{key}: missing" + (hint if key == "conditions" else ""))
+    _check_conditions(f"{path}: source.conditions", data["source"]["conditions"])
     for i, claim in enumerate(data["claims"]):
         unknown = set(claim) - CLAIM_KEYS
         missing = {"id", "quote", "published", "scenario"} - set(claim)
@@ -329,7 +367,25 @@ def load_claims(path: Path) -> tuple[dict, list[dict]]:
         if "not_measurable" not in claim and not {"measure", "expect"} <= set(claim):
             raise ClaimsError(f"{path}: claims[{i}] ({claim['id']}): needs measure and expect, or not_measurable")
         _check_measure(path, i, claim)
+        if "conditions" in claim:
+            _check_conditions(f"{path}: claims[{i}] ({claim['id']}): conditions", claim["conditions"])
+        elif isinstance(claim.get("source"), dict):
+            if "conditions" not in claim["source"]:
+                raise ClaimsError(f"{path}: claims[{i}] ({claim['id']}): source.conditions: missing")
+            _check_conditions(f"{path}: claims[{i}] ({claim['id']}): source.conditions", claim["source"]["conditions"])
     return data["source"], data["claims"]
+
+
+def _check_conditions(where: str, stated) -> None:
+    if not isinstance(stated, dict):
+        raise ClaimsError(f"{where}: a mapping of {', '.join(sorted(conditions.KEYS))}")
+    for key, value in stated.items():
+        if key not in conditions.KEYS:
+            raise ClaimsError(f"{where}: unknown condition {key} (known: {', '.join(sorted(conditions.KEYS))})")
+        if key in conditions.VALUES and value not in conditions.VALUES[key]:
+            raise ClaimsError(f"{where}: {key}: {value!r} is not one of {', '.join(sorted(conditions.VALUES[key]))}")
+        if key == "versions" and not isinstance(value, dict):
+            raise ClaimsError(f"{where}: versions: a mapping of tool to version")
 
 
 def show(value) -> str:
@@ -342,25 +398,39 @@ def show(value) -> str:
     return str(value)
 
 
+VERDICTS = ("confirmed", "refuted", "differs in conditions", "not measured")
+
+
+def conditions_text(stated: dict) -> str:
+    """A source's conditions in a line: the named ones, then its own words."""
+    named = [f"{key} {value}" if key != "versions" else "versions " + ", ".join(f"{t} {v}" for t, v in value.items())
+             for key, value in stated.items() if key != "stated"]  # fmt: skip
+    return "; ".join(named) + (f" ({stated['stated']})" if stated.get("stated") else "") if stated else "none stated"
+
+
+def counts_line(verdicts: list[Verdict]) -> str:
+    counts = {v: sum(1 for x in verdicts if x.verdict == v) for v in VERDICTS}
+    return f"{len(verdicts)} claims: " + ", ".join(f"{counts[v]} {v}" for v in VERDICTS) + "."
+
+
 def markdown(verdicts: list[Verdict]) -> str:
-    counts = {v: sum(1 for x in verdicts if x.verdict == v) for v in ("confirmed", "refuted", "not measured")}
     lines = [
         "# Published claims, checked",
         "",
-        f"{len(verdicts)} claims: {counts['confirmed']} confirmed, {counts['refuted']} refuted, "
-        f"{counts['not measured']} not measured. Times are ratios between tools of one run; disk is bytes.",
+        f"{counts_line(verdicts)} Times are ratios between tools of one run; disk is bytes. A claim is refuted only "
+        "where the run meets the conditions its source states; otherwise its verdict is “differs in conditions”, "
+        "with the measured figure and what differs.",
         "",
-        "| claim | source | quoted | published | measured | measured / published | verdict | why / runs |",
-        "|---|---|---|---|---|---|---|---|",
+        "| claim | source | source's conditions | quoted | published | measured | measured / published | verdict | why / runs |",
+        "|---|---|---|---|---|---|---|---|---|",
     ]
     for v in verdicts:
         title = str(v.source["title"]).replace("|", "\\|")
         url = str(v.source["url"])
         source = f"[{title}]({url}) ({v.source['date']})" if url.startswith("http") else f"{title} {url} ({v.source['date']})"
         quote = str(v.claim["quote"]).replace("|", "\\|").replace("\n", " ")
-        why = v.why + (f" (runs: {', '.join(v.runs)})" if v.runs else "")
-        lines.append(f"| {v.claim['id']} | {source} | “{quote}” | {v.claim['published']} | {show(v.measured)} | "
-                     f"{show(v.ratio)} | **{v.verdict}** | {why.replace('|', '/')} |")  # fmt: skip
+        lines.append(f"| {v.claim['id']} | {source} | {v.stated.replace('|', '/')} | “{quote}” | {v.claim['published']} | "
+                     f"{show(v.measured)} | {show(v.ratio)} | **{v.verdict}** | {v.explained().replace('|', '/')} |")  # fmt: skip
     notes = [v for v in verdicts if v.claim.get("note")]
     if notes:
         lines += ["", "Notes:", ""] + [f"- **{v.claim['id']}**: {v.claim['note']}" for v in notes]

@@ -41,6 +41,7 @@ figure svg { max-width: 100%; height: auto; }
 .legend { color: #444; font-size: .88rem; } code, pre { background: #f4f4f4; }
 pre { padding: .6rem; overflow-x: auto; }
 .confirmed { color: #176f2c; font-weight: 600; } .refuted { color: #b3261e; font-weight: 600; }
+.differs-in-conditions { color: #7a4f00; font-weight: 600; }
 .not-measured { color: #8a6d00; font-weight: 600; }
 """
 
@@ -103,12 +104,12 @@ def claims_html(verdicts: list[Verdict]) -> str:
     for v in verdicts:
         css = v.verdict.replace(" ", "-")
         rows.append(
-            "<tr>" + _cell(v.claim["id"]) + _cell(str(v.source.get("title", ""))) + _cell(f"“{v.claim['quote']}”")
-            + _cell(str(v.claim["published"])) + _cell(show(v.measured)) + _cell(show(v.ratio))
-            + f'<td class="text {css}">{html.escape(v.verdict)}</td>' + _cell(v.why) + "</tr>"
+            "<tr>" + _cell(v.claim["id"]) + _cell(str(v.source.get("title", ""))) + _cell(v.stated)
+            + _cell(f"“{v.claim['quote']}”") + _cell(str(v.claim["published"])) + _cell(show(v.measured)) + _cell(show(v.ratio))
+            + f'<td class="text {css}">{html.escape(v.verdict)}</td>' + _cell(v.explained(runs=False)) + "</tr>"
         )  # fmt: skip
-    head = "".join(_cell(h, "th") for h in ("claim", "source", "quoted", "published", "measured", "measured / published",
-                                             "verdict", "why"))  # fmt: skip
+    head = "".join(_cell(h, "th") for h in ("claim", "source", "source's conditions", "quoted", "published", "measured",
+                                             "measured / published", "verdict", "why"))  # fmt: skip
     return (
         '<section id="claims"><h2>Published claims, checked on this run</h2>'
         "<p>Claims that need this run's scenario (claims/*.yaml), judged on this run alone; "

@@ -19,6 +19,7 @@ from harness.report.matrix import matrix_tables
 from harness.report.packages import package_table
 from harness.report.stats import MIB, summaries
 from harness.report.table import Table, markdown, mib, seconds
+from harness.report.traffic import index_line, traffic_table
 from harness.settings.network import NetworkSpec
 
 MAIN_HEADERS = [
@@ -286,6 +287,9 @@ def report_tables(run: Run, package_rows: list[dict]) -> list[Table]:
     bytecode = bytecode_table(run)
     if bytecode:
         tables.append(bytecode)
+    traffic = traffic_table(run)
+    if traffic:
+        tables.append(traffic)
     interpreter = interpreter_table(run)
     if interpreter:
         tables.append(interpreter)
@@ -342,6 +346,7 @@ def heading(run: Run) -> str:
             f"Backend: {run.backend['name']}; layouts: {', '.join(scenario.layouts or [])}; status: {run.status}; "
             f"started {run.started}, finished {run.finished}.\n",
             *([f"{link_line(run)}\n"] if run.network else []),
+            *([f"{index_line(run)}\n"] if run.mirror and run.mirror.server else []),
             *(f"{note}\n" for note in notes(run)),
         ]
     )

@@ -18,7 +18,7 @@ from rich.console import Console
 
 from harness.backends.base import Backend, BackendError, StepResult, ToolUnavailable
 from harness.packages import mirror
-from harness.record import overhead
+from harness.record import conditions, overhead
 from harness.record.disk import CellSpent, Statvfs
 from harness.record.facts import LinkMeasured, Network
 from harness.record.model import Step as StepRecord
@@ -121,6 +121,7 @@ class Runner:
                 spent = overhead.combined([spent, self.resumed.overhead], once=("steps_s",))
             run = self.record.run
             run.overhead, run.status, run.finished = spent, status, now()
+            run.conditions = conditions.recorded(run)  # what a claim's source is set against (envbench verify)
             self.record.save(readable=True)
         return exit_status(self.record.run)
 
@@ -172,7 +173,7 @@ class Runner:
         if self.scenario.network:  # a resumed run keeps what its finished units measured
             kept = self.record.run.network.measured if self.record.run.network else {}
             self.record.run.network = Network(self.scenario.network.to_json(), self.backend.shaped_by(), kept)
-        served = replace(mirror.summary(folder), urls=self.urls)
+        served = replace(mirror.summary(folder), urls=self.urls, server=self.backend.index_facts())
         if self.resumed:
             resume.check_closure(self.record, self.resumed.closure, served)
         self.record.run.mirror = served
@@ -438,11 +439,14 @@ class Runner:
             unit.statvfs = unit.statvfs or Statvfs()
             unit.statvfs.cells.append(CellSpent(project=project.name, state=cell.state, repetition=cell.repetition,
                                                 spent_bytes=spent))  # fmt: skip
-        for step, result in zip(steps, results, strict=False):
-            self.record.layout(tool, cell.layout).steps.append(self.step_record(cell, step, result, span))
+        traffic = self.backend.traffic([(r.started_at, r.ended_at) for r in results]) or [(None, None)] * len(results)
+        for step, result, (requests, fetched) in zip(steps, results, traffic, strict=False):
+            record = replace(self.step_record(cell, step, result, span), requests=requests, fetched_bytes=fetched)
+            self.record.layout(tool, cell.layout).steps.append(record)
             self.say(
                 f"  {tool} {cell.layout} r{cell.repetition} {project.name} {cell.state:<11} {step.operation:<7} "
-                f"{result.wall_s:7.2f} s" + ("" if result.ok else f"  [red]exit {result.exit_code}[/]")
+                f"{result.wall_s:7.2f} s"
+                + ("" if result.ok else f"  [red]exit {result.exit_code}[/]")
                 + (f"  [yellow]{len(result.left_running)} processes left running, killed[/]" if result.left_running else "")
             )
             if not result.ok:
@@ -462,4 +466,3 @@ class Runner:
             # killed after the step: their work is in no step's figures
             left_running=list(result.left_running) if result.left_running else None,
         )  # fmt: skip
-

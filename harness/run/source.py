@@ -68,8 +68,9 @@ def package_source(scenario: Scenario, project, urls: dict[str, str], wheelhouse
     folder there), else the scenario's own indexes or WHEELHOUSE (as the tools see it)."""
     if urls:
         pinned = tuple((package, urls[index]) for package, index in project.sources)
-        # pip caches plain-HTTP downloads only from trusted hosts, loopback included.
-        hosts = {urlparse(url).hostname for url in urls.values()}
+        # pip caches plain-HTTP downloads only from trusted hosts, loopback included (the local
+        # backend's pypiserver; the docker backend's mirror speaks HTTPS).
+        hosts = {urlparse(url).hostname for url in urls.values() if urlparse(url).scheme == "http"}
         default = urls.get(PYPI) or next(iter(urls.values()))
         names = tuple((urls[index], index) for _, index in project.sources)
         found = PackageSource(pinned=pinned, index_url=default, trusted_hosts=tuple(sorted(hosts)), names=names)

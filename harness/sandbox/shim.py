@@ -79,7 +79,7 @@ def run(argv, log_path, env=None, cwd=None):
     """
     os.makedirs(os.path.dirname(os.path.abspath(log_path)), exist_ok=True)
     with open(log_path, "ab") as log:
-        start = time.perf_counter()
+        start, started_at = time.perf_counter(), time.time()
         try:
             child = subprocess.Popen(
                 argv, stdin=subprocess.DEVNULL, stdout=log, stderr=subprocess.STDOUT, env=env, cwd=cwd, start_new_session=True
@@ -97,7 +97,7 @@ def run(argv, log_path, env=None, cwd=None):
                 os.killpg(child.pid, 9)
                 child.wait()
                 raise
-        wall = time.perf_counter() - start
+        wall, ended_at = time.perf_counter() - start, time.time()
         child.returncode = os.waitstatus_to_exitcode(status)
         left = stop_left_running(child.pid)
         if left:
@@ -110,6 +110,9 @@ def run(argv, log_path, env=None, cwd=None):
         "sys_s": usage.ru_stime,
         "max_rss_kib": usage.ru_maxrss,
         "left_running": left,
+        # the host's clock (containers share it): the index server's log is matched to steps by it
+        "started_at": started_at,
+        "ended_at": ended_at,
     }
 
 
