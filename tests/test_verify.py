@@ -229,3 +229,19 @@ def test_verify_takes_the_run_that_meets_the_conditions_before_the_fuller_one():
     on_the_fuller = claims.verify({**claim, "conditions": like_pypi}, SOURCE, [run])
     assert [d.split(":")[0] for d in on_the_fuller.differs] == ["network", "index"]
     assert claims.verify(claim, SOURCE, [run, shaped]).runs == (run.run_id,)  # no condition stated: the fullest
+
+
+def test_a_time_can_leave_out_the_steps_its_source_did_not_time():
+    """uv's hyperfine makes the venv in `prepare`: `leave_out: [venv]` times the install step
+    alone, shorter than the whole cell by exactly the venv steps, never by more."""
+    from harness.report.stats import matrix_samples
+
+    run = load_run(SMOKE)
+    cell = {"tool": "poetry", "state": "warm+locked", "operation": "install"}
+    whole = claims.time(run, **cell)
+    alone = claims.time(run, **cell, leave_out=["venv"])
+    assert 0 < alone < whole and matrix_samples(run)[("poetry", "same-volume", "warm+locked", "install")]
+    steps = [s for _, _, unit in run.units() for s in unit.steps if s.tool == "poetry" and s.state == "warm+locked"
+             and s.project == run.projects[0].name and s.layout == "same-volume"]  # fmt: skip
+    made = [s.wall_s for s in steps if s.operation == "venv"]
+    assert made and whole - alone == pytest.approx(sum(made) / len(made), rel=1e-6)

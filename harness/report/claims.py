@@ -153,10 +153,11 @@ def warm_env_s(run: Run, tool: str, layout: str = LAYOUT, **_) -> float:
     return bench.mean()
 
 
-def time(run: Run, tool: str, state: str = "", operation: str = "", layout: str = LAYOUT, **_) -> float:
-    """Mean wall seconds of one cell of the time matrix (the first project)."""
+def time(run: Run, tool: str, state: str = "", operation: str = "", layout: str = LAYOUT, leave_out=(), **_) -> float:
+    """Mean wall seconds of one cell of the time matrix (the first project); LEAVE_OUT: step
+    operations outside the span the source timed (uv's hyperfine makes the venv in `prepare`)."""
     _summary(run, tool, layout)
-    samples = matrix_samples(run).get((tool, layout, state, operation), [])
+    samples = matrix_samples(run, tuple(leave_out)).get((tool, layout, state, operation), [])
     if not samples:
         raise NotMeasured(f"{tool} has no {state} {operation} timed in run {run.run_id}")
     return sum(s.wall_s for s in samples) / len(samples)

@@ -48,12 +48,13 @@ def _first_project_cells(run: Run) -> dict[tuple, list[Step]]:
     return cells
 
 
-def matrix_samples(run: Run) -> dict[tuple[str, str, str, str], list[Sample]]:
+def matrix_samples(run: Run, leave_out: tuple[str, ...] = ()) -> dict[tuple[str, str, str, str], list[Sample]]:
     """The time matrix: (tool, layout, state, operation) -> samples, first project only.
 
     Operation `lock` is the lock step; `install` is every other step of the cell (making the
     env and installing into it), so it reads as "time to a ready env once the lock exists".
-    A cell whose steps did not all succeed gives no sample.
+    LEAVE_OUT names step operations kept out of the sums (`venv`: the span a source timed
+    without making the env). A cell whose steps did not all succeed gives no sample.
     """
     cells = _first_project_cells(run)
     samples: dict[tuple, list[Sample]] = defaultdict(list)
@@ -61,7 +62,7 @@ def matrix_samples(run: Run) -> dict[tuple[str, str, str, str], list[Sample]]:
         if not all(s.ok for s in steps):
             continue
         for operation in ("lock", "install"):
-            chosen = [s for s in steps if (s.operation == "lock") == (operation == "lock")]
+            chosen = [s for s in steps if (s.operation == "lock") == (operation == "lock") and s.operation not in leave_out]
             if chosen:
                 samples[(tool, layout, state, operation)].append(
                     Sample(
