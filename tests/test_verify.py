@@ -225,7 +225,8 @@ def test_verify_takes_the_run_that_meets_the_conditions_before_the_fuller_one():
     like_pypi = {"network": "internet", "index": "pypi"}
     over_internet = claims.verify({**claim, "conditions": like_pypi}, SOURCE, [run, shaped])
     assert over_internet.runs == ("shaped",) and not over_internet.differs and over_internet.verdict == "confirmed"
-    assert conditions.recorded(shaped)["network"]["said"].startswith("an emulated link (40 ms, 100 Mbit/s, measured 42 ms")
+    said = conditions.recorded(shaped)["network"]["said"]
+    assert said.startswith("an emulated link (40 ms round trip, 100 Mbit/s, measured 42 ms")
     on_the_fuller = claims.verify({**claim, "conditions": like_pypi}, SOURCE, [run])
     assert [d.split(":")[0] for d in on_the_fuller.differs] == ["network", "index"]
     assert claims.verify(claim, SOURCE, [run, shaped]).runs == (run.run_id,)  # no condition stated: the fullest

@@ -22,6 +22,7 @@ Values a claims file may state:
 from __future__ import annotations
 
 from harness.record.model import Run
+from harness.settings.network import NetworkSpec
 
 BLOCKING = {
     "time": ("os", "network", "index", "bytecode", "page_cache", "filesystem"),
@@ -44,14 +45,9 @@ def _network(run: Run) -> tuple[str, str]:
     if run.network:
         measured = list(run.network.measured.values())
         seen = f", measured {min(m.rtt_ms for m in measured):.0f} ms" if measured else ""
-        return "internet", f"an emulated link ({_describe(run.network.configured)}{seen}, by {run.network.mechanism})"
+        configured = NetworkSpec(**run.network.configured).describe()
+        return "internet", f"an emulated link ({configured}{seen}, by {run.network.mechanism})"
     return "local", "a local mirror with no added latency or bandwidth cap"
-
-
-def _describe(configured: dict) -> str:
-    parts = [f"{configured['rtt_ms']:g} ms" if configured.get("rtt_ms") else ""]
-    parts.append(f"{configured['bandwidth_mbit']:g} Mbit/s" if configured.get("bandwidth_mbit") else "")
-    return ", ".join(p for p in parts if p) or "no limits"
 
 
 def _index(run: Run) -> tuple[str, str]:
