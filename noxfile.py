@@ -51,6 +51,9 @@ def images(session: nox.Session) -> None:
     (bookworm) and 3.13 (trixie: scenarios/python-versions.yaml and its test)."""
     session.install(".")
     session.run("envbench", "image", "build", "--python", "3.11", "--python", "3.13")
+    # The images of tests/test_system_packages.py (an sdist whose build runs m4): made here, where
+    # setup may fetch (Debian's package), so the test itself needs no network.
+    session.run("envbench", "image", "build", "--system-packages", "m4")
 
 
 @nox.session(python=PYTHON)

@@ -27,6 +27,25 @@ PACKAGES = (
 )
 
 
+@pytest.hookimpl(tryfirst=True)  # before xdist's own hook reads the groups
+def pytest_collection_modifyitems(config, items) -> None:
+    """Groups for the test workers (pytest-xdist, --dist loadgroup in pyproject.toml).
+
+    A module's tests share a worker, so a module fixture (a whole run) is made once; the tests on
+    the Docker engine share one, since a run id (scenario name and second) could meet another
+    worker's on the engine; the users of the session fixture local_runs share one for the same
+    reason as a module's tests.
+    """
+    for item in items:
+        if item.get_closest_marker("docker"):
+            group = "docker"
+        elif "local_runs" in getattr(item, "fixturenames", ()):
+            group = "local_runs"
+        else:
+            group = item.module.__name__
+        item.add_marker(pytest.mark.xdist_group(group))
+
+
 @pytest.fixture(scope="session")
 def wheelhouse(tmp_path_factory) -> Path:
     folder = tmp_path_factory.mktemp("wheelhouse")
@@ -144,7 +163,8 @@ def tools_images(docker_client) -> dict[str, str]:
 
 @pytest.fixture(scope="session")
 def local_runs(tmp_path_factory, wheelhouse, tool_venvs) -> dict[str, Path]:
-    """Real runs on the local backend of one synthetic scenario: pip-venv and uv in one
+    """Real runs on the local backend of one synthetic scenario (both layouts, so the
+    split-volume units are unavailable there): pip-venv and uv in one
     invocation ("both"), each alone, and the two merged. "scenario" and "work" (ENVBENCH_WORK)
     serve other runs of it that must compare to the block: paths are written into envs, so
     their trees go in the same folder."""
@@ -153,7 +173,8 @@ def local_runs(tmp_path_factory, wheelhouse, tool_venvs) -> dict[str, Path]:
     from .test_run_local import scenario_text
 
     base = tmp_path_factory.mktemp("merge")
-    scenario = write(base / "synth.yaml", scenario_text(wheelhouse))
+    # Both layouts, as a user's scenario has them: the local backend records split-volume unavailable.
+    scenario = write(base / "synth.yaml", scenario_text(wheelhouse, extra="layouts: [same-volume, split-volume]"))
     os.environ["ENVBENCH_WORK"] = str(base / "work")
     runs = {"scenario": scenario, "work": base / "work"}
     try:

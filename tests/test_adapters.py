@@ -321,8 +321,8 @@ def test_pip_tools_compiles_then_syncs_into_a_venv():
                    "--extra-index-url", "https://download.pytorch.org/whl/cpu")  # fmt: skip
     assert lock.operation == "lock" and lock.cwd == "/bench/pt/projects/app-01"
     assert lock.argv == (
-        "/opt/tools/pip-tools/bin/pip-compile", "--quiet", "--strip-extras", "--cache-dir", "/bench/pt/cache/pip-tools",
-        *mirror_args, "--output-file", "requirements.txt", "requirements.in",
+        "/opt/tools/pip-tools/bin/pip-compile", "--quiet", "--strip-extras", "--allow-unsafe",
+        "--cache-dir", "/bench/pt/cache/pip-tools", *mirror_args, "--output-file", "requirements.txt", "requirements.in",
     )  # fmt: skip
     assert install.argv == (
         "/opt/tools/pip-tools/bin/pip-sync", "--python-executable", "/bench/pt/projects/app-01/.venv/bin/python",

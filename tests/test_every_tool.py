@@ -6,17 +6,21 @@ to a named index, served from a folder as a user's private index would be.
 
 from __future__ import annotations
 
+import contextlib
 import csv
+import io
 import json
 import re
+from pathlib import Path
 
 import pytest
 
+from harness.cli.main import main
 from harness.record.model import Run
 from harness.report.matrix import matrix_tables
 from harness.report.table import markdown
 
-from .conftest import write
+from .conftest import make_private_index, write
 
 SCENARIO = """
 name: every-tool
@@ -90,10 +94,32 @@ def check_time_matrix(run: dict, tables_md: str) -> None:
         assert timed.match(rows[("cold", "lock")][tool]) if tool in LOCKING else rows[("cold", "lock")][tool] == "n/a"
 
 
-def test_every_tool_locally(tmp_path, private_index, tool_venvs, isolated_work, cli):
-    status, _, err = cli("run", write(tmp_path / "s.yaml", SCENARIO), "--backend", "local", "--out", tmp_path / "out")
-    assert status == 0, err
-    check_every_tool(tmp_path / "out", "local")
+@pytest.fixture(scope="module")
+def local_run(tmp_path_factory, tool_venvs) -> tuple[Path, str]:
+    """Every tool on the local backend, with bytecode: skip (the containers' run keeps each tool's
+    default): its folder and what it said on stderr. The bytecode test sets compile against it."""
+    base = tmp_path_factory.mktemp("every-tool-local")
+    patch = pytest.MonkeyPatch()
+    make_private_index(base / "private", patch)
+    patch.setenv("ENVBENCH_WORK", str(base / "work"))
+    said = io.StringIO()
+    try:
+        with contextlib.redirect_stderr(said):
+            status = main(["run", str(write(base / "s.yaml", SCENARIO + "bytecode: skip\n")), "--backend", "local",
+                           "--out", str(base / "out")])  # fmt: skip
+    finally:
+        patch.undo()
+    assert status == 0, said.getvalue()[-3000:]
+    return base / "out", said.getvalue()
+
+
+def test_every_tool_locally(local_run):
+    out, err = local_run
+    check_every_tool(out, "local")
+    said = " ".join(err.split())  # the console wraps its lines
+    # The plan before the first step, then where the run stands as each unit begins.
+    assert re.search(r"plan: 12 units \(12 run on this backend\), \d+ cells, about \d+ (min|s) \(estimates", said), said[:600]
+    assert said.index("plan: ") < said.index("setting up") and "setting up; unit 12 of 12, " in said
 
 
 @pytest.mark.docker
@@ -123,16 +149,17 @@ def check_index_traffic(out) -> None:
 COMPILING = ("pip-venv", "virtualenv", "pip-tools", "uv", "uv-project", "poetry")  # the tools with an option
 
 
-def test_bytecode_compile_and_skip_turn_every_tools_own_option(tmp_path, private_index, tool_venvs, isolated_work, cli):
-    """bytecode: compile gives every env more .pyc than bytecode: skip, for each tool that has an
-    option (what is left under skip is the seeded pip's own bytecode, which no option reaches)."""
+def test_bytecode_compile_and_skip_turn_every_tools_own_option(local_run, tmp_path, private_index, isolated_work, cli):
+    """bytecode: compile gives every env more .pyc than bytecode: skip (the every-tool run), for
+    each tool that has an option (what is left under skip is the seeded pip's own bytecode,
+    which no option reaches)."""
     pyc, said = {}, {}
-    for mode in ("compile", "skip"):
-        scenario = write(tmp_path / f"{mode}.yaml", SCENARIO + f"bytecode: {mode}\n")
-        status, _, err = cli("run", scenario, "--backend", "local", "--tools", ",".join(COMPILING), "--quick",
-                             "--projects", "1", "--out", tmp_path / mode)  # fmt: skip
-        assert status == 0, err
-        run = json.loads((tmp_path / mode / "run.json").read_text())
+    scenario = write(tmp_path / "compile.yaml", SCENARIO + "bytecode: compile\n")
+    status, _, err = cli("run", scenario, "--backend", "local", "--tools", ",".join(COMPILING), "--quick",
+                         "--projects", "1", "--out", tmp_path / "compile")  # fmt: skip
+    assert status == 0, err
+    for mode, out in (("compile", tmp_path / "compile"), ("skip", local_run[0])):
+        run = json.loads((out / "run.json").read_text())
         for tool in COMPILING:
             envs = run["tools"][tool]["layouts"]["same-volume"]["envs"].values()
             pyc[(tool, mode)] = [env["pyc_files"] for env in envs]

@@ -91,6 +91,7 @@ def test_merge_of_two_per_tool_runs_gives_the_tables_of_one_run(local_runs):
     merged = json.loads((local_runs["merged"] / "run.json").read_text())
     # Everything but the seconds, measured anew by each invocation, is the same table for table.
     assert comparable(merged, times=False) == comparable(both, times=False)
+    assert merged["conditions"] == both["conditions"]  # what verify sets a claim's source against
     # And the seconds of each tool are its part's own, untouched.
     for part in ("pip", "uv"):
         own = json.loads((local_runs[part] / "run.json").read_text())

@@ -66,3 +66,30 @@ def test_each_state_clears_exactly_what_it_says(tree_of, tmp_path, state, kept):
     assert (tmp_path / "cache").is_dir()  # a cache folder is emptied, never removed (it may be a mount point)
     if state != "cold":
         assert (tmp_path / FILES).read_text() == "x"  # an existing project's files are not rewritten
+
+
+def test_progress_scales_the_estimate_left_by_how_the_done_work_compared(monkeypatch):
+    from harness.run import progress as module
+    from harness.run.progress import RunProgress
+    from harness.run.units import units_of
+
+    scenario = SCENARIO.with_overrides(tools=("pip-venv", "uv"), projects=None, repetitions=None)
+    clock = [1000.0]
+    monkeypatch.setattr(module.time, "monotonic", lambda: clock[0])
+    monkeypatch.setattr(module, "EVIDENCE_S", 1.0)  # the scenario is small: trust a second's evidence
+    run = RunProgress.of(scenario, units_of(scenario), ("same-volume",))
+    first, second = run.units
+    assert run.cells == 2 * len(plan(scenario, "pip-venv", "same-volume", lockable=False)) and run.cells_done == 0
+    assert run.left_s() > 0
+    assert run.plan_text(3 * 2**30).startswith(f"plan: 2 units (2 run on this backend), {run.cells} cells, about ")
+    run.start_unit(first)
+    while run.done_estimate_s <= 1.0:
+        run.cell_done(first)
+    left_as_planned = sum(e.left_s for e in run.estimates.values())
+    clock[0] += 2 * run.done_estimate_s  # the work took twice its estimate
+    assert run.left_s() == pytest.approx(2 * left_as_planned)
+    assert run.line().startswith(f"unit 1 of 2, {run.cells_done} of {run.cells} cells done, about ")
+    run.skip_unit(second)  # a unit that will not run leaves nothing of its estimate
+    assert run.estimates[second].left_s == 0
+    skipped = RunProgress.of(scenario, units_of(scenario), ("split-volume",))  # a backend without the layout
+    assert skipped.cells == 0 and skipped.plan_text(None).startswith("plan: 2 units (0 run on this backend), 0 cells")

@@ -287,3 +287,27 @@ def test_the_probe_counts_the_bytecode_a_tool_compiled_into_the_env(tmp_path, wh
     assert compiled
     found = probe(python, "plain")["bytecode"]
     assert found == {"pyc_files": len(compiled), "pyc_bytes": sum(p.stat().st_size for p in compiled)}
+
+
+def test_bytecode_a_wheel_ships_and_the_installer_compiles_anew_is_no_fault(tmp_path):
+    """numpy 1.26 lists `numpy/distutils/__pycache__/conv_template.cpython-311.pyc` in its RECORD;
+    pip compiles every module after unpacking and writes that file anew. The env is right."""
+    folder = tmp_path / "wheels"
+    folder.mkdir()
+    shipped = f"ships_pyc/__pycache__/__init__.{sys.implementation.cache_tag}.pyc"
+    files = {"ships_pyc/__init__.py": b"VALUE = 1\n", shipped: b"bytecode of the build machine",
+             "METADATA": synth._metadata("ships-pyc", "1.0", [])}  # fmt: skip
+    synth._write_wheel(folder / "ships_pyc-1.0-py3-none-any.whl", files, "ships-pyc", "1.0", "py3-none-any", "ships_pyc")
+    root = tmp_path / "env"
+    subprocess.run([sys.executable, "-m", "venv", str(root)], check=True)  # pip + venv, as the tool does
+    python = root / "bin" / "python"
+    offline = {"PATH": "/usr/bin:/bin", "PIP_CONFIG_FILE": "/dev/null"}
+    subprocess.run([str(python), "-m", "pip", "install", "-q", "--no-index", "--find-links", str(folder),
+                    "--no-cache-dir", "ships-pyc"], check=True, env=offline)  # fmt: skip
+    [package] = [p for p in probe(python, "ships-pyc")["packages"] if p["name"] == "ships-pyc"]
+    assert package["record_recompiled"] == 1 and package["record_bad_count"] == 0, package
+    # Bytecode no interpreter wrote is still a changed file.
+    installed = next((root / "lib").glob(f"python*/site-packages/{shipped}"))
+    installed.write_bytes(b"not bytecode at all")
+    [package] = [p for p in probe(python, "ships-pyc", scratch=tmp_path / "scratch2")["packages"] if p["name"] == "ships-pyc"]
+    assert package["record_bad_count"] == 1 and package["record_recompiled"] == 0, package

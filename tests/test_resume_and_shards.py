@@ -20,6 +20,7 @@ from harness.run.units import Shard, ShardError, Unit, parse_shard, split, units
 from harness.scenario.parse import parse
 
 from .conftest import sigint_as_a_terminal_sends_it, wait_for_first_step, write
+from .test_merge import comparable
 
 SCENARIO = """
 name: never-start-over
@@ -127,15 +128,21 @@ def test_shards_merged_equal_one_run(local_runs, tmp_path, cli, monkeypatch):
         parts.append(tmp_path / f"shard{k}")
         status, _, err = cli("run", scenario, "--backend", "local", "--tools", "pip-venv,uv", "--shard", f"{k}/2",
                              "--out", parts[-1])  # fmt: skip
-        assert status == 0, err
+        assert status == 0, err  # a shard is judged as the whole run is
         assert load(parts[-1])["shard"]["shard"] == f"{k}/2"
-    # Two units, two shards: each runs one whole unit (a tool's fleet is never cut in two).
-    assert sorted(list(load(p)["tools"]) for p in parts) == [["pip-venv"], ["uv"]]
+    # Two units the local backend runs, two shards: each runs one whole unit (a tool's fleet is
+    # never cut in two); the split-volume units it cannot run are recorded by the first.
+    statuses = [sorted((tool, key, entry["status"]) for tool, info in load(p)["tools"].items()
+                       for key, entry in info["layouts"].items()) for p in parts]  # fmt: skip
+    assert [sum(status == "ok" for *_, status in shard) for shard in statuses] == [1, 1]
+    assert {(tool, key) for tool, key, status in statuses[0] if status == "unavailable"} == {
+        ("pip-venv", "split-volume"), ("uv", "split-volume")}  # fmt: skip
     status, _, err = cli("merge", *parts, "--out", tmp_path / "merged")
     assert status == 0, err
     merged, expected = load(tmp_path / "merged"), load(reference)
     assert cells(merged) == cells(expected) and set(cells(merged).values()) == {1}
     assert physical(tmp_path / "merged") == physical(reference)
+    assert comparable(merged, times=False) == comparable(expected, times=False)
     assert {p["shard"] for p in merged["parts"]} == {"1/2", "2/2"}
 
 
@@ -164,6 +171,20 @@ def test_a_bad_shard_is_one_line(text):
     with pytest.raises(ShardError, match=r"^--shard "):
         parse_shard(text)
     assert parse_shard(" 2/3 ") == Shard(2, 3)
+
+
+BOTH_LAYOUTS = SCENARIO.replace('python: "3.11"', 'python: "3.11"\nlayouts: [same-volume, split-volume]')
+
+
+def test_a_local_split_gives_each_shard_what_the_local_backend_runs(cli, tmp_path):
+    scenario = parse(BOTH_LAYOUTS)
+    local = costs.shards(scenario, 2, ("same-volume",))
+    assert [[u.label() for u in shard if u.layout == "same-volume"] for shard in local] == [["pip-venv same-volume"],
+                                                                                           ["uv same-volume"]]  # fmt: skip
+    assert {u.label() for u in local[0] if u.layout == "split-volume"} == {"uv split-volume", "pip-venv split-volume"}
+    assert all(len(shard) == 2 for shard in costs.shards(scenario, 2))  # docker runs all four: two each
+    status, out, _ = cli("plan", write(tmp_path / "s.yaml", BOTH_LAYOUTS), "--shards", "2", "--backend", "local")
+    assert status == 0 and out.count("unavailable: the local backend has no split-volume layout") == 2
 
 
 def test_plan_prints_the_split_and_runs_nothing(cli, tmp_path, isolated_work):

@@ -229,6 +229,10 @@ def test_failed_install_is_recorded_and_the_run_goes_on(tmp_path, wheelhouse, to
         line for line in (tmp_path / "out" / "tables.md").read_text().splitlines() if line.startswith("| uv | same-volume |")
     )
     assert row.count("not measured") == 6 and "| 3/4 |" in row
+    # Each failure says where: the same install fails in each state, a row each.
+    tables = (tmp_path / "out" / "tables.md").read_text()
+    assert "| tool | layout | project | state | repetition | what | reason | last output |" in tables
+    assert f"| uv | same-volume | broken | {failure['state']} | {failure['repetition']} | install |" in tables
 
 
 @pytest.mark.parametrize(
@@ -256,6 +260,9 @@ def test_unreachable_index_is_said_not_crashed(tmp_path, tool_venvs, isolated_wo
     status, _, err = cli("run", scenario, "--backend", "local", "--tools", "uv", "--quick", "--out", tmp_path / "out")
     assert status == 1
     assert said in " ".join(err.split())
+    if source == "mirror":  # no project can get its packages: nothing runs, the cause alone is said
+        assert err.count("\n") == 1 and not (tmp_path / "out").exists()
+        return
     run = json.loads((tmp_path / "out" / "run.json").read_text())
     assert run["tools"]["uv"]["status"] == "failed"
     assert run["tools"]["uv"]["layouts"]["same-volume"]["steps"] == []

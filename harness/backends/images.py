@@ -26,6 +26,7 @@ from harness.backends.base import BackendError
 from harness.backends.engine import LABEL
 from harness.sandbox import FOLDER as SANDBOX
 from harness.sandbox import SCRIPTS
+from harness.settings.home import envbench_home, locked
 from harness.settings.pythons import NoPython, find_python
 from harness.settings.target import DEFAULT_PYTHON, GLIBC_MINORS, SUITES
 from harness.tools.registry import ADAPTERS
@@ -107,6 +108,23 @@ def base_image(client, say, python: str = DEFAULT_PYTHON) -> str:
         )
     _debootstrap_import(client, built_tag, say, spec)
     return built_tag
+
+
+def with_system_packages(client, base: str, packages: tuple[str, ...], say) -> str:
+    """BASE with Debian's PACKAGES installed from its own apt sources (the build has the network,
+    as the base's own build does): an image named by the base and the packages, so each set is
+    its own image and the tools image built on it is named by it too. Each package name is one
+    argv item (exec form; the scenario checked the names)."""
+    if not packages:
+        return base
+    tag = f"envbench-base:{_hash({'base': client.images.get(base).id, 'system_packages': list(packages)})}"
+    if _exists(client, tag):
+        return tag
+    say(f"base image: adding {', '.join(packages)} (system_packages) as {tag}")
+    steps = [["apt-get", "update"], ["apt-get", "install", "-y", "--no-install-recommends", *packages]]
+    text = f"FROM {base}\n" + "".join(f"RUN {json.dumps(argv)}\n" for argv in steps) + f"LABEL {LABEL}=base\n"
+    _build(client, {"Dockerfile": text.encode()}, tag, "base", network=True)
+    return tag
 
 
 def _debootstrap_import(client, tag: str, say, spec: dict) -> None:
@@ -247,12 +265,14 @@ def _build(client, files: dict[str, bytes], tag: str, kind: str, network: bool =
         raise BackendError(f"building {tag} failed: {exc.msg}; last output: {log.strip()[-300:]}") from None
 
 
-def ensure(client, say, pythons: tuple[str, ...] = (DEFAULT_PYTHON,)) -> dict:
+def ensure(client, say, pythons: tuple[str, ...] = (DEFAULT_PYTHON,), system_packages: tuple[str, ...] = ()) -> dict:
     """The base and tools images of each Python (built when missing): {"base": tag, "tools": tag}
-    of the first, and "tools_by_python": {"3.11": tag, ...} for all of them."""
+    of the first, and "tools_by_python": {"3.11": tag, ...} for all of them. SYSTEM_PACKAGES
+    (a scenario's Debian packages for building sdists) go into the base, so into every tag."""
     by_python, first = {}, None
     for python in dict.fromkeys(".".join(p.split(".")[:2]) for p in pythons):
-        base = base_image(client, say, python)
-        by_python[python] = tools_image(client, base, say, python)
+        with locked(envbench_home() / ".images.lock"):  # two runs starting together build each image once
+            base = with_system_packages(client, base_image(client, say, python), system_packages, say)
+            by_python[python] = tools_image(client, base, say, python)
         first = first or {"base": base, "tools": by_python[python]}
     return {**first, "tools_by_python": by_python}

@@ -51,6 +51,21 @@ def _wait_until_served(url: str, server: subprocess.Popen, log: Path, timeout: f
     raise BackendError(f"the mirror server at {url} did not answer in {timeout:.0f} s")
 
 
+
+def missing_system_packages(packages: tuple[str, ...]) -> list[str]:
+    """Those of Debian's PACKAGES this machine has not installed: the local backend builds sdists
+    with the host's own programs and headers, and installs nothing on it."""
+    missing = []
+    for name in packages:
+        try:
+            done = subprocess.run(["dpkg-query", "-W", "-f=${Status}", name], capture_output=True, text=True)
+        except FileNotFoundError:  # not a Debian system: nothing can be checked, so nothing is assumed
+            return list(packages)
+        if done.returncode != 0 or "install ok installed" not in done.stdout:
+            missing.append(name)
+    return missing
+
+
 class LocalBackend:
     name = "local"
     # The tool's cache and its projects share one file system: the same-volume layout only.

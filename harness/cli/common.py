@@ -7,6 +7,8 @@ import argparse
 from rich.console import Console
 from rich.table import Table
 
+from harness.backends.docker import DockerBackend
+from harness.backends.local import LocalBackend
 from harness.record.model import Run
 from harness.report.answer import answer_table
 from harness.tools.registry import NAMES as TOOL_NAMES
@@ -38,6 +40,13 @@ def tools_of(args, scenario) -> tuple[str, ...] | None:
     if unknown or not tools:
         raise UsageError(f"--tools: unknown tool {unknown[0] if unknown else '(none)'!r} (known: {', '.join(known)})")
     return tools
+
+
+def backend_layouts(name: str) -> tuple[str, ...]:
+    """The layouts the backend a command names can run: what a shard split and a plan count on.
+    auto counts as docker, so the split does not hang on what this machine has: name
+    --backend local for a split of the local backend's units."""
+    return LocalBackend.layouts if name == "local" else DockerBackend.layouts
 
 
 def stdout_console() -> Console:

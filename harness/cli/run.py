@@ -19,8 +19,10 @@ from harness import report
 from harness.backends import engine, images
 from harness.backends.base import BackendError
 from harness.backends.docker import DockerBackend
-from harness.backends.local import LocalBackend
-from harness.cli.common import EXIT_USAGE, UsageError, positive, print_main_table, tools_of
+from harness.backends.local import LocalBackend, missing_system_packages
+from harness.cli.common import EXIT_FAILED, EXIT_USAGE, UsageError, backend_layouts, positive, print_main_table, tools_of
+from harness.packages import mirror
+from harness.packages.store import MirrorError
 from harness.record import logs, overhead
 from harness.record.run import RunRecord
 from harness.run import costs, resume
@@ -29,8 +31,10 @@ from harness.run.resume import ResumeRefused
 from harness.run.runner import Resumed, Runner
 from harness.run.units import Shard, Unit, parse_shard, units_of
 from harness.scenario import adhoc
+from harness.scenario.fields import DEBIAN_PACKAGE_RE
 from harness.scenario.model import Scenario
 from harness.scenario.parse import load
+from harness.scenario.yamlnodes import readable
 from harness.settings.home import envbench_home
 
 HELP = "materialize a scenario with each tool and measure it"
@@ -47,6 +51,8 @@ def add_arguments(run: argparse.ArgumentParser) -> None:
     run.add_argument("--source", action="append", metavar="PACKAGE=INDEX",
                      help="with a file: take PACKAGE from the named index (one of the file's --extra-index-url)")
     run.add_argument("--python", metavar="X.Y", help="with a file: the Python (default: 3.11, or what requires-python admits)")
+    run.add_argument("--system-packages", metavar="PKGS",
+                     help="with a file: Debian packages its sdists need to build, comma-separated (autoconf,libpq-dev)")
     run.add_argument("--tools", help="comma-separated tools (default: the scenario's)")
     run.add_argument("--backend", choices=["auto", "docker", "local"], default="auto")
     run.add_argument("--projects", type=positive, help="only the first N projects")
@@ -71,7 +77,8 @@ def choose_backend(name: str, scenario, run_id: str, work_dir: Path, logs_dir: P
             reason = f"auto: {exc}"
         else:
             started = time.perf_counter()
-            tags = images.ensure(client, lambda text: console.print(text, highlight=False), scenario.pythons)
+            tags = images.ensure(client, lambda text: console.print(text, highlight=False), scenario.pythons,
+                                 scenario.system_packages)  # fmt: skip
             image_s = time.perf_counter() - started
             reason = "asked for" if name == "docker" else "auto: a Docker engine answers"
             others = "".join(f", Python {v}: {t}" for v, t in tags["tools_by_python"].items() if t != tags["tools"])
@@ -81,6 +88,10 @@ def choose_backend(name: str, scenario, run_id: str, work_dir: Path, logs_dir: P
             return backend, reason, image_s
     else:
         reason = "asked for"
+    missing = missing_system_packages(scenario.system_packages)
+    if missing:
+        raise UsageError(f"system_packages: {', '.join(missing)} not installed here, and the local backend builds with this "
+                         f"machine's own (apt-get install {' '.join(missing)}), or use --backend docker")  # fmt: skip
     console.print(f"backend: local ({reason})", highlight=False)
     return LocalBackend(work_dir, logs_dir), reason, 0.0
 
@@ -92,14 +103,15 @@ def scenario_of_run(args) -> str:
     if bool(args.scenario) + len(given) != 1:
         raise UsageError("run: give a scenario file, or one of --requirements FILE, --pyproject FILE and --lock FILE")
     if not given:
-        for option in ("groups", "source", "python"):
+        for option in ("groups", "source", "python", "system_packages"):
             if getattr(args, option):
-                raise UsageError(f"--{option}: only with --requirements, --pyproject or --lock (a scenario file says it itself)")
+                raise UsageError(f"--{option.replace('_', '-')}: only with --requirements, --pyproject or --lock "
+                                 "(a scenario file says it itself)")  # fmt: skip
         return args.scenario
     kind = given[0]
     file = Path(getattr(args, kind))
     if not file.is_file():
-        raise UsageError(f"--{kind} {file}: no such file")
+        raise UsageError(f"--{kind} {file}: {'a directory, not a file' if file.is_dir() else 'no such file'}")
     if args.groups and kind == "requirements":
         raise UsageError("--groups: optional groups are a pyproject's or a lock's (--pyproject, --lock)")
     sources = []
@@ -109,9 +121,15 @@ def scenario_of_run(args) -> str:
             raise UsageError(f"--source {value!r}: not PACKAGE=INDEX")
         sources.append((package.strip(), index.strip()))
     groups = tuple(g.strip() for g in (args.groups or "").split(",") if g.strip())
-    text = adhoc.scenario_text(kind, str(file), args.projects or 1, tools_of(args, None), args.python, tuple(sources), groups)
+    system = tuple(p.strip() for p in (args.system_packages or "").split(",") if p.strip())
+    bad = next((name for name in system if not DEBIAN_PACKAGE_RE.match(name)), None)
+    if bad:
+        raise UsageError(f"--system-packages: {bad!r} is not a Debian package name (a-z, 0-9, + - .)")
+    text = adhoc.scenario_text(kind, str(file), args.projects or 1, tools_of(args, None), args.python, tuple(sources), groups,
+                               system)  # fmt: skip
     path = adhoc.save(text)
-    print(f"scenario {path} (run it again with `envbench run {path}`):\n{text}", file=sys.stderr)
+    # Said once the scenario loads and its mirror is made: a refusal is its one line alone.
+    args.generated = f"scenario {path} (run it again with `envbench run {path}`):\n{text}"
     args.scenario, args.tools, args.projects = str(path), None, None  # the file says them now
     return args.scenario
 
@@ -144,7 +162,7 @@ def setup(args) -> Setup:
     projects = args.projects or (QUICK_PROJECTS if args.quick else None)
     scenario = scenario.with_overrides(tools=tools_of(args, scenario), projects=projects, repetitions=repetitions)
     shard = parse_shard(args.shard) if args.shard else None
-    units = costs.shards(scenario, shard.count)[shard.index - 1] if shard else units_of(scenario)
+    units = costs.shards(scenario, shard.count, backend_layouts(args.backend))[shard.index - 1] if shard else units_of(scenario)
     if began:
         resume.check_same(began, scenario.to_json(), str(shard) if shard else None)
         if args.out and Path(args.out).resolve() != began.out_dir.resolve():
@@ -177,9 +195,26 @@ def open_record(plan: Setup, backend, reason: str, command: list[str], console: 
     return record, None
 
 
+def prepare_mirror(scenario: Scenario, console: Console) -> tuple[Path | None, float]:
+    """The scenario's mirror, made before anything else (seconds it took), or None where the
+    tools read no mirror. Its error leaves no results folder: nothing could run without it."""
+    if scenario.source != "mirror":
+        return None, 0.0
+    started = time.perf_counter()
+    folder = mirror.prepare(scenario, lambda text: console.print(text, highlight=False))
+    return folder, time.perf_counter() - started
+
+
 def command(args) -> int:
     plan = setup(args)
     console = Console(stderr=True)
+    try:
+        folder, mirror_s = prepare_mirror(plan.scenario, console)
+    except MirrorError as exc:  # the resolver's reason whole, its values cut to be read
+        print(f"the mirror could not be made: {readable(str(exc))}", file=sys.stderr)
+        return EXIT_FAILED if exc.unreachable else EXIT_USAGE
+    if getattr(args, "generated", None):
+        print(args.generated, file=sys.stderr)
     # The local backend's trees: one folder per run, its name as long as any other run's, since
     # paths are written into envs (activate scripts, shebangs) and a longer one can cost a block.
     run_hash = hashlib.sha256(plan.run_id.encode()).hexdigest()[:12]
@@ -192,7 +227,8 @@ def command(args) -> int:
     again = resume.resume_command(args.scenario, plan.out_dir, backend.name)
     previous = signal.signal(signal.SIGTERM, _interrupt)
     try:
-        status = Runner(plan.scenario, backend, record, console, image_s=image_s, units=plan.units, resumed=resumed).run()
+        status = Runner(plan.scenario, backend, record, console, image_s=image_s, units=plan.units, resumed=resumed,
+                        mirror=(folder, mirror_s)).run()  # fmt: skip
     except NotEnoughDisk as exc:
         print(exc, file=sys.stderr)
         status = EXIT_USAGE

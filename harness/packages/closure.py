@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import hashlib
 import os
+import re
 import subprocess
 import tempfile
 import tomllib
@@ -110,7 +111,8 @@ def uv_lock(
         done = subprocess.run([uv, "lock", *python_args, *offline], cwd=project, env=env, capture_output=True, text=True)
         if done.returncode != 0:
             said = [line.strip() for line in done.stderr.splitlines() if line.strip()] or ["no output"]
-            raise MirrorError(f"resolving {' '.join(requirements)} failed: {_reason(said)}")
+            raise MirrorError(f"resolving {' '.join(requirements)} failed: {_reason(said)}",
+                              unreachable=bool(UNREACHABLE.search(done.stderr)))  # fmt: skip
         exported = subprocess.run(
             [uv, "export", "--frozen", "--no-hashes", "--no-header", "--no-annotate", "--no-emit-project", *python_args],
             cwd=project, env=env, capture_output=True, text=True, check=True,
@@ -140,10 +142,16 @@ def uv_lock(
     return releases
 
 
+# uv's words when the index did not answer, not when it answered "no such release".
+UNREACHABLE = re.compile(r"error sending request|tcp connect error|dns error|failed to lookup address|Connection refused|"
+                         r"timed out|Network is unreachable|No route to host|status server error", re.IGNORECASE)  # fmt: skip
+
+
 def _reason(lines: list[str]) -> str:
-    """uv's explanation in one line: its first error line and the hint under it, if any."""
-    important = [line for line in lines if line.startswith(("error", "×", "╰─▶", "hint"))] or lines[-1:]
-    return " ".join(line.lstrip("×╰─▶ ").strip() for line in important)[:600]
+    """uv's explanation whole, in one line: from its first error line to its last cause and hint
+    (without a TTY uv says "error: ..." then "cause: ..." / "Caused by: ..." / "hint: ...")."""
+    first = next((i for i, line in enumerate(lines) if line.startswith(("error", "×"))), len(lines) - 1)
+    return " ".join(line.lstrip("×╰─▶│ ").strip() for line in lines[first:])
 
 
 def _dist(name: str, version: str, entry: dict, registry: str, index: str) -> Dist:
@@ -257,7 +265,7 @@ def _blame_named(scenario, project, sources: Sources, pins: dict[str, str], fail
         except MirrorError as exc:
             return MirrorError(
                 f"index {index} ({scenario.index_url(index)}): {exc}; where it is unreachable, {index_variable(index)} "
-                "may name a mirror URL or a folder of files that serves the same files"
+                "may name a mirror URL or a folder of files that serves the same files", exc.unreachable
             )
     return failure
 

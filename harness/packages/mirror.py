@@ -30,7 +30,7 @@ from harness.packages.store import ROLES, Dist, MirrorError
 from harness.record.model import Mirror
 from harness.sandbox import probe
 from harness.scenario.model import Project, Scenario
-from harness.settings.home import envbench_home
+from harness.settings.home import envbench_home, locked
 from harness.settings.pythons import NoPython, find_python
 from harness.settings.sources import Sources, host_sources, index_location
 
@@ -189,10 +189,12 @@ def _interpreters(scenario: Scenario) -> dict[str, str]:
 def prepare(scenario: Scenario, say=lambda text: None) -> Path:
     """The scenario's mirror folder: resolved, fetched and laid out (reused while it matches)."""
     home = envbench_home()
-    synthetic = build_synthetic(scenario, home / "synthetic", say)
-    dists, sets = closure.resolve(scenario, sources_for(scenario, synthetic), home / "wheels", say, _interpreters(scenario))
-    if synthetic is not None:
-        _check_synthetic(dists, synthetic)
-    folder = lay_out(dists, sets, home / "wheels", home / "mirrors", scenario)
-    site.build(folder, indexes_of(folder))  # the pages the docker backend's web server serves
+    # One process at a time per home: the store, the mirror folders and their sites are shared.
+    with locked(home / ".mirror.lock"):
+        synthetic = build_synthetic(scenario, home / "synthetic", say)
+        dists, sets = closure.resolve(scenario, sources_for(scenario, synthetic), home / "wheels", say, _interpreters(scenario))
+        if synthetic is not None:
+            _check_synthetic(dists, synthetic)
+        folder = lay_out(dists, sets, home / "wheels", home / "mirrors", scenario)
+        site.build(folder, indexes_of(folder))  # the pages the docker backend's web server serves
     return folder

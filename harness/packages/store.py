@@ -15,7 +15,15 @@ ROLES = ("install", "resolve", "build", "sdist-metadata")
 
 
 class MirrorError(Exception):
-    """Resolution or download failed: one line, with what the resolver or the index said."""
+    """Resolution or download failed: one line, with what the resolver or the index said.
+
+    unreachable: an index could not be reached (a run's failure, exit 1), rather than the input
+    asking for what no index has (the user's to change, exit 2).
+    """
+
+    def __init__(self, message: str, unreachable: bool = False):
+        super().__init__(message)
+        self.unreachable = unreachable
 
 
 @dataclass(frozen=True)
@@ -66,7 +74,7 @@ def _download(dist: Dist, target: Path) -> None:
     try:
         source = open(source_path, "rb") if source_path is not None else urllib.request.urlopen(url, timeout=300)
     except OSError as exc:
-        raise MirrorError(f"cannot fetch {url}: {exc}") from None
+        raise MirrorError(f"cannot fetch {url}: {exc}", unreachable=True) from None
     with source, open(partial, "wb") as out:
         while chunk := source.read(1 << 20):
             digest.update(chunk)

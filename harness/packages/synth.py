@@ -106,7 +106,7 @@ BACKEND = SynthPackage("envbench-synth-backend", version="1.0")
 # the sdist's PKG-INFO. Standard library only, so it needs nothing but itself to build with.
 BACKEND_SOURCE = """\
 \"\"\"PEP 517 backend of envbench's synthetic sdists (standard library only).\"\"\"
-import base64, hashlib, json, os, zipfile
+import base64, hashlib, json, os, subprocess, zipfile
 
 def _record_hash(data):
     return "sha256=" + base64.urlsafe_b64encode(hashlib.sha256(data).digest()).rstrip(b"=").decode()
@@ -118,6 +118,8 @@ def build_wheel(wheel_directory, config_settings=None, metadata_directory=None):
     with open("synth.json", encoding="utf-8") as f:
         spec = json.load(f)
     module, version = spec["module"], spec["version"]
+    for program in spec.get("needs", []):  # as a real build runs autoconf or a compiler: fails without it
+        subprocess.run([program, "--version"], check=True, stdout=subprocess.DEVNULL)
     files = {}
     for root, _, names in os.walk(module):
         for name in sorted(names):
@@ -159,7 +161,8 @@ def build_sdist(package: SynthPackage, out_dir: Path) -> Path:
     files = {
         "PKG-INFO": _metadata(package.name, package.version, package.dependencies),
         "pyproject.toml": pyproject.encode(),
-        "synth.json": json.dumps({"module": package.module, "version": package.version}).encode(),
+        "synth.json": json.dumps({"module": package.module, "version": package.version}
+                                 | ({"needs": list(package.build_needs)} if package.build_needs else {})).encode(),
         **_payload_files(package),
     }
     target = out_dir / package.sdist_name

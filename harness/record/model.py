@@ -135,6 +135,7 @@ class InstalledDist(Record):
     record_bad: list | None = optional()  # files whose hash or size differ from RECORD's (the first few)
     record_bad_count: int | None = optional()
     record_clashes: list | None = optional()
+    record_recompiled: int | None = optional()  # RECORD's .pyc files the installer compiled anew (pip over numpy 1.26's)
 
 
 @dataclass

@@ -305,10 +305,11 @@ def report_tables(run: Run, package_rows: list[dict]) -> list[Table]:
     if issues:
         tables.append(Table.of("Packages' own issues", ["package", "kind", "what", "tools"], issues, intro=IMPORT_NEEDS_LEGEND))
     if run.failures:
-        rows = [
-            [f.tool, f.what, f.project or "", f.reason, _last_lines(f.tail or "")] for f in run.failures
-        ]
-        tables.append(Table.of("Failures", ["tool", "what", "project", "reason", "last output"], rows))
+        # Where each failed: the same install can fail in every state, a row each, so each says its own.
+        rows = [[f.tool, f.layout or "", f.project or "", f.state or "", "" if f.repetition is None else str(f.repetition),
+                 f.what, f.reason, _last_lines(f.tail or "")] for f in run.failures]  # fmt: skip
+        headers = ["tool", "layout", "project", "state", "repetition", "what", "reason", "last output"]
+        tables.append(Table.of("Failures", headers, rows))
     parts = parts_table(run)
     if parts:
         tables.append(parts)

@@ -71,9 +71,19 @@ def guessed_sizes(scenario: Scenario) -> Sizes:
 
 def unit_cost(scenario: Scenario, unit: Unit, sizes: Sizes, lockable: bool) -> float:
     """Estimated wall seconds of UNIT, harness included."""
+    return unit_setup_s(unit) + sum(cell_costs(scenario, unit, sizes, lockable))
+
+
+def unit_setup_s(unit: Unit) -> float:
+    """What a unit costs besides its cells: its sandbox, and a private file system's making."""
+    return UNIT_S + (MKFS_S if unit.filesystem != ENGINE else 0.0)
+
+
+def cell_costs(scenario: Scenario, unit: Unit, sizes: Sizes, lockable: bool) -> list[float]:
+    """Estimated wall seconds of each cell of UNIT's plan, in plan order, harness included."""
     cost = cost_of(adapter_for(scenario, unit.tool))
     private = unit.filesystem != ENGINE
-    total = UNIT_S + (MKFS_S if private else 0.0)
+    found = []
     for cell in plan(scenario, unit.tool, unit.key, lockable):
         gib = sizes.by_project[cell.project.name] / GIB
         if cell.state in (COLD, LOCKED):
@@ -81,10 +91,9 @@ def unit_cost(scenario: Scenario, unit: Unit, sizes: Sizes, lockable: bool) -> f
         else:
             install = cost.warm_s + cost.warm_s_per_gib * gib
         locks = cost.lock_s if lockable and cell.state in (COLD, "warm") else 0.0
-        total += install + locks + cost.other_s + CELL_S + (STATVFS_S if private else 0.0)
-        if cell.fleet:
-            total += HARNESS_S_PER_ENV + HARNESS_S_PER_ENV_GIB * gib
-    return total
+        seconds = install + locks + cost.other_s + CELL_S + (STATVFS_S if private else 0.0)
+        found.append(seconds + (HARNESS_S_PER_ENV + HARNESS_S_PER_ENV_GIB * gib if cell.fleet else 0.0))
+    return found
 
 
 def lockable(scenario: Scenario, tool: str) -> bool:
@@ -98,5 +107,13 @@ def split_costs(scenario: Scenario) -> dict[Unit, float]:
     return {unit: unit_cost(scenario, unit, sizes, lockable(scenario, unit.tool)) for unit in units_of(scenario)}
 
 
-def shards(scenario: Scenario, count: int) -> list[list[Unit]]:
-    return split(units_of(scenario), split_costs(scenario), count)
+def shards(scenario: Scenario, count: int, layouts: tuple[str, ...] | None = None) -> list[list[Unit]]:
+    """COUNT shards of the units that LAYOUTS (the backend's, None: all) can run, balanced by
+    cost. The units it cannot run (the local backend's split-volume) go to the first shard, which
+    records them unavailable as an unsharded run does: merged, the shards are that run."""
+    units = units_of(scenario)
+    runnable = [unit for unit in units if layouts is None or unit.layout in layouts]
+    chosen = split(runnable, split_costs(scenario), count)
+    order = {unit: i for i, unit in enumerate(units)}
+    chosen[0] = sorted([*chosen[0], *(unit for unit in units if unit not in runnable)], key=order.__getitem__)
+    return chosen

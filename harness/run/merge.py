@@ -14,7 +14,7 @@ import shutil
 from dataclasses import replace
 from pathlib import Path
 
-from harness.record import logs
+from harness.record import conditions, logs
 from harness.record import run as results
 from harness.record.facts import Part, ScenarioCopy
 from harness.record.model import Run, Tool
@@ -117,12 +117,14 @@ def merged_record(runs: list[tuple[Path, Run]], out: Path, command: list[str]) -
     if first.network:  # the parts share the scenario, so its network: what each part's units measured
         measured = {unit: m for _, run in runs if run.network for unit, m in run.network.measured.items()}
         network = replace(first.network, measured=measured)
-    return Run(run_id=out.name, command=command, started=min(run.started for _, run in runs),
+    merged = Run(run_id=out.name, command=command, started=min(run.started for _, run in runs),
                finished=max(run.finished or now() for _, run in runs), merged=now(),
                status="complete" if statuses == {"complete"} else sorted(statuses - {"complete"})[0],
                scenario=replace(first.scenario, tools=list(tools)), machine=first.machine,  # each part's own facts: parts
                backend=first.backend, mirror=first.mirror, tools=tools, failures=failures, overhead=overhead,
                concurrent=concurrent, parts=parts, network=network)  # fmt: skip
+    merged.conditions = conditions.recorded(merged)  # the parts' together, as a run records its own
+    return merged
 
 
 def _copy_tool_files(run_dir: Path, out: Path, tool: str) -> None:

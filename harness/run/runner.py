@@ -13,6 +13,7 @@ import time
 from collections import Counter
 from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass, replace
+from pathlib import Path
 
 from rich.console import Console
 
@@ -28,6 +29,7 @@ from harness.run import diskspace, filesystems, proof, removals, resume
 from harness.run.concurrent import Concurrent
 from harness.run.measure import Measurer
 from harness.run.plan import last_fleet_cell, plan, tree_plan
+from harness.run.progress import Display, RunProgress
 from harness.run.source import given_channel, package_source, provide_channel, unreachable_indexes
 from harness.run.units import Unit, units_of
 from harness.scenario.model import Scenario
@@ -59,14 +61,17 @@ def unit_unavailable(scenario: Scenario, unit: Unit) -> str | None:
 
 class Runner:
     def __init__(self, scenario: Scenario, backend: Backend, record: RunRecord, console: Console | None = None,
-                 image_s: float = 0.0, units: list[Unit] | None = None, resumed: Resumed | None = None):  # fmt: skip
+                 image_s: float = 0.0, units: list[Unit] | None = None, resumed: Resumed | None = None,
+                 mirror: tuple[Path | None, float] = (None, 0.0)):  # fmt: skip
         self.scenario = scenario
         self.units = units if units is not None else units_of(scenario)  # a shard's, or every unit
         self.resumed = resumed
         self.backend = backend
         self.record = record
         self.console = console or Console(stderr=True)
-        self.timers: Counter[str] = Counter({"image": image_s} if image_s else {})
+        # The mirror folder made before the run (and its seconds), or None: made here.
+        self.mirror_folder, mirror_s = mirror
+        self.timers: Counter[str] = Counter({k: v for k, v in (("image", image_s), ("mirror", mirror_s)) if v})
         self._python: str | None = None
         self.urls: dict[str, str] = {}  # index -> URL of the mirror serving it
         self.channel: str | None = given_channel()  # the conda channel's URL where tools run
@@ -79,6 +84,9 @@ class Runner:
         # what the harness does while nothing is timed.
         self.concurrent = Concurrent({"probe": min(8, os.cpu_count() or 1), "remove": 4})
         self.removals = removals.Removals(self.say)  # trees done with, removed in later windows
+        self.progress = RunProgress.of(scenario, self.units, backend.layouts, resumed.finished if resumed else frozenset())
+        self.unit: Unit | None = None  # the unit under way
+        self.display: Display | None = None
 
     def say(self, text: str) -> None:
         self.console.print(text, highlight=False)
@@ -91,11 +99,17 @@ class Runner:
             self.check_space()
             for reason in blocked.values():
                 self.say(f"[yellow]warning:[/] {reason}; projects that need it are recorded as failed")
-            for unit in self.units:
-                if self.resumed and (unit.tool, unit.key) in self.resumed.finished:
-                    self.say(f"[bold]{unit.tool}[/] ({unit.key}): finished before the resume, kept")
-                    continue
-                self.run_tool(unit.tool, unit.layout, blocked, unit.filesystem)
+            self.say(self.progress.plan_text(self.record.run.needed_bytes()))
+            with Display(self.progress, self.console) as self.display:
+                for unit in self.units:
+                    self.unit = unit
+                    self.progress.start_unit(unit)
+                    if self.resumed and (unit.tool, unit.key) in self.resumed.finished:
+                        self.say(f"[bold]{unit.tool}[/] ({unit.key}): finished before the resume, kept")
+                    else:
+                        self.run_tool(unit.tool, unit.layout, blocked, unit.filesystem)
+                    self.progress.skip_unit(unit)  # whatever it did not get to
+                    self.display.update()
         except KeyboardInterrupt:
             status = "interrupted"
             raise
@@ -165,7 +179,7 @@ class Runner:
             return {}  # a wheelhouse: tools read the folder itself
         try:
             with self.timed("mirror"):
-                folder = mirror.prepare(self.scenario, self.say)
+                folder = self.mirror_folder or mirror.prepare(self.scenario, self.say)
                 self.urls = self.backend.serve(folder, self.python())
         except (mirror.MirrorError, BackendError) as exc:
             return {"*": f"the mirror could not be made: {exc}"}
@@ -251,7 +265,7 @@ class Runner:
         if reason:
             self.unavailable(tool, key, reason)
             return
-        self.say(f"[bold]{tool}[/] ({key}): setting up")
+        self.say(f"[bold]{tool}[/] ({key}): setting up; {self.progress.line()}")
         sandbox = None
         disk_start = self.disk_watch.begin() if self.disk_watch else None
         apart_start = self.disk_watch.apart_bytes if self.disk_watch else 0
@@ -359,6 +373,9 @@ class Runner:
             elif self.run_cell(adapter, sandbox, cell, where) and cell.fleet:  # run_cell saves the record
                 made.add(project.name)
                 unproved.add(project.name)
+            if self.unit and self.display:
+                self.progress.cell_done(self.unit)
+                self.display.update()
             if unproved and (len(unproved) >= self.concurrent.lanes["probe"] or cell == measured_after):
                 self.prove(adapter, sandbox, layout, unproved)
                 unproved = set()

@@ -25,6 +25,7 @@ import gc
 import hashlib
 import importlib
 import importlib.metadata as metadata
+import importlib.util
 import json
 import os
 import re
@@ -238,7 +239,7 @@ def record_claims(listed):
 def describe(dist, name, files, claims=None, known=None):
     """NAME: DIST's canonical name; FILES: its listed_files; KNOWN: a KnownHashes."""
     installed = 0
-    checked, bad, clashes = 0, [], []
+    checked, bad, clashes, recompiled = 0, [], [], 0
     for entry in files:
         try:
             st = os.lstat(entry.located)
@@ -250,7 +251,11 @@ def describe(dist, name, files, claims=None, known=None):
         checked += 1
         try:
             actual = known.hash(entry.located, entry.mode, st, entry.value) if known else _file_hash(entry.located, entry.mode)
-            if actual != entry.value:
+            if actual != entry.value and entry.path.endswith(".pyc") and _this_pythons_bytecode(entry.located):
+                # The wheel ships bytecode (numpy 1.26 does) and the installer compiled its own
+                # over it, as pip does after unpacking: the env is as the tool makes it.
+                recompiled += 1
+            elif actual != entry.value:
                 # Two distributions that ship the same file: the one installed last wins, with
                 # any installer. The file is the other's, intact: the packages clash, not the tool.
                 owner = (claims or {}).get(entry.located, {}).get((entry.mode, actual))
@@ -270,7 +275,14 @@ def describe(dist, name, files, claims=None, known=None):
         "record_bad": bad[:5],
         "record_bad_count": len(bad),
         "record_clashes": clashes[:5],
+        "record_recompiled": recompiled,
     }
+
+
+def _this_pythons_bytecode(path):
+    """Whether PATH is bytecode this interpreter wrote (its magic number first)."""
+    with open(path, "rb") as f:
+        return f.read(4) == importlib.util.MAGIC_NUMBER
 
 
 def top_level_modules(dist):

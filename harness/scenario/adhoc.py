@@ -63,7 +63,8 @@ def python_for(kind: str, path: Path) -> str:
 
 
 def scenario_text(kind: str, file: str, projects: int = 1, tools: tuple[str, ...] = (), python: str | None = None,
-                  sources: tuple[tuple[str, str], ...] = (), groups: tuple[str, ...] = ()) -> str:  # fmt: skip
+                  sources: tuple[tuple[str, str], ...] = (), groups: tuple[str, ...] = (),
+                  system_packages: tuple[str, ...] = ()) -> str:  # fmt: skip
     """The YAML of N copies of the project FILE describes (KIND: one of KINDS)."""
     path = Path(file)
     name = project_name(kind, path)
@@ -79,6 +80,8 @@ def scenario_text(kind: str, file: str, projects: int = 1, tools: tuple[str, ...
     }
     if tools:
         scenario["tools"] = list(tools)
+    if system_packages:  # the scenario's reading checks each name
+        scenario["system_packages"] = list(system_packages)
     scenario["projects"] = [group]
     return yaml.safe_dump(scenario, sort_keys=False, default_flow_style=False)
 

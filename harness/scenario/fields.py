@@ -19,7 +19,10 @@ NAME_RE = re.compile(r"^[a-z0-9-]+$")
 PYTHON_RE = re.compile(r"^3\.\d{1,2}(\.\d{1,3})?$")
 VARIANT_KEYS = {"tool", "env"}
 ENV_NAME_RE = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
-SYNTHETIC_KEYS = {"name", "version", "files", "file_size", "binary", "dependencies", "platform", "sdist"}
+# Debian policy 5.6.1: a package name is lowercase letters, digits, + - and ., two or more, a
+# letter or digit first. Checked so a name is one argv item of apt-get and nothing else.
+DEBIAN_PACKAGE_RE = re.compile(r"^[a-z0-9][a-z0-9+.-]+$")
+SYNTHETIC_KEYS = {"name", "version", "files", "file_size", "binary", "dependencies", "platform", "sdist", "build_needs"}
 
 
 def read_python(reader: Reader, node, field: str) -> str:
@@ -100,8 +103,21 @@ def read_synthetic(reader: Reader, node) -> list[SynthPackage]:
                 reader.fail(node, f"{field}.platform", f"{values['platform']!r} is not a wheel platform tag such as win_amd64")
         if "dependencies" in entry:
             values["dependencies"] = tuple(read_requirements(reader, entry["dependencies"][1], f"{field}.dependencies"))
+        if "build_needs" in entry:
+            values["build_needs"] = _build_needs(reader, entry["build_needs"][1], f"{field}.build_needs", values.get("sdist"))
         packages.append(SynthPackage(**values))
     return packages
+
+
+def _build_needs(reader: Reader, node, field: str, sdist: bool | None) -> tuple[str, ...]:
+    """Programs a synthetic sdist's build runs (each one argv item: a plain program name)."""
+    if not sdist:
+        reader.fail(node, field, "only an sdist is built where it is installed: give sdist: true")
+    names = tuple(reader.scalar(item, f"{field}[{i}]", str) for i, item in enumerate(reader.sequence(node, field)))
+    for i, name in enumerate(names):
+        if not re.match(r"^[A-Za-z0-9_.+-]+$", name):
+            reader.fail(reader.sequence(node, field)[i], f"{field}[{i}]", f"{name!r} is not a program name")
+    return names
 
 
 def read_checkpoints(reader: Reader, node, projects: int) -> list[int]:
@@ -180,3 +196,16 @@ def _names(reader: Reader, node, field: str, known: tuple[str, ...], what: str) 
             reader.fail(item, f"{field}[{i}]", f"{what} {value!r} listed twice")
         names.append(value)
     return names
+
+
+def read_system_packages(reader: Reader, node) -> tuple[str, ...]:
+    """Debian packages a project's sdists need to build (system_packages), each once, in order."""
+    found: list[str] = []
+    for i, item in enumerate(reader.sequence(node, "system_packages")):
+        name = reader.scalar(item, f"system_packages[{i}]", str)
+        if not DEBIAN_PACKAGE_RE.match(name):
+            reader.fail(item, f"system_packages[{i}]", f"{name!r} is not a Debian package name (a-z, 0-9, + - .)")
+        if name in found:
+            reader.fail(item, f"system_packages[{i}]", f"{name!r} listed twice")
+        found.append(name)
+    return tuple(found)

@@ -78,14 +78,51 @@ def _constrain(found: dict[str, str], requirement: Requirement, path: str, line:
 
 
 # -- requirements files ---------------------------------------------------------------------------
+# An include line as pip reads it: -r/-c or their long names, the path after a space or "=".
+INCLUDE = re.compile(r"^\s*(-r|--requirement|-c|--constraint)(?:\s*=\s*|\s+|(?=[^\s=-]))(\S+)")
+COMMENT = re.compile(r"(^|\s)#.*$")
+
+
+def missing_file(path: Path) -> str | None:
+    """Why PATH is no file to read ("PATH: a directory, not a file"), or None."""
+    if path.is_dir():
+        return f"{path}: a directory, not a file"
+    return None if path.is_file() else f"no such file: {path}"
+
+
+def check_includes(path: Path, chain: tuple[Path, ...] = ()) -> None:
+    """Each -r/-c include of PATH, and theirs, exists, is UTF-8 and does not include back: pip's
+    reader would end in a traceback, or recurse until Python stops it. Paths are relative to the
+    including file's folder, as pip joins them."""
+    text = decode(str(path), path.read_bytes())  # the user's file, named at the line at fault
+    chain = (*chain, path.resolve())
+    for number, line in enumerate(text.splitlines(), 1):
+        match = INCLUDE.match(COMMENT.sub("", line))
+        if not match or "${" in match.group(2):
+            continue  # environment variables: pip's reader expands them
+        flag, target = match.groups()
+        if "://" in target:
+            raise ScenarioError(str(path), number, flag, f"{target} is a URL: download it and name the file")
+        included = path.parent / target
+        if why := missing_file(included):
+            raise ScenarioError(str(path), number, flag, why)
+        if included.resolve() in chain:
+            loop = " → ".join(p.name for p in (*chain[chain.index(included.resolve()):], included))
+            raise ScenarioError(str(path), number, flag, f"includes itself again ({loop})")
+        check_includes(included, chain)
+
+
 def read_requirements(path: Path, shown: str) -> ProjectInput:
     """A pip requirements file and what it includes."""
-    from pip_requirements_parser import RequirementsFile  # a heavy import: only when a file is read
+    from pip_requirements_parser import PipError, RequirementsFile  # a heavy import: only when a file is read
 
-    if not path.is_file():
-        raise ScenarioError(shown, 1, "requirements", f"no such file: {path}")
-    decode(shown, path.read_bytes())  # one clear line for a file that is not UTF-8
-    parsed = RequirementsFile.from_file(str(path), include_nested=True)
+    if why := missing_file(path):
+        raise ScenarioError(shown, 1, "requirements", why)
+    check_includes(path)
+    try:
+        parsed = RequirementsFile.from_file(str(path), include_nested=True)
+    except PipError as exc:  # what check_includes does not foresee, still in one line
+        raise ScenarioError(str(path), 1, "requirements", f"pip's reader refused the file: {exc}") from None
 
     def where(item) -> tuple[str, int]:
         return (item.filename or str(path)), item.line_number or 1
@@ -163,8 +200,8 @@ def load_toml(path: Path) -> tuple[str, dict]:
 # -- pyproject.toml ---------------------------------------------------------------------------------
 def read_pyproject(path: Path, shown: str, groups: tuple[str, ...] = ()) -> ProjectInput:
     """PEP 621 dependencies of a pyproject.toml and the optional GROUPS named."""
-    if not path.is_file():
-        raise ScenarioError(shown, 1, "pyproject", f"no such file: {path}")
+    if why := missing_file(path):
+        raise ScenarioError(shown, 1, "pyproject", why)
     text, data = load_toml(path)
     project = data.get("project")
     if not isinstance(project, dict):

@@ -26,9 +26,9 @@ from urllib.parse import unquote, urlsplit
 
 from packaging.markers import InvalidMarker, Marker
 from packaging.utils import canonicalize_name
-from packaging.version import Version
+from packaging.version import InvalidVersion, Version
 
-from harness.scenario.inputs import PYPI_HOSTS, ProjectInput, UnknownGroup, load_toml
+from harness.scenario.inputs import PYPI_HOSTS, ProjectInput, UnknownGroup, load_toml, missing_file
 from harness.scenario.yamlnodes import ScenarioError
 from harness.settings.sources import host_sources
 from harness.settings.target import target_environment
@@ -48,8 +48,8 @@ def uv_root(packages: list) -> int | None:
 
 def read_lock(path: Path, shown: str, python: str, groups: tuple[str, ...] = ()) -> ProjectInput:
     """The pinned set a lock file installs on PYTHON, with the GROUPS named."""
-    if not path.is_file():
-        raise ScenarioError(shown, 1, "lock", f"no such file: {path}")
+    if why := missing_file(path):
+        raise ScenarioError(shown, 1, "lock", why)
     text, data = load_toml(path)
     lock = _Lock(path, text, python)
     if path.name == "poetry.lock" or "metadata" in data and "package" in data and "version" not in data:
@@ -190,10 +190,7 @@ class _Lock:
 
     # -- poetry.lock -------------------------------------------------------------------------------
     def poetry(self, data: dict, groups: tuple[str, ...]) -> ProjectInput:
-        version = str(data.get("metadata", {}).get("lock-version", "1.0"))
-        if Version(version) < Version("2.1"):
-            self.fail(self._line_of("lock-version"), "metadata.lock-version",
-                      f"{version} records no groups per package: run `poetry lock` with Poetry 2 (lock-version 2.1)")  # fmt: skip
+        self.poetry_version(data)
         packages = data.get("package", [])
         extras = data.get("extras", {})
         known = sorted({g for p in packages for g in p.get("groups", ["main"])} | set(extras))
@@ -222,6 +219,23 @@ class _Lock:
             self.pin(package["name"], package["version"], line, [f.get("hash", "") for f in package.get("files", [])],
                      source.get("url"))  # fmt: skip
         return self.result("package")
+
+    def poetry_version(self, data: dict) -> None:
+        """The file's lock-version, refused in its own words unless envbench reads it (2.1 up to
+        the next major, which Poetry itself would refuse)."""
+        metadata = data.get("metadata")
+        said = metadata.get("lock-version") if isinstance(metadata, dict) else None
+        line, field = self._line_of("lock-version"), "metadata.lock-version"
+        if said is None:
+            self.fail(self._line_of("[metadata]"), field, "missing: a poetry.lock says its format there")
+        try:
+            version = Version(str(said))
+        except InvalidVersion:
+            self.fail(line, field, f"{str(said)!r} is not a version")
+        if version.major > 2:
+            self.fail(line, field, f"{said} is newer than the lock-version 2.x envbench reads (2.1 and later)")
+        if version < Version("2.1"):
+            self.fail(line, field, f"{said} records no groups per package: run `poetry lock` with Poetry 2 (lock-version 2.1)")
 
     def _line_of(self, field: str) -> int:
         return next((n for n, line in enumerate(self.lines, 1) if line.strip().startswith(field)), 1)

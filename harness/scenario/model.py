@@ -33,6 +33,7 @@ class SynthPackage:
     platform: str = "any"  # the wheel's platform tag
     abi: str = ""  # python and ABI tags ("cp311-cp311": one CPython's build); "" is py3-none
     sdist: bool = False  # published as an sdist only (built with BACKEND)
+    build_needs: tuple[str, ...] = ()  # programs its sdist's build runs, as a C extension's runs autoconf
 
     @property
     def module(self) -> str:
@@ -99,6 +100,7 @@ class Scenario:
     filesystems: tuple[str, ...] = ("engine",)
     network: NetworkSpec | None = None  # None: the engine's link as it is (harness/settings/network.py)
     bytecode: str = "default"  # default | compile | skip: each tool's own option (harness/tools/base.py)
+    system_packages: tuple[str, ...] = ()  # Debian packages sdists need to build, added to the base image
 
     def variant(self, name: str) -> Variant | None:
         return next((v for v in self.variants if v.name == name), None)
@@ -151,4 +153,5 @@ class Scenario:
                 for p in self.projects
             ],
         } | ({"network": self.network.to_json()} if self.network else {}) | (  # absent: as runs before the keys
-            {"bytecode": self.bytecode} if self.bytecode != "default" else {})
+            {"bytecode": self.bytecode} if self.bytecode != "default" else {}) | (
+            {"system_packages": list(self.system_packages)} if self.system_packages else {})

@@ -19,6 +19,7 @@ from harness.scenario.fields import (
     read_network,
     read_python,
     read_synthetic,
+    read_system_packages,
     read_variants,
 )
 from harness.scenario.model import (
@@ -34,7 +35,7 @@ from harness.tools.registry import NAMES as TOOL_NAMES
 
 TOP_KEYS = {
     "name", "description", "python", "tools", "repetitions", "indexes", "projects", "wheelhouse", "layouts", "source",
-    "synthetic", "checkpoints", "variants", "filesystems", "network", "bytecode",
+    "synthetic", "checkpoints", "variants", "filesystems", "network", "bytecode", "system_packages",
 }
 BYTECODE_MODES = ("default", "compile", "skip")  # fmt: skip
 # synthetic: packages envbench generates (harness/packages/synth.py) and serves from its mirror;
@@ -96,6 +97,7 @@ def parse(text: str, path: str = "<scenario>", base_dir: Path | None = None) -> 
     bytecode = reader.scalar(top["bytecode"][1], "bytecode", str) if "bytecode" in top else "default"
     if bytecode not in BYTECODE_MODES:
         reader.fail(top["bytecode"][1], "bytecode", f"{bytecode!r}: one of {', '.join(BYTECODE_MODES)}")
+    system = read_system_packages(reader, top["system_packages"][1]) if "system_packages" in top else ()
     if network and (source == "live" or wheelhouse):
         why = "source: live (the tools fetch from the Internet)" if source == "live" else "a wheelhouse (no index)"
         reader.fail(top["network"][0], "network", f"shapes the link to the mirror; there is none with {why}")
@@ -105,7 +107,8 @@ def parse(text: str, path: str = "<scenario>", base_dir: Path | None = None) -> 
     return Scenario(path=path, name=name, description=description, python=python, tools=tools, repetitions=repetitions,
                     indexes=tuple(indexes.items()), projects=tuple(projects), wheelhouse=wheelhouse, layouts=layouts,
                     source="wheelhouse" if wheelhouse else source, synthetic=synthetic, checkpoints=checkpoints,
-                    variants=variants, filesystems=filesystems, network=network, bytecode=bytecode)  # fmt: skip
+                    variants=variants, filesystems=filesystems, network=network, bytecode=bytecode,
+                    system_packages=system)  # fmt: skip
 
 
 def _source(reader: Reader, top: dict) -> str:

@@ -6,13 +6,25 @@ nodes carry line numbers; each value is still built by SafeLoader, so nothing un
 
 from __future__ import annotations
 
+import re
+
 import yaml
+
+LONGEST_WORD = 120  # characters of one unbroken value a refusal quotes whole
+_LONG = re.compile(rf"\S{{{LONGEST_WORD + 1},}}")
+
+
+def readable(text: str) -> str:
+    """TEXT with each unbroken run longer than LONGEST_WORD cut to its start and its length: a
+    refusal quotes the user's value, and a 100 KB line would fill a terminal with it."""
+    return _LONG.sub(lambda m: f"{m.group()[:LONGEST_WORD - 20]}… ({len(m.group()):,} characters)", text)
 
 
 class ScenarioError(Exception):
-    """A scenario refused before any work: FILE:LINE: field: what is wrong."""
+    """A scenario refused before any work: FILE:LINE: field: what is wrong (one line)."""
 
     def __init__(self, path: str, line: int, field: str, message: str):
+        message = " ".join(readable(message).split())  # one line, whatever the value held
         super().__init__(f"{path}:{line}: {field}: {message}")
         self.path, self.line, self.field, self.message = path, line, field, message
 

@@ -4,6 +4,11 @@ The lock workflow of plain pip users, and a row of both uv's benchmark chart and
 python-package-manager-shootout. The env is a `python -m venv` env (pip seeded by ensurepip, as
 for pip-venv); pip-sync drives that env's own pip (`--python-executable`), so files are copied.
 pip-compile resolves with the pip of pip-tools' own venv, pinned here beside it.
+
+pip-compile is asked `--allow-unsafe`, pip-tools' own recommendation (`pip-compile --help` of
+7.6.2: "Future versions of pip-tools will enable this behavior by default ... It is recommended to
+pass the --allow-unsafe now"): without it a project that pins pip or setuptools gets a lock
+without them, pip-sync leaves the venv's seeded copies, and the env is not the one asked for.
 """
 
 from __future__ import annotations
@@ -46,7 +51,7 @@ class PipTools(ToolAdapter):
         sources = PipVenv.source_args(source)
         # pip-tools keeps its own cache of resolved metadata beside pip's.
         cache = ["--cache-dir", str(PurePosixPath(sandbox.cache, "pip-tools"))]
-        compile_argv = [sandbox.tool("pip-compile"), "--quiet", "--strip-extras", *cache, *sources,
+        compile_argv = [sandbox.tool("pip-compile"), "--quiet", "--strip-extras", "--allow-unsafe", *cache, *sources,
                         "--output-file", self.lock_file, "requirements.in"]  # fmt: skip
         sync_argv = [sandbox.tool("pip-sync"), "--python-executable", self.env_python(sandbox, project), *self.bytecode_args(),
                      *sources, self.lock_file]  # fmt: skip
