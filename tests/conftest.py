@@ -27,25 +27,6 @@ PACKAGES = (
 )
 
 
-@pytest.hookimpl(tryfirst=True)  # before xdist's own hook reads the groups
-def pytest_collection_modifyitems(config, items) -> None:
-    """Groups for the test workers (pytest-xdist, --dist loadgroup in pyproject.toml).
-
-    A module's tests share a worker, so a module fixture (a whole run) is made once; the tests on
-    the Docker engine share one, since a run id (scenario name and second) could meet another
-    worker's on the engine; the users of the session fixture local_runs share one for the same
-    reason as a module's tests.
-    """
-    for item in items:
-        if item.get_closest_marker("docker"):
-            group = "docker"
-        elif "local_runs" in getattr(item, "fixturenames", ()):
-            group = "local_runs"
-        else:
-            group = item.module.__name__
-        item.add_marker(pytest.mark.xdist_group(group))
-
-
 @pytest.fixture(scope="session")
 def wheelhouse(tmp_path_factory) -> Path:
     folder = tmp_path_factory.mktemp("wheelhouse")

@@ -1,5 +1,5 @@
 """The scenario key `system_packages` (and `--system-packages`): Debian packages an sdist needs to
-build, added to the base image and named by its hash; refused with one line where they cannot be
+build, added on top of the tools image and named by its hash; refused with one line where they cannot be
 had (a bad name, the local backend on a machine without them).
 
 The sdist is synthetic: its build runs `m4 --version`, as a real one runs autoconf or a compiler,

@@ -110,20 +110,21 @@ def base_image(client, say, python: str = DEFAULT_PYTHON) -> str:
     return built_tag
 
 
-def with_system_packages(client, base: str, packages: tuple[str, ...], say) -> str:
-    """BASE with Debian's PACKAGES installed from its own apt sources (the build has the network,
-    as the base's own build does): an image named by the base and the packages, so each set is
-    its own image and the tools image built on it is named by it too. Each package name is one
-    argv item (exec form; the scenario checked the names)."""
+def with_system_packages(client, tools: str, packages: tuple[str, ...], say) -> str:
+    """The tools image TOOLS with Debian's PACKAGES installed from its base's own apt sources (the
+    build has the network, as the base's does): a layer on top, so a set of packages costs an
+    apt-get, not a second tools image, and an image named by the tools image and the packages.
+    Each package name is one argv item (exec form; the scenario checked the names)."""
     if not packages:
-        return base
-    tag = f"envbench-base:{_hash({'base': client.images.get(base).id, 'system_packages': list(packages)})}"
+        return tools
+    tag = f"envbench-tools:{_hash({'tools': client.images.get(tools).id, 'system_packages': list(packages)})}"
     if _exists(client, tag):
         return tag
-    say(f"base image: adding {', '.join(packages)} (system_packages) as {tag}")
+    say(f"tools image: adding {', '.join(packages)} (system_packages) as {tag}")
     steps = [["apt-get", "update"], ["apt-get", "install", "-y", "--no-install-recommends", *packages]]
-    text = f"FROM {base}\n" + "".join(f"RUN {json.dumps(argv)}\n" for argv in steps) + f"LABEL {LABEL}=base\n"
-    _build(client, {"Dockerfile": text.encode()}, tag, "base", network=True)
+    text = (f"FROM {tools}\nUSER root\n" + "".join(f"RUN {json.dumps(argv)}\n" for argv in steps)
+            + f"USER {UID}:{UID}\nLABEL {LABEL}=tools\n")  # fmt: skip
+    _build(client, {"Dockerfile": text.encode()}, tag, "tools", network=True)
     return tag
 
 
@@ -268,11 +269,11 @@ def _build(client, files: dict[str, bytes], tag: str, kind: str, network: bool =
 def ensure(client, say, pythons: tuple[str, ...] = (DEFAULT_PYTHON,), system_packages: tuple[str, ...] = ()) -> dict:
     """The base and tools images of each Python (built when missing): {"base": tag, "tools": tag}
     of the first, and "tools_by_python": {"3.11": tag, ...} for all of them. SYSTEM_PACKAGES
-    (a scenario's Debian packages for building sdists) go into the base, so into every tag."""
+    (a scenario's Debian packages for building sdists) go on top of each tools image."""
     by_python, first = {}, None
     for python in dict.fromkeys(".".join(p.split(".")[:2]) for p in pythons):
         with locked(envbench_home() / ".images.lock"):  # two runs starting together build each image once
-            base = with_system_packages(client, base_image(client, say, python), system_packages, say)
-            by_python[python] = tools_image(client, base, say, python)
+            base = base_image(client, say, python)
+            by_python[python] = with_system_packages(client, tools_image(client, base, say, python), system_packages, say)
         first = first or {"base": base, "tools": by_python[python]}
     return {**first, "tools_by_python": by_python}

@@ -34,7 +34,7 @@ from harness.scenario import adhoc
 from harness.scenario.fields import DEBIAN_PACKAGE_RE
 from harness.scenario.model import Scenario
 from harness.scenario.parse import load
-from harness.scenario.yamlnodes import readable
+from harness.scenario.yamlnodes import ScenarioError, readable
 from harness.settings.home import envbench_home
 
 HELP = "materialize a scenario with each tool and measure it"
@@ -64,7 +64,8 @@ def add_arguments(run: argparse.ArgumentParser) -> None:
 
 
 def choose_backend(name: str, scenario, run_id: str, work_dir: Path, logs_dir: Path, console: Console):
-    """The backend to run on, why, and the seconds spent making sure its images exist.
+    """The backend to run on, why, the seconds spent making sure its images exist, and the line
+    that says which (printed once the mirror is made: a refusal is its own line alone).
 
     --backend auto takes Docker when an engine answers.
     """
@@ -82,18 +83,17 @@ def choose_backend(name: str, scenario, run_id: str, work_dir: Path, logs_dir: P
             image_s = time.perf_counter() - started
             reason = "asked for" if name == "docker" else "auto: a Docker engine answers"
             others = "".join(f", Python {v}: {t}" for v, t in tags["tools_by_python"].items() if t != tags["tools"])
-            console.print(f"backend: docker, image {tags['tools']}{others} ({reason})", highlight=False)
+            said = f"backend: docker, image {tags['tools']}{others} ({reason})"
             backend = DockerBackend(client, tags["tools"], run_id, logs_dir, scenario.wheelhouse, dict(os.environ),
                                     tags["tools_by_python"])  # fmt: skip
-            return backend, reason, image_s
+            return backend, reason, image_s, said
     else:
         reason = "asked for"
     missing = missing_system_packages(scenario.system_packages)
     if missing:
         raise UsageError(f"system_packages: {', '.join(missing)} not installed here, and the local backend builds with this "
                          f"machine's own (apt-get install {' '.join(missing)}), or use --backend docker")  # fmt: skip
-    console.print(f"backend: local ({reason})", highlight=False)
-    return LocalBackend(work_dir, logs_dir), reason, 0.0
+    return LocalBackend(work_dir, logs_dir), reason, 0.0, f"backend: local ({reason})"
 
 
 def scenario_of_run(args) -> str:
@@ -134,6 +134,23 @@ def scenario_of_run(args) -> str:
     return args.scenario
 
 
+# A field of the scenario made of a project's file, and the option it came from.
+OPTION_OF_FIELD = {"projects[0].groups": "--groups", "projects[0].sources": "--source", "python": "--python",
+                   "system_packages": "--system-packages", "tools": "--tools"}  # fmt: skip
+
+
+def load_given(path: str, generated: str | None) -> Scenario:
+    """The scenario; where envbench made it of a project's file, a fault in what an option put in
+    it is said of the option, not of the made file the user never wrote."""
+    try:
+        return load(path)
+    except ScenarioError as exc:
+        option = next((o for f, o in OPTION_OF_FIELD.items() if exc.field.startswith(f)), None) if generated else None
+        if option is None or exc.path != path:
+            raise
+        raise UsageError(f"{option}: {exc.message}") from None
+
+
 @dataclass
 class Setup:
     """What a run measures, and where its record goes: before any backend is chosen."""
@@ -149,7 +166,7 @@ class Setup:
 def setup(args) -> Setup:
     """The scenario narrowed by the options (a resumed run's own, unless given again: the
     scenario's hash then says whether they differ), the units of the shard, the run's folder."""
-    scenario = load(scenario_of_run(args))
+    scenario = load_given(scenario_of_run(args), getattr(args, "generated", None))
     began = resume.open_run(Path(args.resume)) if args.resume else None
     if began:
         first = argparse.ArgumentParser()
@@ -208,6 +225,15 @@ def prepare_mirror(scenario: Scenario, console: Console) -> tuple[Path | None, f
 def command(args) -> int:
     plan = setup(args)
     console = Console(stderr=True)
+    # The local backend's trees: one folder per run, its name as long as any other run's, since
+    # paths are written into envs (activate scripts, shebangs) and a longer one can cost a block.
+    run_hash = hashlib.sha256(plan.run_id.encode()).hexdigest()[:12]
+    work_dir = Path(os.environ.get("ENVBENCH_WORK") or envbench_home() / "work") / f"run-{run_hash}"
+    backend, reason, image_s, said = choose_backend(args.backend, plan.scenario, plan.run_id, work_dir, plan.out_dir / "logs",
+                                                    console)  # fmt: skip
+    refused = backend.shape(plan.scenario.network)  # never a run unshaped under a network's name
+    if refused:
+        raise UsageError(refused)
     try:
         folder, mirror_s = prepare_mirror(plan.scenario, console)
     except MirrorError as exc:  # the resolver's reason whole, its values cut to be read
@@ -215,14 +241,7 @@ def command(args) -> int:
         return EXIT_FAILED if exc.unreachable else EXIT_USAGE
     if getattr(args, "generated", None):
         print(args.generated, file=sys.stderr)
-    # The local backend's trees: one folder per run, its name as long as any other run's, since
-    # paths are written into envs (activate scripts, shebangs) and a longer one can cost a block.
-    run_hash = hashlib.sha256(plan.run_id.encode()).hexdigest()[:12]
-    work_dir = Path(os.environ.get("ENVBENCH_WORK") or envbench_home() / "work") / f"run-{run_hash}"
-    backend, reason, image_s = choose_backend(args.backend, plan.scenario, plan.run_id, work_dir, plan.out_dir / "logs", console)
-    refused = backend.shape(plan.scenario.network)  # never a run unshaped under a network's name
-    if refused:
-        raise UsageError(refused)
+    console.print(said, highlight=False)
     record, resumed = open_record(plan, backend, reason, ["envbench", *map(str, args.argv)], console)
     again = resume.resume_command(args.scenario, plan.out_dir, backend.name)
     previous = signal.signal(signal.SIGTERM, _interrupt)

@@ -100,7 +100,7 @@ class Scenario:
     filesystems: tuple[str, ...] = ("engine",)
     network: NetworkSpec | None = None  # None: the engine's link as it is (harness/settings/network.py)
     bytecode: str = "default"  # default | compile | skip: each tool's own option (harness/tools/base.py)
-    system_packages: tuple[str, ...] = ()  # Debian packages sdists need to build, added to the base image
+    system_packages: tuple[str, ...] = ()  # Debian packages sdists need to build, added to the tools image
 
     def variant(self, name: str) -> Variant | None:
         return next((v for v in self.variants if v.name == name), None)
