@@ -75,6 +75,7 @@ class DiskRoot(Record):
     symlinks: int = 0
     others: int = 0
     exclusive_inodes: int | None = optional()
+    inodes: int | None = optional()  # each inode of the root once; older scans lack it
     links: Links = field(default_factory=Links, metadata={"nested": ("one", Links)})
     errors: list = field(default_factory=list)
     scope: str = ""
@@ -249,3 +250,44 @@ class GrowthPoint(Record):
         return cls(projects=projects, physical_bytes=total.physical_bytes, apparent_bytes=total.apparent_bytes,
                    naive_bytes=total.naive_bytes, files=total.files, cache_physical_bytes=report.cache_bytes(),
                    unique_physical_bytes=total.unique_physical_bytes)  # fmt: skip
+
+
+@dataclass
+class CacheCommand(Record):
+    """One of a tool's cache commands run after the fleet: what it said it removed, what the file
+    system freed (statvfs: on a private file system only, else None) and what the scan predicted
+    (the cache's exclusive bytes before the command less after it)."""
+
+    command: str = ""
+    exit_code: int = 0
+    wall_s: float = 0.0
+    said: str = ""
+    said_files: int | None = None
+    said_bytes: int | None = None
+    freed_bytes: int | None = None
+    predicted_bytes: int = 0
+    cache_bytes_before: int = 0  # the cache's physical bytes (each inode once)
+    cache_bytes_after: int = 0
+    cache_inodes_before: int | None = None
+    cache_inodes_after: int | None = None
+
+
+@dataclass
+class CacheCheck(Record):
+    """After the fleet: half the projects deleted, the tool's cache commands run, the other envs
+    proved again (harness/run/cachecheck.py). `survived`: project -> proved again."""
+
+    deleted: list = field(default_factory=list)
+    kept: list = field(default_factory=list)
+    commands: list[CacheCommand] = nested("list", CacheCommand)
+    survived: dict = field(default_factory=dict)
+    faults: dict = field(default_factory=dict)  # project -> why its env is no longer what was asked
+    note: str | None = optional()  # why no command ran
+
+    @property
+    def verdict(self) -> str:
+        """survived | broken | partly (some envs) | not checked."""
+        if not self.survived:
+            return "not checked"
+        kept = sum(self.survived.values())
+        return "survived" if kept == len(self.survived) else "broken" if kept == 0 else "partly"

@@ -12,7 +12,7 @@ from __future__ import annotations
 from dataclasses import MISSING, dataclass, field, fields
 
 from harness.record.base import Record, nested, one, optional
-from harness.record.disk import DiskReport, DiskRoot, GrowthPoint, Statvfs
+from harness.record.disk import CacheCheck, DiskReport, DiskRoot, GrowthPoint, Statvfs
 from harness.record.facts import Network, Part, ProjectCopy, ScenarioCopy
 
 SCHEMA = 1
@@ -136,6 +136,7 @@ class InstalledDist(Record):
     record_bad_count: int | None = optional()
     record_clashes: list | None = optional()
     record_recompiled: int | None = optional()  # RECORD's .pyc files the installer compiled anew (pip over numpy 1.26's)
+    record_unhashed: int | None = optional()  # RECORD entries with an empty hash (PDM's linked files): hashed as found
 
 
 @dataclass
@@ -176,6 +177,7 @@ class Unit(Record):
     disk_peak_bytes: int | None = optional()
     disk_apart_bytes: int | None = optional()
     part: str | None = optional()  # the part of a merged run that measured it
+    cache_check: CacheCheck | None = one(CacheCheck)  # scenario key clean_cache
 
     @property
     def finished(self) -> bool:

@@ -34,6 +34,7 @@ DISK_FIELDS = [
     "hardlinked_files",
     "symlinked_files",
     "copied_files",
+    "inodes",
 ]
 TIMING_FIELDS = [
     "tool",
@@ -82,6 +83,7 @@ def disk_rows(run: Run) -> list[dict]:
                 "hardlinked_files": total.hardlinked_files,
                 "symlinked_files": total.symlinks,
                 "copied_files": total.single_files,
+                "inodes": total.inodes,
             }
         )
         for root in disk.roots:
@@ -98,6 +100,7 @@ def disk_rows(run: Run) -> list[dict]:
                     "hardlinked_files": root.links.hardlinked,
                     "symlinked_files": root.symlinks,
                     "copied_files": root.links.count("unique"),
+                    "inodes": root.inodes,
                 }
             )
     return rows

@@ -10,6 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from harness.record.model import Run
+from harness.report.cache import survival_of
 from harness.report.conda import label, notes
 from harness.report.machines import kinds, warning
 from harness.report.stats import GIB, Summary, summaries
@@ -54,6 +55,8 @@ HEADERS = (
     "ready env cold s",
     "ready env warm s",
     "proved",
+    "inodes",
+    "best setting for disk",
 )
 
 LEGEND = """\
@@ -65,11 +68,36 @@ after the first). **freed on delete**: what `rm -rf` of one project frees (mean 
 wall seconds from no lock file and no env to a working env (every step), mean ± stdev, with an
 empty cache (cold) and with the cache earlier projects filled (warm). **proved**: envs holding
 exactly what was asked and locked; a tool that did not prove every env is "not measured".
+**inodes**: the cache's and every project's inodes together, each once (an HPC quota counts
+these). **best setting for disk**: of the tool and its variants in this run (the same layout,
+every env proved), the one with the least disk, with its cold time and whether its envs survived
+the tool's own cache commands (a scenario with clean_cache); "—" on a variant's own row.
 """
+
+
+def best_settings(run: Run, found: list[Answer]) -> dict[tuple[str, str], str]:
+    """(tool, layout) -> its best setting for disk among itself and its variants (base tools only)."""
+    measured = {(a.summary.tool, a.summary.layout): a for a in found if a.measured and a.summary.proved == a.summary.envs}
+    base_of = {name: (info.variant or {}).get("of", name) for name, info in run.tools.items()}
+    best: dict[tuple[str, str], str] = {}
+    for tool, layout in measured:
+        if base_of.get(tool, tool) != tool:
+            continue
+        family = [b for (name, where), b in measured.items() if where == layout and base_of.get(name, name) == tool]
+        if len(family) < 2:
+            continue
+        winner = min(family, key=lambda b: b.summary.total_bytes)
+        survived = survival_of(run, winner.summary.tool)
+        w = winner.summary
+        best[(tool, layout)] = (f"{w.tool}: {_gib(w.total_bytes)} GiB, cold {seconds(w.cold)} s"
+                                + (f", survives cache clean: {survived}" if survived else ""))  # fmt: skip
+    return best
 
 
 def answer_table(run: Run) -> Table:
     found = answers(run)
+    best = best_settings(run, found)
+    totals = {(tool, layout): unit.disk.total.inodes for tool, layout, unit in run.units() if unit.disk}
     several = len({a.summary.layout for a in found}) > 1  # one layout: it is said once, above
     rows, not_measured = [], []
     for a in found:
@@ -90,6 +118,8 @@ def answer_table(run: Run) -> Table:
                 seconds(s.cold),
                 seconds(s.warm),
                 f"{s.proved}/{s.envs}",
+                "—" if totals.get((s.tool, s.layout)) is None else f"{totals[(s.tool, s.layout)]:,}",
+                best.get((s.tool, s.layout), "—"),
             )
         )
     projects = len(run.projects)

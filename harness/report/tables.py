@@ -11,6 +11,7 @@ from collections import defaultdict
 from harness.record import overhead
 from harness.record.model import Run
 from harness.report.answer import answer_table
+from harness.report.cache import said_table, survival_table
 from harness.report.conda import interpreter_table, label, notes
 from harness.report.duplication import duplication_tables
 from harness.report.filesystems import filesystem_table
@@ -290,6 +291,7 @@ def report_tables(run: Run, package_rows: list[dict]) -> list[Table]:
     traffic = traffic_table(run)
     if traffic:
         tables.append(traffic)
+    tables += [table for table in (said_table(run), survival_table(run)) if table]
     interpreter = interpreter_table(run)
     if interpreter:
         tables.append(interpreter)

@@ -5,7 +5,9 @@ A cell is (tool, layout, project, state, repetition); the states are pnpm's (har
 Every repetition runs the states in that order on the scenario's first project (the time
 matrix). Repetition 1 also makes every other project right after the first one's cold install,
 each on the cache the earlier ones filled (warm): that pass, the fleet, is what the disk is
-measured on.
+measured on. A scenario that cleans caches after the fleet (clean_cache) makes the other
+projects after repetition 1's last state instead, so the cache its commands clean is the one the
+fleet filled and no timed cell runs on a cleaned cache.
 """
 
 from __future__ import annotations
@@ -35,10 +37,17 @@ def plan(scenario: Scenario, tool: str, layout: str, lockable: bool) -> list[Cel
     for repetition in range(1, scenario.repetitions + 1):
         fleet = repetition == 1
         cells.append(Cell(tool, layout, first, COLD, repetition, 0, fleet))
-        if fleet:
-            cells += [Cell(tool, layout, project, WARM, 1, i, True) for i, project in enumerate(others, start=1)]
-        cells += [Cell(tool, layout, first, state, repetition, 0) for state in states_of(lockable)[1:]]
+        fleet_cells = [Cell(tool, layout, project, WARM, 1, i, True) for i, project in enumerate(others, start=1)]
+        matrix = [Cell(tool, layout, first, state, repetition, 0) for state in states_of(lockable)[1:]]
+        if fleet and scenario.clean_cache:
+            cells += matrix + fleet_cells
+        else:
+            cells += (fleet_cells if fleet else []) + matrix
     return cells
+
+
+def first_repetition_end(cells: list[Cell]) -> Cell:
+    return [cell for cell in cells if cell.repetition == 1][-1]
 
 
 def last_fleet_cell(cells: list[Cell]) -> Cell:

@@ -96,6 +96,8 @@ def judge(probe: dict, dependencies, expected: Expected | None) -> Verdict:
         verdict.fault(f"the probe failed: {probe['error'][-300:]}")
         return verdict
     installed = {p["name"]: p for p in probe.get("packages", [])}
+    for path in probe.get("unreadable", [])[:5]:
+        verdict.fault(f"{path}: its METADATA cannot be read (a link to a file that is gone?)")
     requested = [canonicalize_name(Requirement(text).name) for text in dependencies]
     for name in requested:
         if name not in installed:

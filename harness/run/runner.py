@@ -26,9 +26,10 @@ from harness.record.model import Step as StepRecord
 from harness.record.run import RunRecord, exit_status, now
 from harness.record.states import LOCKED, WARM_LOCKED, states_of
 from harness.run import diskspace, filesystems, proof, removals, resume
+from harness.run.cachecheck import CacheChecker
 from harness.run.concurrent import Concurrent
 from harness.run.measure import Measurer
-from harness.run.plan import last_fleet_cell, plan, tree_plan
+from harness.run.plan import first_repetition_end, last_fleet_cell, plan, tree_plan
 from harness.run.progress import Display, RunProgress
 from harness.run.source import given_channel, package_source, provide_channel, unreachable_indexes
 from harness.run.units import Unit, units_of
@@ -255,7 +256,8 @@ class Runner:
         entry = self.record.layout(tool, key)
         adapter = self.adapter(tool)
         if adapter.variant_of:
-            info.variant = {"of": adapter.variant_of, "env": adapter.variant_env}
+            info.variant = {"of": adapter.variant_of, "env": adapter.variant_env} | (
+                {"settings": adapter.settings} if adapter.settings else {})
         if adapter.bytecode != "default":
             info.bytecode = adapter.bytecode_setting()
         reason = adapter.unavailable(self.source_for(self.scenario.projects[0]), dict(os.environ))
@@ -359,6 +361,7 @@ class Runner:
         cells = plan(self.scenario, tool, layout, lockable=adapter.lock_file is not None)
         entry.states = list(states_of(adapter.lock_file is not None))
         measured_after = last_fleet_cell(cells)
+        cleaned_after = first_repetition_end(cells) if self.scenario.clean_cache else None
         made: set[str] = set()
         unproved: set[str] = set()
         for cell in cells:
@@ -383,7 +386,9 @@ class Runner:
                 with self.untimed("scan", fill=True):
                     self.measure.checkpoint(adapter, sandbox, layout, cell.index + 1)
             if cell == measured_after:
-                self.after_fleet(adapter, sandbox, layout, made)
+                self.after_fleet(adapter, sandbox, layout, made, clean=cell == cleaned_after)
+            elif cell == cleaned_after:
+                self.clean_cache(adapter, sandbox, layout, made)
 
     def prove(self, adapter: ToolAdapter, sandbox: Sandbox, layout: str, projects: set[str]) -> None:
         """Prove the envs of PROJECTS side by side, one per core, while nothing is timed (and
@@ -391,7 +396,12 @@ class Runner:
         with self.untimed("probe", fill=True):
             self.measure.prove(adapter, sandbox, layout, projects, self.concurrent)
 
-    def after_fleet(self, adapter: ToolAdapter, sandbox: Sandbox, layout: str, made: set[str]) -> None:
+    def clean_cache(self, adapter: ToolAdapter, sandbox: Sandbox, layout: str, made: set[str]) -> None:
+        """The tool's cache commands on the cache the fleet filled, the envs proved again (cachecheck.py)."""
+        with self.untimed("cache check"):
+            CacheChecker(self.measure, self.concurrent, self.say).run(adapter, sandbox, layout, made, self.private)
+
+    def after_fleet(self, adapter: ToolAdapter, sandbox: Sandbox, layout: str, made: set[str], clean: bool = False) -> None:
         """Every project is made (and proved): scan the trees, then queue the removal of the envs
         the matrix does not need (removals.py: they go beside the next tool's proofs and scans).
         Without room on the disk for the next tool besides them, they go now, with whatever
@@ -405,6 +415,11 @@ class Runner:
         with self.untimed("scan", fill=True):
             self.measure.measure_disk(adapter, sandbox, layout, self.disk_watch)
         self.measure.keep_lock(adapter, sandbox, layout)
+        if self.private:
+            with self.timed("statvfs"):
+                self.measure.measure_delete(adapter, sandbox, layout, self.private)
+        if clean:
+            self.clean_cache(adapter, sandbox, layout, made)
         first = self.scenario.projects[0].name
         if not self.private:
             for project in self.scenario.projects:
@@ -414,9 +429,6 @@ class Runner:
             if not self.room_to_defer():
                 with self.untimed("remove"):
                     self.removals.submit_all(self.concurrent)
-        else:
-            with self.timed("statvfs"):
-                self.measure.measure_delete(adapter, sandbox, layout, self.private)
         left = [p.name for p in self.scenario.projects[1:] if self.private or p.name not in made]
         if left:  # envs a failed install left half made, or a private file system's
             with self.timed("reset"):

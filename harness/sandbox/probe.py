@@ -34,7 +34,8 @@ import sys
 import sysconfig
 import time
 
-INSTALLER_FILES = {"RECORD", "INSTALLER", "REQUESTED", "direct_url.json", "uv_cache.json", "uv_build.json"}
+# REFER_TO: PDM's, in an env linked to its package cache (where the links point).
+INSTALLER_FILES = {"RECORD", "INSTALLER", "REQUESTED", "direct_url.json", "uv_cache.json", "uv_build.json", "REFER_TO"}
 
 
 def canonical(name):
@@ -239,7 +240,8 @@ def record_claims(listed):
 def describe(dist, name, files, claims=None, known=None):
     """NAME: DIST's canonical name; FILES: its listed_files; KNOWN: a KnownHashes."""
     installed = 0
-    checked, bad, clashes, recompiled = 0, [], [], 0
+    checked, bad, clashes, recompiled, unhashed = 0, [], [], 0, 0
+    actual_of = {}  # RECORD entries with an empty hash (PDM's linked files): the file's own
     for entry in files:
         try:
             st = os.lstat(entry.located)
@@ -250,6 +252,10 @@ def describe(dist, name, files, claims=None, known=None):
             continue
         checked += 1
         try:
+            if not entry.value:  # nothing to check against; the file itself goes into the digest
+                actual_of[entry.path] = _file_hash(entry.located, entry.mode)
+                unhashed += 1
+                continue
             actual = known.hash(entry.located, entry.mode, st, entry.value) if known else _file_hash(entry.located, entry.mode)
             if actual != entry.value and entry.path.endswith(".pyc") and _this_pythons_bytecode(entry.located):
                 # The wheel ships bytecode (numpy 1.26 does) and the installer compiled its own
@@ -265,7 +271,7 @@ def describe(dist, name, files, claims=None, known=None):
                     bad.append(f"{entry.path}: hash differs")
         except (OSError, ValueError) as exc:
             bad.append(f"{entry.path}: {type(exc).__name__}")
-    entries = [(e.path, e.mode, e.value) for e in files if e.mode is not None]
+    entries = [(e.path, e.mode, e.value or actual_of.get(e.path, "")) for e in files if e.mode is not None]
     return {
         "name": name,
         "version": dist.version,
@@ -276,6 +282,7 @@ def describe(dist, name, files, claims=None, known=None):
         "record_bad_count": len(bad),
         "record_clashes": clashes[:5],
         "record_recompiled": recompiled,
+        "record_unhashed": unhashed,
     }
 
 
@@ -372,9 +379,13 @@ def main(scratch, requested):
     os.dup2(2, 1)
     compiled = bytecode_in(sysconfig.get_paths()[key] for key in ("purelib", "platlib"))
     share_bytecode(os.path.join(os.path.abspath(scratch), "probe-pycache"))
-    dists = {}
+    dists, unreadable = {}, []
     for dist in metadata.distributions():
-        dists.setdefault(canonical(dist.metadata["Name"]), dist)
+        name = dist.metadata["Name"]
+        if name is None:  # its METADATA is gone (a link into a cache that was cleaned)
+            unreadable.append(os.path.basename(str(getattr(dist, "_path", dist))))
+            continue
+        dists.setdefault(canonical(name), dist)
     imports = {}
     modules_of = {}  # requested package -> the modules tried for it
     for name in requested:
@@ -415,6 +426,7 @@ def main(scratch, requested):
         "python": sys.version.split()[0],
         "bytecode": compiled,
         "packages": packages,
+        "unreadable": unreadable,
         "imports": imports,
         "modules": modules_of,
     }

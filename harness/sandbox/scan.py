@@ -265,6 +265,8 @@ def _root_report(w, union, sweep, extent_index):
         **_extent_figures(w, physical * 512, exclusive * 512, marginal * 512, sweep, extent_index),
         **dict(zip(KINDS, w.counts)),
         "exclusive_inodes": exclusive_inodes,
+        # each inode of the root once (hard links within it counted once): what a quota counts
+        "inodes": (0 if w.track_all else sum(w.single_counts)) + len(w.tracked),
         "links": {
             "unique": _pair(*w.unique),
             **{name: _pair(*bucket) for name, bucket in buckets.items()},

@@ -13,11 +13,13 @@ from packaging.version import InvalidVersion, Version
 from harness.scenario.model import SynthPackage, Variant
 from harness.scenario.yamlnodes import Reader, describe, scalar_value
 from harness.settings.network import NetworkSpec
+from harness.tools.registry import ADAPTERS
 from harness.tools.registry import NAMES as TOOL_NAMES
 
 NAME_RE = re.compile(r"^[a-z0-9-]+$")
 PYTHON_RE = re.compile(r"^3\.\d{1,2}(\.\d{1,3})?$")
-VARIANT_KEYS = {"tool", "env"}
+BYTECODE_MODES = ("default", "compile", "skip")
+VARIANT_KEYS = {"tool", "env", "settings", "bytecode"}
 ENV_NAME_RE = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
 # Debian policy 5.6.1: a package name is lowercase letters, digits, + - and ., two or more, a
 # letter or digit first. Checked so a name is one argv item of apt-get and nothing else.
@@ -37,7 +39,7 @@ def read_python(reader: Reader, node, field: str) -> str:
 
 def read_variants(reader: Reader, node) -> list[Variant]:
     if not isinstance(node, yaml.MappingNode):
-        reader.fail(node, "variants", f"must be a mapping of name: {{tool, env}}, not {describe(node)}")
+        reader.fail(node, "variants", f"must be a mapping of name: {{tool, env, settings, bytecode}}, not {describe(node)}")
     variants: list[Variant] = []
     for key_node, value_node in node.value:
         name = reader.scalar(key_node, "variants", str)
@@ -46,23 +48,48 @@ def read_variants(reader: Reader, node) -> list[Variant]:
             reader.fail(key_node, field, f"{name!r} must match [a-z0-9-]+")
         if name in TOOL_NAMES or any(v.name == name for v in variants):
             reader.fail(key_node, field, f"{name!r} is already a tool's or another variant's name")
-        entry = reader.mapping(value_node, field, VARIANT_KEYS, required=("tool", "env"))
+        entry = reader.mapping(value_node, field, VARIANT_KEYS, required=("tool",))
         tool_node = entry["tool"][1]
         tool = reader.scalar(tool_node, f"{field}.tool", str)
         if tool not in TOOL_NAMES:
             reader.fail(tool_node, f"{field}.tool", f"unknown tool {tool!r} (known: {', '.join(TOOL_NAMES)})")
-        env_node = entry["env"][1]
-        if not isinstance(env_node, yaml.MappingNode) or not env_node.value:
-            reader.fail(env_node, f"{field}.env", "must be a mapping of VARIABLE: value with at least one entry")
-        env = []
-        for var_node, val_node in env_node.value:
-            var = reader.scalar(var_node, f"{field}.env", str)
+        if len(entry) == 1:
+            reader.fail(value_node, field, "changes nothing: give env, settings or bytecode")
+        env = _pairs(reader, entry["env"][1], f"{field}.env") if "env" in entry else []
+        for var, _ in env:
             if not ENV_NAME_RE.match(var):
-                reader.fail(var_node, f"{field}.env.{var}", f"{var!r} is not an environment variable name")
-            # A string only: YAML would read `false` as a bool and `1` as an int, not as the text.
-            env.append((var, reader.scalar(val_node, f"{field}.env.{var}", str)))
-        variants.append(Variant(name, tool, tuple(env)))
+                reader.fail(entry["env"][1], f"{field}.env.{var}", f"{var!r} is not an environment variable name")
+        settings = _settings(reader, entry["settings"][1], f"{field}.settings", tool) if "settings" in entry else []
+        bytecode = "default"
+        if "bytecode" in entry:
+            bytecode = reader.scalar(entry["bytecode"][1], f"{field}.bytecode", str)
+            if bytecode not in BYTECODE_MODES:
+                reader.fail(entry["bytecode"][1], f"{field}.bytecode", f"{bytecode!r}: one of {', '.join(BYTECODE_MODES)}")
+            if bytecode not in ADAPTERS[tool].bytecode_options:
+                reader.fail(entry["bytecode"][1], f"{field}.bytecode", f"{tool} has no option for {bytecode!r} bytecode")
+        variants.append(Variant(name, tool, tuple(env), tuple(settings), bytecode))
     return variants
+
+
+def _pairs(reader: Reader, node, field: str) -> list[tuple[str, str]]:
+    """A mapping of names to strings, at least one entry."""
+    if not isinstance(node, yaml.MappingNode) or not node.value:
+        reader.fail(node, field, "must be a mapping of NAME: value with at least one entry")
+    # A string only: YAML would read `false` as a bool and `1` as an int, not as the text.
+    return [(reader.scalar(k, field, str), reader.scalar(v, f"{field}.{scalar_value(k)}", str)) for k, v in node.value]
+
+
+def _settings(reader: Reader, node, field: str, tool: str) -> list[tuple[str, str]]:
+    """A variant's settings, each one the tool's adapter knows, with a value the pinned tool takes."""
+    choices = ADAPTERS[tool].setting_choices
+    pairs = _pairs(reader, node, field)
+    for (name, value), (name_node, value_node) in zip(pairs, node.value, strict=True):
+        if name not in choices:
+            known = ", ".join(choices) or "none"
+            reader.fail(name_node, f"{field}.{name}", f"{tool} has no setting {name!r} envbench writes (settings: {known})")
+        if value not in choices[name]:
+            reader.fail(value_node, f"{field}.{name}", f"{value!r}: one of {', '.join(choices[name])}")
+    return pairs
 
 
 def read_name(reader: Reader, node, field: str) -> str:

@@ -74,11 +74,22 @@ class Project:
 
 @dataclass(frozen=True)
 class Variant:
-    """A tool under its own name with settings changed through its environment."""
+    """A tool under its own name with other settings: variables, the tool's own settings (written
+    where it reads them), its bytecode option."""
 
     name: str
     tool: str
-    env: tuple[tuple[str, str], ...]
+    env: tuple[tuple[str, str], ...] = ()
+    settings: tuple[tuple[str, str], ...] = ()
+    bytecode: str = "default"
+
+    def to_json(self) -> dict:
+        found: dict = {"tool": self.tool, "env": dict(self.env)}
+        if self.settings:
+            found["settings"] = dict(self.settings)
+        if self.bytecode != "default":
+            found["bytecode"] = self.bytecode
+        return found
 
 
 @dataclass(frozen=True)
@@ -101,6 +112,9 @@ class Scenario:
     network: NetworkSpec | None = None  # None: the engine's link as it is (harness/settings/network.py)
     bytecode: str = "default"  # default | compile | skip: each tool's own option (harness/tools/base.py)
     system_packages: tuple[str, ...] = ()  # Debian packages sdists need to build, added to the tools image
+    # After the fleet: half the projects deleted, each tool's cache commands run (said vs freed),
+    # the other envs proved again (harness/run/cachecheck.py).
+    clean_cache: bool = False
 
     def variant(self, name: str) -> Variant | None:
         return next((v for v in self.variants if v.name == name), None)
@@ -142,7 +156,7 @@ class Scenario:
             "source": self.source,
             "synthetic": [dataclasses.asdict(p) for p in self.synthetic],
             "checkpoints": list(self.checkpoints),
-            "variants": {v.name: {"tool": v.tool, "env": dict(v.env)} for v in self.variants},
+            "variants": {v.name: v.to_json() for v in self.variants},
             "filesystems": list(self.filesystems),
             "projects": [
                 {"name": p.name, "group": p.group, "python": self.python_of(p), "dependencies": list(p.dependencies),
@@ -154,4 +168,5 @@ class Scenario:
             ],
         } | ({"network": self.network.to_json()} if self.network else {}) | (  # absent: as runs before the keys
             {"bytecode": self.bytecode} if self.bytecode != "default" else {}) | (
-            {"system_packages": list(self.system_packages)} if self.system_packages else {})
+            {"system_packages": list(self.system_packages)} if self.system_packages else {}) | (
+            {"clean_cache": True} if self.clean_cache else {})

@@ -12,6 +12,7 @@ from pathlib import Path
 import yaml
 
 from harness.scenario.fields import (
+    BYTECODE_MODES,
     NAME_RE,
     read_checkpoints,
     read_choice,
@@ -36,8 +37,8 @@ from harness.tools.registry import NAMES as TOOL_NAMES
 TOP_KEYS = {
     "name", "description", "python", "tools", "repetitions", "indexes", "projects", "wheelhouse", "layouts", "source",
     "synthetic", "checkpoints", "variants", "filesystems", "network", "bytecode", "system_packages",
+    "clean_cache",
 }
-BYTECODE_MODES = ("default", "compile", "skip")  # fmt: skip
 # synthetic: packages envbench generates (harness/packages/synth.py) and serves from its mirror;
 # checkpoints: project counts after which the disk is scanned too, to show how cost grows.
 
@@ -97,6 +98,7 @@ def parse(text: str, path: str = "<scenario>", base_dir: Path | None = None) -> 
     bytecode = reader.scalar(top["bytecode"][1], "bytecode", str) if "bytecode" in top else "default"
     if bytecode not in BYTECODE_MODES:
         reader.fail(top["bytecode"][1], "bytecode", f"{bytecode!r}: one of {', '.join(BYTECODE_MODES)}")
+    clean_cache = reader.scalar(top["clean_cache"][1], "clean_cache", bool) if "clean_cache" in top else False
     system = read_system_packages(reader, top["system_packages"][1]) if "system_packages" in top else ()
     if network and (source == "live" or wheelhouse):
         why = "source: live (the tools fetch from the Internet)" if source == "live" else "a wheelhouse (no index)"
@@ -108,7 +110,7 @@ def parse(text: str, path: str = "<scenario>", base_dir: Path | None = None) -> 
                     indexes=tuple(indexes.items()), projects=tuple(projects), wheelhouse=wheelhouse, layouts=layouts,
                     source="wheelhouse" if wheelhouse else source, synthetic=synthetic, checkpoints=checkpoints,
                     variants=variants, filesystems=filesystems, network=network, bytecode=bytecode,
-                    system_packages=system)  # fmt: skip
+                    system_packages=system, clean_cache=clean_cache)  # fmt: skip
 
 
 def _source(reader: Reader, top: dict) -> str:

@@ -28,6 +28,14 @@ class Step:
 
 
 @dataclass(frozen=True)
+class CacheStep:
+    """A cache command and how to read what it says it removed (a reader of tools/said.py)."""
+
+    step: Step
+    said: str  # uv | pip | pdm | poetry | nothing
+
+
+@dataclass(frozen=True)
 class Sandbox:
     """Where one tool works: its own cache, HOME and projects, on paths the backend chose.
 
@@ -150,6 +158,10 @@ class ToolAdapter:
     # step, from the pinned tool's own help; a mode left out is one the tool has no option for.
     bytecode_options: dict[str, tuple[str, ...]] = {}  # noqa: RUF012 (never mutated)
     bytecode: str = "default"  # the mode asked: default | compile | skip
+    # Settings a variant may give (variants.NAME.settings): name -> the values the pinned tool
+    # accepts, from its own source or help; the adapter writes them where the tool reads them.
+    setting_choices: dict[str, tuple[str, ...]] = {}  # noqa: RUF012 (never mutated)
+    settings: dict[str, str] = {}  # noqa: RUF012 (never mutated: variants get their own dict)
 
     def bytecode_args(self) -> tuple[str, ...]:
         """What the install step adds for the mode asked (nothing where the tool has no option)."""
@@ -208,6 +220,12 @@ class ToolAdapter:
     def install_steps(self, sandbox: Sandbox, project: str, requirements: tuple[str, ...], source: PackageSource) -> list[Step]:
         """Steps that make the project's env from nothing (cache state is the caller's)."""
         raise NotImplementedError
+
+    def cache_steps(self, sandbox: Sandbox, project: str) -> list[CacheStep]:
+        """The tool's own commands that empty its cache, in the order a user tries them (prune
+        before clean); PROJECT's env still exists (a pip run from the env needs one). None here:
+        the tool has no such command envbench runs."""
+        return []
 
     def step(self, sandbox: Sandbox, operation: str, argv: list[str], cwd: str | None = None, extra: dict | None = None) -> Step:
         env = {**sandbox.base_env(), **self.env(sandbox), **(extra or {})}

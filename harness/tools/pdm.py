@@ -2,8 +2,9 @@
 
 `pdm venv create` makes the in-project env from the scenario's interpreter (a bare interpreter
 in PDM_PYTHON would make PDM install into __pypackages__ instead). PDM's install cache is off
-by default, so files are copied. The mirror replaces the source named "pypi"; a pinned package
-comes from its own source, which the mirror's source excludes.
+by default, so files are copied; a variant's settings `install.cache` and `install.cache_method`
+go into the project's pdm.toml, as `pdm config --local` would write them.
+The mirror replaces the source named "pypi"; a pinned package comes from its own source, which the mirror's source excludes.
 """
 
 from __future__ import annotations
@@ -11,7 +12,7 @@ from __future__ import annotations
 from pathlib import PurePosixPath
 
 from harness.tools import toml
-from harness.tools.base import PackageSource, Sandbox, Step, ToolAdapter
+from harness.tools.base import CacheStep, PackageSource, Sandbox, Step, ToolAdapter
 
 VERSION = "2.29.2"
 # PDM's own dependencies move under it: 2.29.3 breaks with hishel 2, 2.29.4 asks for a certifi
@@ -24,6 +25,10 @@ class Pdm(ToolAdapter):
     requirements = (f"pdm=={VERSION}", *PINNED_DEPENDENCIES)
     lock_file = "pdm.lock"
     env_paths = (".venv", ".pdm-python")
+    # 2.29.2's project/config.py: install.cache a boolean; install.cache_method "symlink/hardlink"
+    # (its installers.py links by symlink for any name holding "symlink", by hard link for one
+    # holding "link", else copies: the older names symlink_individual and pth are not refused).
+    setting_choices = {"install.cache": ("true", "false"), "install.cache_method": ("symlink", "hardlink")}  # noqa: RUF012
 
     def env(self, sandbox: Sandbox) -> dict[str, str]:
         return {
@@ -40,7 +45,9 @@ class Pdm(ToolAdapter):
         return output.strip().split()[-1]
 
     def link_mode_configured(self) -> str:
-        return "copy"
+        if self.settings.get("install.cache") != "true":
+            return "copy"
+        return self.settings.get("install.cache_method", "symlink")
 
     def project_files(self, project, requirements, source: PackageSource, python: str) -> dict[str, str]:
         tables = [
@@ -60,7 +67,12 @@ class Pdm(ToolAdapter):
             names = [name for name, index in pins.items() if index == source.index_name(url)]
             entry = {"name": source.index_name(url), "url": url, "include_packages": names}
             tables.append(toml.table("[tool.pdm.source]", entry | ({"verify_ssl": False} if url.startswith("http:") else {})))
-        return {"pyproject.toml": toml.document(*tables)}
+        files = {"pyproject.toml": toml.document(*tables)}
+        if self.settings:
+            install = {name.removeprefix("install."): value == "true" if name == "install.cache" else value
+                       for name, value in self.settings.items()}  # fmt: skip
+            files["pdm.toml"] = toml.table("install", install)
+        return files
 
     def install_steps(self, sandbox: Sandbox, project, requirements, source) -> list[Step]:
         cwd = sandbox.project_dir(project)
@@ -70,3 +82,8 @@ class Pdm(ToolAdapter):
             self.step(sandbox, "lock", [pdm, "lock"], cwd),
             self.step(sandbox, "install", [pdm, "install"], cwd),
         ]
+
+    def cache_steps(self, sandbox: Sandbox, project: str) -> list[CacheStep]:
+        # `pdm cache clear` (every type): files removed, and cached packages no env refers to.
+        return [CacheStep(self.step(sandbox, "cache", [sandbox.tool("pdm"), "cache", "clear"], sandbox.project_dir(project)),
+                          "pdm")]  # fmt: skip

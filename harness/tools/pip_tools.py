@@ -15,7 +15,7 @@ from __future__ import annotations
 
 from pathlib import PurePosixPath
 
-from harness.tools.base import PackageSource, Sandbox, Step, ToolAdapter
+from harness.tools.base import CacheStep, PackageSource, Sandbox, Step, ToolAdapter
 from harness.tools.pip_venv import PipVenv
 
 VERSION = "7.6.2"
@@ -60,3 +60,8 @@ class PipTools(ToolAdapter):
             self.step(sandbox, "lock", compile_argv, cwd),
             self.step(sandbox, "install", sync_argv, cwd),
         ]
+
+    def cache_steps(self, sandbox: Sandbox, project: str) -> list[CacheStep]:
+        # pip-sync installs with the pinned pip beside it: that pip's cache is the one filled.
+        # pip-tools' own cache (resolved metadata) has no command that clears it.
+        return [CacheStep(self.step(sandbox, "cache", [sandbox.tool("pip"), "cache", "purge"]), "pip")]

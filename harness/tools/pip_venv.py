@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from pathlib import PurePosixPath
 
-from harness.tools.base import PackageSource, Sandbox, Step, ToolAdapter
+from harness.tools.base import CacheStep, PackageSource, Sandbox, Step, ToolAdapter
 
 
 class PipVenv(ToolAdapter):
@@ -74,3 +74,8 @@ class PipVenv(ToolAdapter):
                 cwd,
             ),
         ]
+
+    def cache_steps(self, sandbox: Sandbox, project: str) -> list[CacheStep]:
+        # The pip that filled the cache: the env's own (`pip cache purge`: "Remove all items from the cache").
+        argv = [self.env_python(sandbox, project), "-m", "pip", "cache", "purge"]
+        return [CacheStep(self.step(sandbox, "cache", argv), "pip")]

@@ -11,7 +11,7 @@ from pathlib import PurePosixPath
 from packaging.requirements import Requirement
 
 from harness.tools import toml
-from harness.tools.base import PackageSource, Sandbox, Step, ToolAdapter
+from harness.tools.base import CacheStep, PackageSource, Sandbox, Step, ToolAdapter
 
 VERSION = "2026.10.3"
 
@@ -83,3 +83,8 @@ class Pipenv(ToolAdapter):
             self.step(sandbox, "lock", [pipenv, "lock"], cwd),
             self.step(sandbox, "install", [pipenv, "sync"], cwd),
         ]
+
+    def cache_steps(self, sandbox: Sandbox, project: str) -> list[CacheStep]:
+        # `pipenv --help`: "--clear  Clears caches (pipenv, pip)."; it prints no figure.
+        return [CacheStep(self.step(sandbox, "cache", [sandbox.tool("pipenv"), "--clear"], sandbox.project_dir(project)),
+                          "nothing")]  # fmt: skip

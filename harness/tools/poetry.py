@@ -11,7 +11,7 @@ from __future__ import annotations
 from pathlib import PurePosixPath
 
 from harness.tools import toml
-from harness.tools.base import PackageSource, Sandbox, Step, ToolAdapter
+from harness.tools.base import CacheStep, PackageSource, Sandbox, Step, ToolAdapter
 
 VERSION = "2.5.1"
 
@@ -70,3 +70,9 @@ class Poetry(ToolAdapter):
             self.step(sandbox, "lock", [poetry, "lock"], cwd),
             self.step(sandbox, "install", [poetry, "install", *self.bytecode_args()], cwd),
         ]
+
+    def cache_steps(self, sandbox: Sandbox, project: str) -> list[CacheStep]:
+        # `poetry cache clear --all` without a cache name clears every repository cache (2.5.1's
+        # cache/clear.py); it asks first, and POETRY_NO_INTERACTION takes the default, yes.
+        argv = [sandbox.tool("poetry"), "cache", "clear", "--all", "--no-interaction"]
+        return [CacheStep(self.step(sandbox, "cache", argv, sandbox.project_dir(project)), "poetry")]

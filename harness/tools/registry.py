@@ -85,8 +85,11 @@ def adapter_for(scenario, name: str) -> ToolAdapter:
     """The adapter of a scenario's tool name: a declared variant of a tool, or the tool's own
     (scenario validation admits no other name)."""
     declared = scenario.variant(name)
-    adapter = variant(declared.name, ADAPTERS[declared.tool], dict(declared.env)) if declared else ADAPTERS[name]
-    if scenario.bytecode != "default":  # a copy: the registry's adapters stay as they are
+    adapter = ADAPTERS.get(name)
+    if declared:
+        adapter = variant(declared.name, ADAPTERS[declared.tool], dict(declared.env), dict(declared.settings),
+                          declared.bytecode)  # fmt: skip
+    if scenario.bytecode != "default" and adapter.bytecode == "default":  # a copy: the registry's adapters stay as they are
         adapter = copy.copy(adapter)
         adapter.bytecode = scenario.bytecode
     return adapter

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from pathlib import PurePosixPath
 
-from harness.tools.base import PackageSource, Sandbox, Step, ToolAdapter
+from harness.tools.base import CacheStep, PackageSource, Sandbox, Step, ToolAdapter
 
 VERSION = "0.13.9"
 
@@ -66,3 +66,9 @@ class Uv(ToolAdapter):
                 cwd,
             ),
         ]
+
+    def cache_steps(self, sandbox: Sandbox, project: str) -> list[CacheStep]:
+        # `uv help cache` (0.13.9): prune "Prune dangling cache entries and cached environments",
+        # clean "Clear the cache, removing all entries".
+        uv = sandbox.tool("uv")
+        return [CacheStep(self.step(sandbox, "cache", [uv, "cache", command]), "uv") for command in ("prune", "clean")]
