@@ -62,8 +62,9 @@ def test_each_variants_setting_reaches_its_tool():
         "UV_LINK_MODE"] == "symlink"  # fmt: skip
 
 
-# What the pinned tools printed, run by hand on 2026-12-07 (uv 0.13.9, pip 23.0.1 in the image's
-# envs and pip 25 in pip-tools' venv, PDM 2.29.2, Poetry 2.5.1, Pipenv 2026.10.3).
+# Outputs of the pinned tools: uv 0.13.9's prune and clean and pip 23.2's purge as printed here;
+# the others in the words their sources print (pip 25's commands/cache.py, PDM 2.29.2's
+# cli/commands/cache.py, Poetry 2.5.1's console/commands/cache/clear.py, Pipenv's routines/clear.py).
 RECORDED = [
     (said.said_uv, "Clearing cache at: /bench/cache/uv\nRemoved 1234 files (56.7MiB)\n", 1234, round(56.7 * 2**20)),
     (said.said_uv, "Pruning cache at: c\nRemoved 1 file (2.9MiB)\n", 1, round(2.9 * 2**20)),
@@ -133,6 +134,9 @@ def test_a_symlinked_env_breaks_when_its_cache_is_cleaned_a_hard_linked_one_surv
     tables = (out / "tables.md").read_text()
     assert "## Cache commands: said vs freed" in tables and "## Does the env survive its cache?" in tables
     assert "| uv-symlink | same-volume |" in tables.split("## Does the env survive its cache?")[1]
+    html = (out / "report.html").read_text()
+    assert "Cache commands: said vs freed" in html and (out / "charts" / "settings.svg").exists()
+    assert "survives cache clean: no" in (out / "charts" / "settings.svg").read_text()  # uv-symlink's bar
     with open(out / "disk.csv", newline="") as f:
         rows = list(csv.DictReader(f))
     assert all(int(row["inodes"]) > 0 for row in rows if row["scope"] in ("total", "cache", "app-01"))

@@ -11,6 +11,7 @@ from harness.backends.docker import DockerBackend
 from harness.backends.local import LocalBackend
 from harness.record.model import Run
 from harness.report.answer import answer_table
+from harness.scenario.fields import debian_package_fault
 from harness.tools.registry import NAMES as TOOL_NAMES
 
 EXIT_OK, EXIT_FAILED, EXIT_USAGE = 0, 1, 2
@@ -64,3 +65,12 @@ def print_main_table(run: Run) -> None:
     for row in answer.rows:
         table.add_row(*row)
     stdout_console().print(table)
+
+
+def system_packages_option(text: str | None) -> tuple[str, ...]:
+    """--system-packages a,b as names, each a Debian package's name (else a UsageError)."""
+    system = tuple(p.strip() for p in (text or "").split(",") if p.strip())
+    fault = next((f for f in map(debian_package_fault, system) if f), None)
+    if fault:
+        raise UsageError(f"--system-packages: {fault}")
+    return system

@@ -5,8 +5,7 @@ from __future__ import annotations
 from rich.console import Console
 
 from harness.backends import engine, images
-from harness.cli.common import EXIT_OK, UsageError
-from harness.scenario.fields import DEBIAN_PACKAGE_RE
+from harness.cli.common import EXIT_OK, system_packages_option
 from harness.settings.target import DEFAULT_PYTHON, SUITES
 
 HELP = "container images"
@@ -24,10 +23,7 @@ def command(args) -> int:
     console = Console(stderr=True)
     client = engine.connect()
     pythons = tuple(args.python or (DEFAULT_PYTHON,))
-    system = tuple(p.strip() for p in args.system_packages.split(",") if p.strip())
-    bad = next((name for name in system if not DEBIAN_PACKAGE_RE.match(name)), None)
-    if bad:
-        raise UsageError(f"--system-packages: {bad!r} is not a Debian package name (a-z, 0-9, + - .)")
+    system = system_packages_option(args.system_packages)
     with console.status("building images"):
         tags = images.ensure(client, lambda text: console.print(text, highlight=False), pythons, system)
     print(f"base: {tags['base']} ({client.images.get(tags['base']).id[:19]})")

@@ -20,7 +20,16 @@ from harness.backends import engine, images
 from harness.backends.base import BackendError
 from harness.backends.docker import DockerBackend
 from harness.backends.local import LocalBackend, missing_system_packages
-from harness.cli.common import EXIT_FAILED, EXIT_USAGE, UsageError, backend_layouts, positive, print_main_table, tools_of
+from harness.cli.common import (
+    EXIT_FAILED,
+    EXIT_USAGE,
+    UsageError,
+    backend_layouts,
+    positive,
+    print_main_table,
+    system_packages_option,
+    tools_of,
+)
 from harness.packages import mirror
 from harness.packages.store import MirrorError
 from harness.record import logs, overhead
@@ -31,7 +40,6 @@ from harness.run.resume import ResumeRefused
 from harness.run.runner import Resumed, Runner
 from harness.run.units import Shard, Unit, parse_shard, units_of
 from harness.scenario import adhoc
-from harness.scenario.fields import DEBIAN_PACKAGE_RE
 from harness.scenario.model import Scenario
 from harness.scenario.parse import load
 from harness.scenario.yamlnodes import ScenarioError, readable
@@ -121,10 +129,7 @@ def scenario_of_run(args) -> str:
             raise UsageError(f"--source {value!r}: not PACKAGE=INDEX")
         sources.append((package.strip(), index.strip()))
     groups = tuple(g.strip() for g in (args.groups or "").split(",") if g.strip())
-    system = tuple(p.strip() for p in (args.system_packages or "").split(",") if p.strip())
-    bad = next((name for name in system if not DEBIAN_PACKAGE_RE.match(name)), None)
-    if bad:
-        raise UsageError(f"--system-packages: {bad!r} is not a Debian package name (a-z, 0-9, + - .)")
+    system = system_packages_option(args.system_packages)
     text = adhoc.scenario_text(kind, str(file), args.projects or 1, tools_of(args, None), args.python, tuple(sources), groups,
                                system)  # fmt: skip
     path = adhoc.save(text)

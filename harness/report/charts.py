@@ -4,6 +4,8 @@
   the cache), bytes exclusive to one env. The three add up to the run's physical total.
 - growth: physical total against the number of projects, from the scenario's checkpoints.
 - time: time to a ready env per state of the time matrix, mean with stdev error bars.
+- settings: each tool beside its variants (a run with variants): disk, cold time, and whether
+  the envs survived the tool's cache commands.
 A tool keeps one colour in every chart (its place in envbench's tool list).
 """
 
@@ -23,6 +25,7 @@ from harness.record.model import Run  # noqa: E402
 from harness.record.states import STATES  # noqa: E402
 from harness.report import duplication  # noqa: E402
 from harness.report.answer import answers  # noqa: E402
+from harness.report.cache import survival_of  # noqa: E402
 from harness.report.stats import GIB, ready_env_samples  # noqa: E402
 from harness.tools.registry import colour_of  # noqa: E402
 
@@ -186,9 +189,39 @@ def duplication_chart(run: Run, folder: Path) -> Chart | None:
     return _save(fig, folder, "duplication", "One env of each group: what differs between them, and what is identical")
 
 
+def settings_chart(run: Run, folder: Path) -> Chart | None:
+    """Each tool with variants in the run beside them, grouped: disk for the fleet, with the cold
+    time and the survival of a cache clean written at the bar's end."""
+    base_of = {name: (info.variant or {}).get("of", name) for name, info in run.tools.items()}
+    measured = [a for a in answers(run) if a.measured]
+    variants = [a.summary.tool for a in measured if base_of.get(a.summary.tool, a.summary.tool) != a.summary.tool]
+    families = sorted({base_of[tool] for tool in variants})
+    if not families:
+        return None
+    several = len({a.summary.layout for a in measured}) > 1
+    bars = [a for family in families for a in sorted((a for a in measured if base_of.get(a.summary.tool) == family),
+                                                      key=lambda a: a.summary.total_bytes)]  # fmt: skip
+    fig, ax = plt.subplots(figsize=(10, 0.5 * len(bars) + 1.6))
+    for y, a in enumerate(reversed(bars)):
+        s = a.summary
+        ax.barh(y, s.total_bytes / GIB, color=colour(base_of.get(s.tool, s.tool)), edgecolor="black", linewidth=0.5,
+                hatch="" if base_of.get(s.tool) == s.tool else "//")  # fmt: skip
+        cold = f", cold {s.cold.mean():,.1f} s" if s.cold else ""
+        survived = survival_of(run, s.tool)
+        clean = f", survives cache clean: {survived}" if survived else ""
+        ax.text(s.total_bytes / GIB, y, f" {s.total_bytes / GIB:,.2f} GiB{cold}{clean}", va="center", fontsize=8)
+    ax.set_yticks(range(len(bars)), [_label(a.summary.tool, a.summary.layout, several) for a in reversed(bars)], fontsize=9)
+    ax.set_xlim(0, max(a.summary.total_bytes for a in bars) / GIB * 1.9)
+    ax.set_xlabel("physical disk for every project and the cache, GiB (hatched: a variant)")
+    ax.set_title(f"Each tool's settings ('{run.scenario.name}', {len(run.projects)} projects)")
+    ax.grid(axis="x", alpha=0.3)
+    return _save(fig, folder, "settings", "Each tool beside its variants: disk, cold time, survival of a cache clean")
+
+
 def write_charts(run: Run, folder: Path) -> list[Chart]:
     """Every chart the run has data for; stale ones from an earlier report are removed."""
-    made = (disk_chart(run, folder), growth_chart(run, folder), time_chart(run, folder), duplication_chart(run, folder))
+    made = (disk_chart(run, folder), settings_chart(run, folder), growth_chart(run, folder), time_chart(run, folder),
+            duplication_chart(run, folder))
     charts = [c for c in made if c]
     kept = {p for c in charts for p in (c.png, c.svg)}
     for old in folder.glob("*") if folder.exists() else ():

@@ -183,8 +183,31 @@ def cross_group_mib(run: Run, tool: str, distribution: str = "", kind: str = "",
     return value / MIB
 
 
+def _cache_check(run: Run, tool: str, layout: str):
+    _summary(run, tool, layout)
+    check = run.tools[tool].layouts[layout].cache_check
+    if check is None or not check.survived:
+        raise NotMeasured(f"run {run.run_id} did not clean {tool}'s cache (scenario key clean_cache)")
+    return check
+
+
+def survived_share(run: Run, tool: str, layout: str = LAYOUT, **_) -> float:
+    """Share of the envs left that were proved again after the tool's own cache commands."""
+    check = _cache_check(run, tool, layout)
+    return sum(check.survived.values()) / len(check.survived)
+
+
+def freed_of_said(run: Run, tool: str, command: str = "", layout: str = LAYOUT, **_) -> float:
+    """What the file system freed (statvfs) over what the cache command ending in COMMAND said."""
+    found = next((c for c in _cache_check(run, tool, layout).commands if c.command.endswith(command)), None)
+    if found is None or not found.said_bytes or found.freed_bytes is None:
+        raise NotMeasured(f"{tool}'s `{command}` in run {run.run_id} named no size, or ran on no private file system")
+    return found.freed_bytes / found.said_bytes
+
+
 METRICS = {f.__name__: f for f in (env_mib, total_mib, sharing, cache_link_share, cache_reuse_share, freed_share,
-                                   fleet_extra_gib, warm_env_s, time, build_gb, cross_group_mib)}  # fmt: skip
+                                   fleet_extra_gib, warm_env_s, time, build_gb, cross_group_mib, survived_share,
+                                   freed_of_said)}  # fmt: skip
 TIMES = {"warm_env_s", "time"}  # compared only within one run
 
 

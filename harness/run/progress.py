@@ -18,7 +18,7 @@ from harness.run import costs
 from harness.run.units import Unit
 from harness.scenario.model import Scenario
 
-GIB = 2**30
+GIB = costs.GIB
 EVIDENCE_S = 60.0  # estimated seconds of done work before the scale is trusted
 
 

@@ -225,13 +225,18 @@ def _names(reader: Reader, node, field: str, known: tuple[str, ...], what: str) 
     return names
 
 
+def debian_package_fault(name: str) -> str | None:
+    """Why NAME cannot be a Debian package's name (None: it can)."""
+    return None if DEBIAN_PACKAGE_RE.match(name) else f"{name!r} is not a Debian package name (a-z, 0-9, + - .)"
+
+
 def read_system_packages(reader: Reader, node) -> tuple[str, ...]:
     """Debian packages a project's sdists need to build (system_packages), each once, in order."""
     found: list[str] = []
     for i, item in enumerate(reader.sequence(node, "system_packages")):
         name = reader.scalar(item, f"system_packages[{i}]", str)
-        if not DEBIAN_PACKAGE_RE.match(name):
-            reader.fail(item, f"system_packages[{i}]", f"{name!r} is not a Debian package name (a-z, 0-9, + - .)")
+        if fault := debian_package_fault(name):
+            reader.fail(item, f"system_packages[{i}]", fault)
         if name in found:
             reader.fail(item, f"system_packages[{i}]", f"{name!r} listed twice")
         found.append(name)
