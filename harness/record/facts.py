@@ -46,6 +46,8 @@ class ScenarioCopy(Record):
     projects: list[ProjectCopy] = nested("list", ProjectCopy)
     network: dict | None = optional()  # the link configured (harness/settings/network.py)
     bytecode: str | None = optional()  # compile | skip (absent: each tool's default)
+    system_packages: list[str] | None = optional()  # Debian packages the tool images add
+    clean_cache: bool | None = optional()  # absent: the run did not clean caches after the fleet
 
 
 @dataclass

@@ -10,7 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from harness.record.model import Run
-from harness.report.cache import survival_of
+from harness.report.cache import base_of, survival_of
 from harness.report.conda import label, notes
 from harness.report.machines import kinds, warning
 from harness.report.stats import GIB, Summary, summaries
@@ -70,24 +70,42 @@ empty cache (cold) and with the cache earlier projects filled (warm). **proved**
 exactly what was asked and locked; a tool that did not prove every env is "not measured".
 **inodes**: the cache's and every project's inodes together, each once (an HPC quota counts
 these). **best setting for disk**: of the tool and its variants in this run (the same layout,
-every env proved), the one with the least disk, with its cold time and whether its envs survived
+every env proved), the one with the least disk (within 1 %: the fewest inodes, then the fewest
+settings changed, then the least cold time), with its cold time and whether its envs survived
 the tool's own cache commands (a scenario with clean_cache); "—" on a variant's own row.
 """
+
+
+def _least(run: Run, family: list[Answer]) -> Answer:
+    """The least disk; within 1 % of it (the same bytes as far as a user can tell) the fewest inodes,
+    then the fewest settings changed, then the least cold time."""
+    inodes = {(t, where): u.disk.total.inodes for t, where, u in run.units() if u.disk}
+    least = min(b.summary.total_bytes for b in family)
+    near = [b for b in family if b.summary.total_bytes <= least * 1.01]
+    count = {id(b): inodes.get((b.summary.tool, b.summary.layout)) or 0 for b in near}
+    fewest = min(count.values())
+    near = [b for b in near if count[id(b)] <= fewest * 1.01]
+
+    def changes(b: Answer) -> int:
+        variant = (run.scenario.variants or {}).get(b.summary.tool) or {}
+        return sum(len(variant.get(key) or {}) for key in ("env", "settings")) + ("bytecode" in variant)
+
+    return min(near, key=lambda b: (changes(b), b.summary.cold.mean() if b.summary.cold else float("inf")))
 
 
 def best_settings(run: Run, found: list[Answer]) -> dict[tuple[str, str], str]:
     """(tool, layout) -> its best setting for disk among itself and its variants (base tools only)."""
     measured = {(a.summary.tool, a.summary.layout): a for a in found if a.measured and a.summary.proved == a.summary.envs}
-    base_of = {name: (info.variant or {}).get("of", name) for name, info in run.tools.items()}
+    base = base_of(run)
     best: dict[tuple[str, str], str] = {}
     for tool, layout in measured:
-        if base_of.get(tool, tool) != tool:
+        if base.get(tool, tool) != tool:
             continue
-        family = [b for (name, where), b in measured.items() if where == layout and base_of.get(name, name) == tool]
+        family = [b for (name, where), b in measured.items() if where == layout and base.get(name, name) == tool]
         if len(family) < 2:
             continue
-        winner = min(family, key=lambda b: b.summary.total_bytes)
-        survived = survival_of(run, winner.summary.tool)
+        winner = _least(run, family)
+        survived = survival_of(run, winner.summary.tool, layout)
         w = winner.summary
         best[(tool, layout)] = (f"{w.tool}: {_gib(w.total_bytes)} GiB, cold {seconds(w.cold)} s"
                                 + (f", survives cache clean: {survived}" if survived else ""))  # fmt: skip

@@ -60,9 +60,14 @@ def survival_table(run: Run) -> Table | None:
     return Table.of("Does the env survive its cache?", headers, rows, SURVIVAL_LEGEND)
 
 
-def survival_of(run: Run, tool: str) -> str | None:
-    """'yes', 'no' or 'partly' for TOOL's envs after its cache commands (its first checked layout)."""
-    for name, _, unit in run.units():
-        if name == tool and unit.cache_check and unit.cache_check.survived:
+def survival_of(run: Run, tool: str, layout: str) -> str | None:
+    """'yes', 'no' or 'partly' for TOOL's envs in LAYOUT after its cache commands; None if not checked."""
+    for name, where, unit in run.units():
+        if (name, where) == (tool, layout) and unit.cache_check and unit.cache_check.survived:
             return {"survived": "yes", "broken": "no"}.get(unit.cache_check.verdict, "partly")
     return None
+
+
+def base_of(run: Run) -> dict[str, str]:
+    """Each tool of the run -> the tool it is a variant of (itself for a base tool)."""
+    return {name: (info.variant or {}).get("of", name) for name, info in run.tools.items()}

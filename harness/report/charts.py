@@ -25,7 +25,7 @@ from harness.record.model import Run  # noqa: E402
 from harness.record.states import STATES  # noqa: E402
 from harness.report import duplication  # noqa: E402
 from harness.report.answer import answers  # noqa: E402
-from harness.report.cache import survival_of  # noqa: E402
+from harness.report.cache import base_of, survival_of  # noqa: E402
 from harness.report.stats import GIB, ready_env_samples  # noqa: E402
 from harness.tools.registry import colour_of  # noqa: E402
 
@@ -192,22 +192,22 @@ def duplication_chart(run: Run, folder: Path) -> Chart | None:
 def settings_chart(run: Run, folder: Path) -> Chart | None:
     """Each tool with variants in the run beside them, grouped: disk for the fleet, with the cold
     time and the survival of a cache clean written at the bar's end."""
-    base_of = {name: (info.variant or {}).get("of", name) for name, info in run.tools.items()}
+    base = base_of(run)
     measured = [a for a in answers(run) if a.measured]
-    variants = [a.summary.tool for a in measured if base_of.get(a.summary.tool, a.summary.tool) != a.summary.tool]
-    families = sorted({base_of[tool] for tool in variants})
+    variants = [a.summary.tool for a in measured if base.get(a.summary.tool, a.summary.tool) != a.summary.tool]
+    families = sorted({base[tool] for tool in variants})
     if not families:
         return None
     several = len({a.summary.layout for a in measured}) > 1
-    bars = [a for family in families for a in sorted((a for a in measured if base_of.get(a.summary.tool) == family),
+    bars = [a for family in families for a in sorted((a for a in measured if base.get(a.summary.tool) == family),
                                                       key=lambda a: a.summary.total_bytes)]  # fmt: skip
     fig, ax = plt.subplots(figsize=(10, 0.5 * len(bars) + 1.6))
     for y, a in enumerate(reversed(bars)):
         s = a.summary
-        ax.barh(y, s.total_bytes / GIB, color=colour(base_of.get(s.tool, s.tool)), edgecolor="black", linewidth=0.5,
-                hatch="" if base_of.get(s.tool) == s.tool else "//")  # fmt: skip
+        ax.barh(y, s.total_bytes / GIB, color=colour(base.get(s.tool, s.tool)), edgecolor="black", linewidth=0.5,
+                hatch="" if base.get(s.tool) == s.tool else "//")  # fmt: skip
         cold = f", cold {s.cold.mean():,.1f} s" if s.cold else ""
-        survived = survival_of(run, s.tool)
+        survived = survival_of(run, s.tool, s.layout)
         clean = f", survives cache clean: {survived}" if survived else ""
         ax.text(s.total_bytes / GIB, y, f" {s.total_bytes / GIB:,.2f} GiB{cold}{clean}", va="center", fontsize=8)
     ax.set_yticks(range(len(bars)), [_label(a.summary.tool, a.summary.layout, several) for a in reversed(bars)], fontsize=9)

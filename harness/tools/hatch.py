@@ -58,18 +58,8 @@ class Hatch(ToolAdapter):
     def install_steps(self, sandbox, project, requirements, source: PackageSource) -> list[Step]:
         # Hatch runs pip itself: the source reaches it through pip's variables.
         argv = [sandbox.tool("hatch"), "env", "create"]
-        source_env = self.uv_source_env(source) if self.uses_uv else PipVenv.source_env(source)
+        source_env = Uv.source_env(source) if self.uses_uv else PipVenv.source_env(source)
         return [self.step(sandbox, "install", argv, sandbox.project_dir(project), source_env)]
-
-    @staticmethod
-    def uv_source_env(source: PackageSource) -> dict[str, str]:
-        """Uv.source_args as uv's variables (`uv help pip install`: UV_DEFAULT_INDEX, UV_INDEX, ...)."""
-        if source.wheelhouse:
-            return {"UV_OFFLINE": "1", "UV_NO_INDEX": "1", "UV_FIND_LINKS": source.wheelhouse}
-        env = {"UV_DEFAULT_INDEX": source.index_url} if source.index_url else {}
-        if source.extra_indexes:
-            env["UV_INDEX"] = " ".join(source.extra_indexes)
-        return env
 
     def cache_steps(self, sandbox: Sandbox, project: str) -> list[CacheStep]:
         # Hatch has no cache command of its own: its installer's is the one users run.

@@ -52,6 +52,17 @@ class Uv(ToolAdapter):
             args += ["--index", url]
         return args
 
+    @staticmethod
+    def source_env(source: PackageSource) -> dict[str, str]:
+        """source_args as uv's variables (`uv help pip install`: UV_DEFAULT_INDEX, UV_INDEX, ...), for
+        tools that run uv themselves."""
+        if source.wheelhouse:
+            return {"UV_OFFLINE": "1", "UV_NO_INDEX": "1", "UV_FIND_LINKS": source.wheelhouse}
+        env = {"UV_DEFAULT_INDEX": source.index_url} if source.index_url else {}
+        if source.extra_indexes:
+            env["UV_INDEX"] = " ".join(source.extra_indexes)
+        return env
+
     def install_steps(self, sandbox, project, requirements, source) -> list[Step]:
         cwd = sandbox.project_dir(project)
         env_dir = self.env_dir(sandbox, project)
