@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 import signal
 import textwrap
 import time
@@ -99,6 +100,15 @@ def no_route_out(backend, sandbox) -> None:
     by_address = backend._exec(sandbox, [sandbox.python, "-c", CONNECT, "151.101.0.223", "443"])  # a PyPI address
     assert by_name[0] == 3 and by_name[1].decode().split()[0] == "gaierror", by_name
     assert by_address[0] == 3 and by_address[1].decode().strip() in UNREACHABLE, by_address
+
+
+def nix_here() -> bool:
+    """Whether the machine has nix for the nix tool's local runs (Debian's nix-bin); CI requires it."""
+    if shutil.which("nix-build"):
+        return True
+    if os.environ.get("HARNESS_REQUIRE_NIX"):
+        pytest.fail("HARNESS_REQUIRE_NIX is set and no nix-build is installed (apt-get install nix-bin)")
+    return False
 
 
 def write(path: Path, text: str) -> Path:

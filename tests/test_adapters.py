@@ -141,8 +141,9 @@ def test_lock_files_and_env_paths():
     assert lock_files == {
         "pip-venv": None, "virtualenv": None, "pip-tools": "requirements.txt", "uv": None, "uv-project": "uv.lock",
         "poetry": "poetry.lock", "pdm": "pdm.lock", "pipenv": "Pipfile.lock", "hatch": None, "conda": None, "pixi": "pixi.lock",
-        "rattler": "pixi.lock",
+        "rattler": "pixi.lock", "nix": "default.nix",
     }  # fmt: skip
+    assert ADAPTERS["nix"].env_python(tool_sandbox("nix"), "a") == "/bench/nix/projects/a/.nix-env/bin/python"
     assert ADAPTERS["pdm"].env_paths == (".venv", ".pdm-python")
     assert ADAPTERS["pixi"].env_python(tool_sandbox("pixi"), "a") == "/bench/pixi/projects/a/.pixi/envs/default/bin/python"
 

@@ -137,6 +137,10 @@ class LocalBackend:
         """The tool's trees under the work folder, or under PLACE (a private file system)."""
         if layout not in self.layouts:
             raise ToolUnavailable(f"the local backend has one file system: the {layout} layout needs the docker backend")
+        missing = missing_system_packages(adapter.debian_packages)
+        if missing:
+            raise ToolUnavailable(f"{adapter.name} needs Debian's {', '.join(missing)}, not installed here "
+                                  f"(apt-get install {' '.join(missing)}; the docker backend's image has it)")
         binary = adapter.external_binary(dict(os.environ))
         if binary:
             tool_bin = self._external(adapter, binary)

@@ -44,6 +44,7 @@ from harness.scenario.model import Scenario
 from harness.scenario.parse import load
 from harness.scenario.yamlnodes import ScenarioError, readable
 from harness.settings.home import envbench_home
+from harness.tools.registry import adapter_for
 
 HELP = "materialize a scenario with each tool and measure it"
 QUICK_PROJECTS = 2  # --quick: one cold and one warm project
@@ -71,6 +72,11 @@ def add_arguments(run: argparse.ArgumentParser) -> None:
     run.add_argument("--shard", metavar="K/N", help="run the K-th of N shards of the units (envbench plan shows the split)")
 
 
+def tool_packages(scenario) -> list[str]:
+    """Debian packages the scenario's tools need in the tools image (nix: nix-bin)."""
+    return [p for name in scenario.tools for p in adapter_for(scenario, name).debian_packages]
+
+
 def choose_backend(name: str, scenario, run_id: str, work_dir: Path, logs_dir: Path, console: Console):
     """The backend to run on, why, the seconds spent making sure its images exist, and the line
     that says which (printed once the mirror is made: a refusal is its own line alone).
@@ -86,8 +92,8 @@ def choose_backend(name: str, scenario, run_id: str, work_dir: Path, logs_dir: P
             reason = f"auto: {exc}"
         else:
             started = time.perf_counter()
-            tags = images.ensure(client, lambda text: console.print(text, highlight=False), scenario.pythons,
-                                 scenario.system_packages)  # fmt: skip
+            packages = tuple(dict.fromkeys([*scenario.system_packages, *tool_packages(scenario)]))
+            tags = images.ensure(client, lambda text: console.print(text, highlight=False), scenario.pythons, packages)
             image_s = time.perf_counter() - started
             reason = "asked for" if name == "docker" else "auto: a Docker engine answers"
             others = "".join(f", Python {v}: {t}" for v, t in tags["tools_by_python"].items() if t != tags["tools"])

@@ -26,7 +26,8 @@ def observed_link_mode(project_roots: list[DiskRoot]) -> tuple[str | None, dict[
 
     By bytes, not files: btrfs keeps files under 2 KiB inline in its metadata, where no clone
     reaches, so an env of small packages has more copied files than cloned ones while nearly all
-    its bytes are clones. A symlink holds no data: symlinks win only where they outnumber files.
+    its bytes are clones. A symlink holds no data: symlinks win only where they are at least as
+    many as the files (nix's project holds one link, its GC root, beside one file, default.nix).
     """
     counts: Counter[str] = Counter()
     held: Counter[str] = Counter()
@@ -41,7 +42,7 @@ def observed_link_mode(project_roots: list[DiskRoot]) -> tuple[str | None, dict[
     if not counts:
         return None, {}
     files = {mode: n for mode, n in counts.items() if mode != "symlink"}
-    if counts["symlink"] > sum(files.values()):
+    if counts["symlink"] >= sum(files.values()):
         return "symlink", dict(counts)
     return max(files, key=lambda mode: (held[mode], counts[mode])), dict(counts)
 

@@ -311,10 +311,20 @@ def verify(claim: dict, source: dict, runs: list[Run]) -> Verdict:
     holds = expectation_holds(value, claim["expect"])
     run = next(r for r in chosen if r.run_id == used[0])
     differs, named = conditions.differences(stated, run, kind)
+    named = [*named, *_stand_ins(run, claim["measure"])]
     if differs:  # refuted only where the source's conditions are met: here, what it would say
         why = f"{'holds' if holds else 'does not hold'} under this run's conditions; " + claim.get("why", "")
         return Verdict(claim, source, value, "differs in conditions", why, used, tuple(differs), tuple(named))
     return Verdict(claim, source, value, "confirmed" if holds else "refuted", claim.get("why", ""), used, (), tuple(named))
+
+
+def _stand_ins(run: Run, spec) -> list[str]:
+    """Each tool SPEC names that is a stand-in in RUN (nix: packages from wheels), said beside the verdict."""
+    if isinstance(spec, list):
+        return list(dict.fromkeys(named for item in spec for named in _stand_ins(run, item)))
+    info = run.tools.get(spec.get("tool", "")) if isinstance(spec, dict) else None
+    own = [f"{spec['tool']} is a stand-in, {info.stand_in}"] if info and info.stand_in else []
+    return own + _stand_ins(run, [v for k, v in spec.items() if k != "tool"]) if isinstance(spec, dict) else own
 
 
 def _with_tools(spec, tools: dict[str, str]):

@@ -296,7 +296,7 @@ class Runner:
             if self.resumed:
                 resume.check_version(self.record, tool, info.version, self.resumed.versions)
             info.link_mode_configured = adapter.link_mode_configured()
-            if adapter.conda_channel and (self.record.run.conda_channel or {}).get("stand_in"):
+            if adapter.stand_in or adapter.conda_channel and (self.record.run.conda_channel or {}).get("stand_in"):
                 info.stand_in = adapter.measured_as(info.version)  # every figure of it is named so
             self.materialize(adapter, sandbox, key, blocked)
         finally:

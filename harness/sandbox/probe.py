@@ -310,12 +310,22 @@ def top_level_modules(dist):
 def bytecode_in(folders):
     """The .pyc files under FOLDERS (the env's site-packages) and their bytes: the bytecode the
     tool compiled at install (the probe itself writes none into an env), each inode once."""
-    seen, size = set(), 0
+    seen, size, walked = set(), 0, set()
     for top in dict.fromkeys(folders):
-        for folder, _, names in os.walk(top):
+        # Through symbolic links too (a nix env links whole package folders from the store), each
+        # folder once, so a link back up cannot loop.
+        for folder, subfolders, names in os.walk(top, followlinks=True):
+            st = os.stat(folder)
+            if (st.st_dev, st.st_ino) in walked:
+                subfolders[:] = []
+                continue
+            walked.add((st.st_dev, st.st_ino))
             for name in names:
                 if name.endswith(".pyc"):
-                    st = os.lstat(os.path.join(folder, name))
+                    try:
+                        st = os.stat(os.path.join(folder, name))
+                    except OSError:  # a link to nothing: no bytecode the env can read
+                        continue
                     if (st.st_dev, st.st_ino) not in seen:
                         seen.add((st.st_dev, st.st_ino))
                         size += st.st_size

@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from harness.tools.base import ToolAdapter
 from harness.tools.conda import Conda
 from harness.tools.hatch import Hatch
+from harness.tools.nix import Nix
 from harness.tools.pdm import Pdm
 from harness.tools.pip_tools import PipTools
 from harness.tools.pip_venv import PipVenv
@@ -75,6 +76,7 @@ TOOLS: tuple[Tool, ...] = (
     Tool(Conda(), "#17becf"),
     Tool(Pixi(), "#d95f02"),
     Tool(Rattler(), "#ce6dbd"),
+    Tool(Nix(), "#5254a3"),
 )
 BY_NAME: dict[str, Tool] = {tool.name: tool for tool in TOOLS}
 NAMES: tuple[str, ...] = tuple(BY_NAME)

@@ -3,7 +3,9 @@
 Each tool words it its own way (recorded outputs in tests/test_cache_commands.py): uv "Removed
 1 file (2.9MiB)" (IEC units), pip "Files removed: 85" or, from pip 24.1, "Files removed: 85
 (13.4 MB)" (SI units, the files' st_size summed), PDM "3 packages and 120 files are removed",
-Poetry "Delete 42 entries?" (asked, then done), Pipenv nothing but "Clearing caches...".
+Poetry "Delete 42 entries?" (asked, then done), Pipenv nothing but "Clearing caches...", Nix
+2.8 "12 store paths deleted, 812.40 MiB freed" (nix-collect-garbage) and "35.20 MiB freed by
+hard-linking 1204 files" (nix-store --optimise; no file is removed, each copy becomes a link).
 """
 
 from __future__ import annotations
@@ -68,6 +70,16 @@ def said_poetry(output: str) -> Said:
     return Said(found.group(0), int(found.group(1) or 0))
 
 
+def said_nix(output: str) -> Said:
+    collected = _line(output, rf"(\d+) store paths deleted, {SIZE} freed")
+    if collected:
+        return Said(collected.group(0), int(collected.group(1)), size_bytes(collected.group(2), collected.group(3)))
+    linked = _line(output, rf"{SIZE} freed by hard-linking (\d+) files")
+    if linked:
+        return Said(linked.group(0), 0, size_bytes(linked.group(1), linked.group(2)))
+    return Said(_last(output))
+
+
 def said_nothing(output: str) -> Said:
     return Said(_last(output))
 
@@ -79,5 +91,6 @@ def _last(output: str) -> str:
 
 def read(kind: str, output: str) -> Said:
     """OUTPUT read by the reader a CacheStep names."""
-    readers = {"uv": said_uv, "pip": said_pip, "pdm": said_pdm, "poetry": said_poetry, "nothing": said_nothing}
+    readers = {"uv": said_uv, "pip": said_pip, "pdm": said_pdm, "poetry": said_poetry, "nix": said_nix,
+               "nothing": said_nothing}
     return readers[kind](output)
