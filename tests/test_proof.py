@@ -158,6 +158,31 @@ def test_a_seeded_pip_that_satisfies_the_projects_request_is_kept_not_a_fault(tm
     assert not strict.proved and strict.faults[0] == f"pip is {seeded}, the lock asks for 999.0"
 
 
+def test_a_seeded_setuptools_another_package_asks_for_is_kept_where_it_satisfies_that_request(tmp_path):
+    """tensorflow asks for setuptools: pip + venv keeps the setuptools venv seeded (Python 3.11's
+    66.1.1), the mirror resolved a newer one. Kept where it satisfies every request on it."""
+    root = tmp_path / "env"
+    subprocess.run([sys.executable, "-m", "venv", str(root)], check=True)
+    python = root / "bin" / "python"
+    report = probe(python)
+    seeded = next((p["version"] for p in report["packages"] if p["name"] == "setuptools"), None)
+    if seeded is None:
+        pytest.skip("this Python's venv seeds no setuptools (3.12 and later)")
+    for name, asks in (("asker", "setuptools"), ("strict", "setuptools>=999")):
+        files = {f"{name}/__init__.py": b"", "METADATA": synth._metadata(name, "1.0", [asks])}
+        built = synth._write_wheel(tmp_path / f"{name}-1.0-py3-none-any.whl", files, name, "1.0", "py3-none-any", name)
+        subprocess.run([python, "-m", "pip", "install", "-q", "--no-deps", str(built)], check=True)
+    newer = proof.Expected({"setuptools": ("999.0", "digest")}, {"setuptools": {"999.0"}})
+    report = probe(python, "asker")
+    assert report["seed_requests"]["setuptools"] == ["asker: setuptools", "strict: setuptools>=999"]
+    verdict = proof.judge(report, ["asker"], newer)
+    assert not verdict.proved and verdict.faults[0] == f"setuptools is {seeded}, the lock asks for 999.0"
+    report["seed_requests"]["setuptools"] = ["asker: setuptools", "strict: setuptools>=999 ; extra == 'all'"]
+    verdict = proof.judge(report, ["asker"], newer)  # a request under an extra nobody asked for does not count
+    assert verdict.proved, verdict.faults
+    assert verdict.kept_seeds == {"setuptools": f"the env's seeded setuptools {seeded} satisfies setuptools (asker)"}
+
+
 def test_hard_linked_envs_share_bytecode_outside_every_env(tmp_path, wheels):
     # uv writes no __pycache__: the first probe compiles a shared source into the sandbox's
     # scratch folder, named by its inode; the twin's import reads it; no env gets a .pyc.

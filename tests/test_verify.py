@@ -10,7 +10,7 @@ import yaml
 
 from harness.record import conditions
 from harness.record.run import load as load_run
-from harness.report import claims
+from harness.report import claim_metrics, claims
 
 ROOT = Path(__file__).resolve().parents[1]
 # A run measured by envbench and committed with the repository: smoke, every tool, both layouts.
@@ -145,12 +145,12 @@ def test_freed_share_reads_statvfs_on_a_private_file_system_and_the_scan_elsewhe
     unit = run.tools["uv"].layouts["same-volume@btrfs"]
     delete = unit.statvfs.delete
     [deleted] = unit.disk.scoped(delete.project)
-    share = claims.freed_share(run, "uv", layout="same-volume@btrfs")
+    share = claim_metrics.freed_share(run, "uv", layout="same-volume@btrfs")
     assert share == delete.freed_bytes / deleted.physical_bytes
     assert share != deleted.exclusive_bytes / deleted.physical_bytes  # not the scanner's figure
     smoke = load_run(SMOKE)
     roots = smoke.tools["uv"].layouts["same-volume"].project_roots()
-    assert claims.freed_share(smoke, "uv") == sum(r.exclusive_bytes / r.physical_bytes for r in roots) / len(roots)
+    assert claim_metrics.freed_share(smoke, "uv") == sum(r.exclusive_bytes / r.physical_bytes for r in roots) / len(roots)
 
 
 def test_a_stand_in_gives_its_figure_and_never_a_verdict(tmp_path):
@@ -162,7 +162,7 @@ def test_a_stand_in_gives_its_figure_and_never_a_verdict(tmp_path):
              "measure": {"ratio": [{"metric": "env_mib", "tool": "conda"}, {"metric": "env_mib", "tool": "uv"}]},
              "expect": {"at_least": 2}}  # fmt: skip
     verdict = claims.verify(claim, SOURCE, [run])
-    figure = claims.env_mib(run, "rattler") / claims.env_mib(run, "uv")
+    figure = claim_metrics.env_mib(run, "rattler") / claim_metrics.env_mib(run, "uv")
     assert verdict.verdict == "not measured" and verdict.measured is None and verdict.runs == (run.run_id,)
     assert f"{claims.show(figure)}, which would refute it" in verdict.why and "not conda-forge" in verdict.why
     assert "stand-in: converted channel" in verdict.why
@@ -239,8 +239,8 @@ def test_a_time_can_leave_out_the_steps_its_source_did_not_time():
 
     run = load_run(SMOKE)
     cell = {"tool": "poetry", "state": "warm+locked", "operation": "install"}
-    whole = claims.time(run, **cell)
-    alone = claims.time(run, **cell, leave_out=["venv"])
+    whole = claim_metrics.time(run, **cell)
+    alone = claim_metrics.time(run, **cell, leave_out=["venv"])
     assert 0 < alone < whole and matrix_samples(run)[("poetry", "same-volume", "warm+locked", "install")]
     steps = [s for _, _, unit in run.units() for s in unit.steps if s.tool == "poetry" and s.state == "warm+locked"
              and s.project == run.projects[0].name and s.layout == "same-volume"]  # fmt: skip

@@ -48,7 +48,7 @@ class Held:
         return IDENTICAL if len({digest for _, digest, _ in self.releases.values()}) == 1 else DIFFERENT
 
 
-def _first_envs(run: Run, tool: str, layout: str) -> dict[str, Env] | None:
+def first_envs(run: Run, tool: str, layout: str) -> dict[str, Env] | None:
     """Each group's first proved env of TOOL, or None when a group has none."""
     groups = project_groups(run)
     envs = run.tools[tool].layouts[layout].envs
@@ -64,7 +64,7 @@ def reference(run: Run) -> tuple[str, str, dict[str, Env]] | None:
     """The tool whose envs show what a group's env holds: the first that installs the wheels'
     files and nothing else (no bytecode, no seed packages: the registry's plain_envs, uv), else
     the first with every group."""
-    found = [(tool, layout, envs) for tool, layout, _ in run.units() if (envs := _first_envs(run, tool, layout))]
+    found = [(tool, layout, envs) for tool, layout, _ in run.units() if (envs := first_envs(run, tool, layout))]
     return next((f for f in found if plain_envs(f[0])), found[0] if found else None)
 
 
@@ -159,7 +159,7 @@ def share_table(run: Run) -> Table | None:
     rows = []
     for tool, layout, unit in run.units():
         scanned = unit.disk.packages if unit.disk else None
-        first = _first_envs(run, tool, layout)
+        first = first_envs(run, tool, layout)
         if not scanned or not any(p.cross_group_bytes is not None for p in scanned) or first is None:
             continue
         # Each tool's own envs: pip + venv's envs hold pip itself, identical in every group.
@@ -207,7 +207,7 @@ def duplication_tables(run: Run) -> list[Table]:
 def build_bytes(run: Run, tool: str, layout: str, group: str) -> int | None:
     """Installed bytes, in GROUP's first env of TOOL, of what is not identical in every group:
     what that group's build brings (torch's CUDA build with its nvidia-* and triton wheels)."""
-    first = _first_envs(run, tool, layout)
+    first = first_envs(run, tool, layout)
     if first is None or group not in first:
         return None
     return sum(h.releases[group][2] for h in held(first) if h.kind != IDENTICAL and group in h.releases)
@@ -218,7 +218,7 @@ def cross_group_bytes(run: Run, tool: str, layout: str, distribution: str = "", 
     or of every distribution of KIND (as the tool's own envs class them)."""
     disk = run.tools[tool].layouts[layout].disk
     scanned = disk.packages if disk else None
-    first = _first_envs(run, tool, layout)
+    first = first_envs(run, tool, layout)
     if not scanned or not any(p.cross_group_bytes is not None for p in scanned) or first is None:
         return None
     kinds = {h.name: h.kind for h in held(first)}
@@ -231,4 +231,4 @@ def cross_group_bytes(run: Run, tool: str, layout: str, distribution: str = "", 
     return sum(p.cross_group_bytes or 0 for p in scanned if counted(p.name))
 
 
-__all__ = ["build_bytes", "cross_group_bytes", "duplication_tables", "project_groups"]
+__all__ = ["build_bytes", "cross_group_bytes", "duplication_tables", "first_envs", "project_groups"]

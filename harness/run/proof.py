@@ -29,13 +29,19 @@ from harness.record.model import Mirror
 SEEDS = frozenset({"pip", "setuptools", "wheel"})
 
 
-def _seed_kept(name: str, found: str, dependencies) -> str | None:
-    """Why a seeded NAME at version FOUND serves the project's own requests on it, else None."""
+def _seed_kept(name: str, found: str, dependencies, requests: list[str]) -> str | None:
+    """Why a seeded NAME at version FOUND serves what asks for it, else None: the project's own
+    dependencies on it, or (REQUESTS, "requester: line" from the probe) the env's packages' own
+    (tensorflow asks for setuptools; pip keeps the seeded one that satisfies it)."""
     if name not in SEEDS:
         return None
     asked = [Requirement(text) for text in dependencies if canonicalize_name(Requirement(text).name) == name]
-    if asked and all(r.specifier.contains(found, prereleases=True) for r in asked):
-        return f"the env's seeded {name} {found} satisfies {', '.join(str(r) for r in asked)}"
+    by = [(who, Requirement(line)) for who, _, line in (r.partition(": ") for r in requests)]
+    by = [(who, r) for who, r in by if r.marker is None or r.marker.evaluate({"extra": ""})]
+    every = asked + [r for _, r in by]
+    if every and all(r.specifier.contains(found, prereleases=True) for r in every):
+        whom = [str(r) for r in asked] + [f"{r} ({who})" for who, r in by]
+        return f"the env's seeded {name} {found} satisfies {', '.join(whom)}"
     return None
 
 
@@ -108,7 +114,8 @@ def judge(probe: dict, dependencies, expected: Expected | None) -> Verdict:
             found = installed.get(name)
             if found is None:
                 verdict.fault(f"{name} {version} is not installed")
-            elif found["version"] != version and (why := _seed_kept(name, found["version"], dependencies)):
+            elif found["version"] != version and (why := _seed_kept(name, found["version"], dependencies,
+                                                                                 probe.get("seed_requests", {}).get(name, []))):
                 verdict.kept_seeds[name] = why
             elif found["version"] != version:
                 verdict.fault(f"{name} is {found['version']}, the lock asks for {version}")

@@ -307,6 +307,21 @@ def top_level_modules(dist):
     return sorted(n for n in names if n and n.isidentifier() and n not in ("test", "tests"))
 
 
+SEEDS = ("pip", "setuptools", "wheel")  # what venv and virtualenv put into a new env
+
+
+def seed_requests(dists):
+    """Each seeded package -> the Requires-Dist lines of the env's other distributions that ask
+    for it, as "requester: line" (read by the host with packaging: this side has no parser)."""
+    found = {}
+    for name, dist in dists.items():
+        for line in dist.requires or []:
+            wanted = canonical(re.match(r"[A-Za-z0-9._-]*", line.strip()).group(0))
+            if wanted in SEEDS and wanted != name:
+                found.setdefault(wanted, []).append(f"{name}: {line}")
+    return found
+
+
 def bytecode_in(folders):
     """The .pyc files under FOLDERS (the env's site-packages) and their bytes: the bytecode the
     tool compiled at install (the probe itself writes none into an env), each inode once."""
@@ -439,6 +454,7 @@ def main(scratch, requested):
         "unreadable": unreadable,
         "imports": imports,
         "modules": modules_of,
+        "seed_requests": seed_requests(dists),
     }
     sys.stdout.flush()
     with os.fdopen(report_fd, "w", encoding="utf-8") as f:

@@ -33,7 +33,7 @@ class Nix(ToolAdapter):
     lock_file = "default.nix"
     env_paths = (".nix-env",)  # the GC root; the store keeps the env until nix-collect-garbage
     stand_in = True
-    # The builder byte-compiles as nixpkgs' install hook does, unless asked not to.
+    # The builder byte-compiles as pip does (level 0), unless asked not to.
     bytecode_options = {"compile": (), "skip": ("--no-compile",)}  # noqa: RUF012
 
     def env(self, sandbox: Sandbox) -> dict[str, str]:
