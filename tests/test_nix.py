@@ -9,6 +9,8 @@ import json
 
 import pytest
 
+from harness.record.model import Mirror
+from harness.run.source import wheels_only_reason
 from harness.tools import said
 from harness.tools.base import PackageSource, Sandbox
 from harness.tools.nix import Nix
@@ -80,3 +82,13 @@ def test_nix_builds_a_store_proves_every_env_and_frees_only_after_gc(tmp_path, w
     assert gc["cache_bytes_after"] < gc["cache_bytes_before"]
     tables = (out / "tables.md").read_text()
     assert "| `nix-collect-garbage` |" in tables and "† **nix**: nix 2." in tables
+
+
+def test_an_sdist_in_the_install_set_makes_the_wheels_only_stand_in_unavailable():
+    files = [{"name": "app-core", "version": "1.0", "filename": "app_core-1.0-py3-none-any.whl", "role": "install"},
+             {"name": "backend", "version": "1.0", "filename": "backend-1.0.tar.gz", "role": "build"}]  # fmt: skip
+    assert Nix().wheels_only and wheels_only_reason("nix", Mirror.from_json({"files": files})) is None
+    files.append({"name": "from-source", "version": "1.1", "filename": "from_source-1.1.tar.gz", "role": "install"})
+    reason = wheels_only_reason("nix", Mirror.from_json({"files": files}))
+    assert reason == "nix installs wheels only (a stand-in's builder): the install set holds from_source-1.1.tar.gz, an sdist"
+

@@ -42,7 +42,7 @@ def observed_link_mode(project_roots: list[DiskRoot]) -> tuple[str | None, dict[
     if not counts:
         return None, {}
     files = {mode: n for mode, n in counts.items() if mode != "symlink"}
-    if counts["symlink"] >= sum(files.values()):
+    if counts["symlink"] and counts["symlink"] >= sum(files.values()):
         return "symlink", dict(counts)
     return max(files, key=lambda mode: (held[mode], counts[mode])), dict(counts)
 

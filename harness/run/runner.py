@@ -31,7 +31,7 @@ from harness.run.concurrent import Concurrent
 from harness.run.measure import Measurer
 from harness.run.plan import first_repetition_end, last_fleet_cell, plan, tree_plan
 from harness.run.progress import Display, RunProgress
-from harness.run.source import given_channel, package_source, provide_channel, unreachable_indexes
+from harness.run.source import given_channel, package_source, provide_channel, unreachable_indexes, wheels_only_reason
 from harness.run.units import Unit, units_of
 from harness.scenario.model import Scenario
 from harness.tools.base import PackageSource, Sandbox, ToolAdapter
@@ -264,6 +264,8 @@ class Runner:
         channel = self.record.run.conda_channel or {}
         if reason and adapter.conda_channel and "error" in channel:
             reason = channel["error"]
+        if not reason and adapter.wheels_only:
+            reason = wheels_only_reason(tool, self.record.run.mirror)
         if reason:
             self.unavailable(tool, key, reason)
             return

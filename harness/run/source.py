@@ -79,3 +79,11 @@ def package_source(scenario: Scenario, project, urls: dict[str, str], wheelhouse
         names = tuple((scenario.index_url(index), index) for _, index in project.sources)
         found = PackageSource(wheelhouse=wheelhouse, pinned=pinned, names=names)
     return dataclasses.replace(found, conda_channel=channel)
+
+
+def wheels_only_reason(tool: str, mirror) -> str | None:
+    """Why TOOL, which installs wheels only (the nix stand-in's builder), cannot make the envs:
+    the first sdist of the mirror's install set; None when every file it installs is a wheel."""
+    installed = [f.filename for f in (mirror.files if mirror else []) if f.role in (None, "install")]
+    sdists = [name for name in installed if not name.endswith(".whl")]
+    return f"{tool} installs wheels only (a stand-in's builder): the install set holds {sdists[0]}, an sdist" if sdists else None

@@ -154,6 +154,7 @@ class ToolAdapter:
     variant_env: dict[str, str] = {}  # noqa: RUF012 (never mutated: variants get their own dict)
     env_paths: tuple[str, ...] = (".venv",)  # what deleting the env removes, relative to the project
     conda_channel: bool = False  # installs from a conda channel (envbench converts one from the mirror)
+    wheels_only: bool = False  # installs wheels and nothing else: an sdist in the install set makes it unavailable
     stand_in: bool = False  # every figure of it is a stand-in's (measured_as says of what), whatever the source
     debian_packages: tuple[str, ...] = ()  # what the tools image adds for it (the local backend: the machine's)
     # Bytecode at install (scenario key bytecode): the arguments each mode adds to the install

@@ -33,6 +33,7 @@ class Nix(ToolAdapter):
     lock_file = "default.nix"
     env_paths = (".nix-env",)  # the GC root; the store keeps the env until nix-collect-garbage
     stand_in = True
+    wheels_only = True  # the builder unpacks wheels; nixpkgs would build an sdist, this stand-in cannot
     # The builder byte-compiles as pip does (level 0), unless asked not to.
     bytecode_options = {"compile": (), "skip": ("--no-compile",)}  # noqa: RUF012
 
